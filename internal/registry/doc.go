@@ -1,0 +1,9 @@
+// Package registry holds iotcore's device registry: things, thing types, thing
+// groups, certificates, CA certificates, policies and their versions, the
+// attachments between them, tags and the registration code.
+//
+// The Service enforces AWS IoT's rules (states, conflicts, limits) and runs every
+// multi-step change in one store transaction. It declares the Store it needs;
+// adapters (internal/sqlite, later internal/postgres) implement it and prove it
+// with the conformance suite in registrytest.
+package registry

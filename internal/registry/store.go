@@ -1,0 +1,168 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/iotcore/iotcore/internal/iot"
+)
+
+// ErrNotFound is returned by a Store when the row asked for does not exist.
+var ErrNotFound = errors.New("not found")
+
+// Store is the persistence the registry needs. Every call of fn runs in one
+// transaction: Update commits when fn returns nil and rolls back otherwise.
+type Store interface {
+	Update(ctx context.Context, fn func(Tx) error) error
+	View(ctx context.Context, fn func(Tx) error) error
+}
+
+// Tx is one transaction. Getters return ErrNotFound for missing rows. List
+// methods return at most Page.Limit rows whose sort key is after Page.After.
+type Tx interface {
+	AccountTx
+	ThingTx
+	ThingTypeTx
+	ThingGroupTx
+	CertificateTx
+	CACertificateTx
+	PolicyTx
+	PolicyTargetTx
+	ThingPrincipalTx
+	TagTx
+}
+
+// Page selects a slice of an ordered listing by key set: rows strictly after
+// the key After (empty: from the start), at most Limit of them.
+type Page struct {
+	After string
+	Limit int
+}
+
+// AccountTx stores per-account singletons.
+type AccountTx interface {
+	RegistrationCode(ctx context.Context, account string) (string, error)
+	PutRegistrationCode(ctx context.Context, account, code string, now time.Time) error
+	DeleteRegistrationCode(ctx context.Context, account string) error
+}
+
+// ThingFilter narrows ListThings. Things are ordered by name.
+type ThingFilter struct {
+	TypeName       string
+	AttributeName  string
+	AttributeValue string
+	ValuePrefix    bool // AttributeValue is a prefix
+}
+
+// ThingTx stores things.
+type ThingTx interface {
+	Thing(ctx context.Context, name string) (*Thing, error)
+	InsertThing(ctx context.Context, t *Thing) error
+	UpdateThing(ctx context.Context, t *Thing) error
+	DeleteThing(ctx context.Context, name string) error
+	ListThings(ctx context.Context, f ThingFilter, p Page) ([]Thing, error)
+	CountThingsOfType(ctx context.Context, typeName string) (int, error)
+}
+
+// ThingTypeTx stores thing types, ordered by name.
+type ThingTypeTx interface {
+	ThingType(ctx context.Context, name string) (*ThingType, error)
+	InsertThingType(ctx context.Context, t *ThingType) error
+	UpdateThingType(ctx context.Context, t *ThingType) error
+	DeleteThingType(ctx context.Context, name string) error
+	ListThingTypes(ctx context.Context, p Page) ([]ThingType, error)
+}
+
+// ThingGroupFilter narrows ListThingGroups.
+type ThingGroupFilter struct {
+	ParentName string // only direct children of this group
+	NamePrefix string
+	RootOnly   bool // only groups without a parent
+}
+
+// ThingGroupTx stores thing groups and their static membership, ordered by name.
+type ThingGroupTx interface {
+	ThingGroup(ctx context.Context, name string) (*ThingGroup, error)
+	InsertThingGroup(ctx context.Context, g *ThingGroup) error
+	UpdateThingGroup(ctx context.Context, g *ThingGroup) error
+	DeleteThingGroup(ctx context.Context, name string) error
+	ListThingGroups(ctx context.Context, f ThingGroupFilter, p Page) ([]ThingGroup, error)
+	AddThingToGroup(ctx context.Context, group, thing string, now time.Time) error // no error if already a member
+	RemoveThingFromGroup(ctx context.Context, group, thing string) error          // no error if not a member
+	ListThingsInGroup(ctx context.Context, group string, p Page) ([]string, error)
+	ListGroupsOfThing(ctx context.Context, thing string, p Page) ([]string, error)
+}
+
+// CertificateOrder lists certificates by creation time, then id.
+type CertificateFilter struct {
+	CAID      string // only certificates signed by this CA
+	Ascending bool
+}
+
+// CertificateTx stores device certificates. Listing keys are CertificateCursor values.
+type CertificateTx interface {
+	Certificate(ctx context.Context, id string) (*Certificate, error)
+	InsertCertificate(ctx context.Context, c *Certificate) error
+	UpdateCertificate(ctx context.Context, c *Certificate) error
+	DeleteCertificate(ctx context.Context, id string) error
+	ListCertificates(ctx context.Context, f CertificateFilter, p Page) ([]Certificate, error)
+	CountCertificatesOfCA(ctx context.Context, caID string) (int, error)
+}
+
+// CACertificateFilter narrows ListCACertificates.
+type CACertificateFilter struct {
+	TemplateName string
+	Ascending    bool
+}
+
+// CACertificateTx stores CA certificates. Listing keys are CertificateCursor values.
+type CACertificateTx interface {
+	CACertificate(ctx context.Context, id string) (*CACertificate, error)
+	InsertCACertificate(ctx context.Context, c *CACertificate) error
+	UpdateCACertificate(ctx context.Context, c *CACertificate) error
+	DeleteCACertificate(ctx context.Context, id string) error
+	ListCACertificates(ctx context.Context, f CACertificateFilter, p Page) ([]CACertificate, error)
+	CACertificatesBySubject(ctx context.Context, subjectKey string) ([]CACertificate, error)
+}
+
+// PolicyTx stores policies (ordered by name) and their versions.
+type PolicyTx interface {
+	Policy(ctx context.Context, name string) (*Policy, error)
+	InsertPolicy(ctx context.Context, p *Policy) error
+	UpdatePolicy(ctx context.Context, p *Policy) error
+	DeletePolicy(ctx context.Context, name string) error // and all its versions
+	ListPolicies(ctx context.Context, ascending bool, p Page) ([]Policy, error)
+	PolicyVersion(ctx context.Context, name string, version int64) (*PolicyVersion, error)
+	InsertPolicyVersion(ctx context.Context, v *PolicyVersion) error
+	DeletePolicyVersion(ctx context.Context, name string, version int64) error
+	ListPolicyVersions(ctx context.Context, name string) ([]PolicyVersion, error) // newest first
+}
+
+// PolicyTargetTx stores policy attachments. A target is a certificate ARN, a
+// thing-group ARN or a Cognito identity id.
+type PolicyTargetTx interface {
+	AttachPolicy(ctx context.Context, policy, target string, now time.Time) error // no error if attached
+	DetachPolicy(ctx context.Context, policy, target string) error               // no error if not attached
+	ListPolicyTargets(ctx context.Context, policy string, p Page) ([]string, error)
+	ListTargetPolicies(ctx context.Context, target string, p Page) ([]string, error) // policy names, ordered
+	CountPolicyTargets(ctx context.Context, policy string) (int, error)
+	CountTargetPolicies(ctx context.Context, target string) (int, error)
+}
+
+// ThingPrincipalTx stores thing–principal links.
+type ThingPrincipalTx interface {
+	AttachThingPrincipal(ctx context.Context, tp *ThingPrincipal) error // replaces the type if linked
+	DetachThingPrincipal(ctx context.Context, thing, principal string) error
+	ThingPrincipal(ctx context.Context, thing, principal string) (*ThingPrincipal, error)
+	ListThingPrincipals(ctx context.Context, thing string, p Page) ([]ThingPrincipal, error)     // by principal
+	ListPrincipalThings(ctx context.Context, principal string, p Page) ([]ThingPrincipal, error) // by thing name
+}
+
+// TagTx stores resource tags, keyed by resource ARN, ordered by key.
+type TagTx interface {
+	PutTags(ctx context.Context, arn string, tags []iot.Tag) error // insert or overwrite each key
+	DeleteTags(ctx context.Context, arn string, keys []string) error
+	DeleteAllTags(ctx context.Context, arn string) error
+	ListTags(ctx context.Context, arn string, p Page) ([]iot.Tag, error)
+}
