@@ -89,12 +89,12 @@ type ThingGroupTx interface {
 	DeleteThingGroup(ctx context.Context, name string) error
 	ListThingGroups(ctx context.Context, f ThingGroupFilter, p Page) ([]ThingGroup, error)
 	AddThingToGroup(ctx context.Context, group, thing string, now time.Time) error // no error if already a member
-	RemoveThingFromGroup(ctx context.Context, group, thing string) error          // no error if not a member
+	RemoveThingFromGroup(ctx context.Context, group, thing string) error           // no error if not a member
 	ListThingsInGroup(ctx context.Context, group string, p Page) ([]string, error)
 	ListGroupsOfThing(ctx context.Context, thing string, p Page) ([]string, error)
 }
 
-// CertificateOrder lists certificates by creation time, then id.
+// CertificateFilter narrows ListCertificates; certificates are ordered by creation time, then id.
 type CertificateFilter struct {
 	CAID      string // only certificates signed by this CA
 	Ascending bool
@@ -143,7 +143,7 @@ type PolicyTx interface {
 // thing-group ARN or a Cognito identity id.
 type PolicyTargetTx interface {
 	AttachPolicy(ctx context.Context, policy, target string, now time.Time) error // no error if attached
-	DetachPolicy(ctx context.Context, policy, target string) error               // no error if not attached
+	DetachPolicy(ctx context.Context, policy, target string) error                // no error if not attached
 	ListPolicyTargets(ctx context.Context, policy string, p Page) ([]string, error)
 	ListTargetPolicies(ctx context.Context, target string, p Page) ([]string, error) // policy names, ordered
 	CountPolicyTargets(ctx context.Context, policy string) (int, error)
