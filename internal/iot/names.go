@@ -26,7 +26,7 @@ var (
 	TagKeyRule          = NameRule{"tag key", 1, 128, regexp.MustCompile(`^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$`)}
 	TagValueRule        = NameRule{"tag value", 0, 256, nil}
 	PolicyVersionIDRule = NameRule{"policyVersionId", 1, 10, regexp.MustCompile(`^[0-9]+$`)}
-	DescriptionRule     = NameRule{"description", 0, 2028, regexp.MustCompile(`^[\p{Graph}\x20]*$`)}
+	DescriptionRule     = NameRule{"description", 0, 2028, regexp.MustCompile(`^[[:graph:] ]*$`)}
 	RoleARNRule         = NameRule{"roleArn", 20, 2048, nil}
 )
 

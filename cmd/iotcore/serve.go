@@ -1,0 +1,149 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/knadh/koanf/parsers/yaml"
+	"github.com/knadh/koanf/providers/env"
+	"github.com/knadh/koanf/providers/file"
+	"github.com/knadh/koanf/providers/posflag"
+	"github.com/knadh/koanf/v2"
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/iotcore/iotcore/internal/server"
+)
+
+// serveFlags declares the serve flags; each is also settable as IOTCORE_<NAME>
+// (dashes become underscores) and as <name> in the --config YAML file.
+func serveFlags() *pflag.FlagSet {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	fs.String("config", "", "YAML configuration file (keys are the flag names)")
+	fs.String("data-dir", server.DefaultDataDir, "directory for the database, credentials and keys")
+	fs.String("api-addr", server.DefaultAPIAddr, "control-plane API listen address")
+	fs.Bool("api-allow-insecure", false, "allow a plain-HTTP API on a non-loopback address")
+	fs.String("mqtt-addr", server.DefaultMQTTAddr, "MQTT over mutual TLS listen address")
+	fs.String("account-id", server.DefaultAccountID, "12-digit AWS account id used in ARNs")
+	fs.String("region", server.DefaultRegion, "AWS region used in ARNs")
+	fs.String("hostname", server.DefaultHostname, "endpoint host name returned by describe-endpoint and named by the server certificate")
+	fs.String("log-format", "text", "log format: text or json")
+	fs.String("log-level", "info", "log level: debug, info, warn or error")
+	return fs
+}
+
+func newServeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the gateway",
+		Long: `Run the gateway: the AWS IoT control-plane API (signed with SigV4, for the aws CLI
+and SDKs) on --api-addr.
+
+On first start the data directory gets the SQLite database, admin API credentials
+(an AWS shared-credentials file), the root CA devices trust (ca.pem), the server
+certificate and the service CA. Later starts reuse them.
+
+Every flag can also be set in the environment as IOTCORE_<FLAG> (for example
+IOTCORE_DATA_DIR) or in a YAML file given with --config; flags win over the
+environment, which wins over the file.`,
+		Args: cobra.NoArgs,
+	}
+	cmd.Flags().AddFlagSet(serveFlags())
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		k, err := loadConfig(cmd.Flags())
+		if err != nil {
+			return err
+		}
+		logger, err := newLogger(cmd.ErrOrStderr(), k.String("log-format"), k.String("log-level"))
+		if err != nil {
+			return err
+		}
+		cfg := server.Config{
+			DataDir:          k.String("data-dir"),
+			APIAddr:          k.String("api-addr"),
+			AllowInsecureAPI: k.Bool("api-allow-insecure"),
+			MQTTAddr:         k.String("mqtt-addr"),
+			AccountID:        k.String("account-id"),
+			Region:           k.String("region"),
+			Hostname:         k.String("hostname"),
+			Logger:           logger,
+		}
+		srv, err := server.Open(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		printWelcome(cmd.OutOrStdout(), srv)
+		logger.Info("iotcore serving", "api", srv.APIURL(), "data_dir", srv.Config.DataDir,
+			"account", srv.Config.AccountID, "region", srv.Config.Region)
+		return srv.Run(cmd.Context())
+	}
+	return cmd
+}
+
+// loadConfig layers the YAML file, the environment and the flags that were set.
+func loadConfig(fs *pflag.FlagSet) (*koanf.Koanf, error) {
+	k := koanf.New(".")
+	cfgPath, _ := fs.GetString("config")
+	if cfgPath == "" {
+		cfgPath = os.Getenv("IOTCORE_CONFIG")
+	}
+	if cfgPath != "" {
+		if err := k.Load(file.Provider(cfgPath), yaml.Parser()); err != nil {
+			return nil, fmt.Errorf("config file %s: %w", cfgPath, err)
+		}
+	}
+	if err := k.Load(env.Provider("IOTCORE_", ".", func(s string) string {
+		return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s, "IOTCORE_")), "_", "-")
+	}), nil); err != nil {
+		return nil, err
+	}
+	if err := k.Load(posflag.Provider(fs, ".", k), nil); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: %w", level, err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}
+
+// printWelcome tells the operator how to reach the API. The credentials are
+// printed once, on first start, and only to a terminal, so that they never
+// land in a log; they stay in the 0600 credentials file.
+func printWelcome(w io.Writer, srv *server.Server) {
+	credPath := filepath.Join(srv.Config.DataDir, server.CredentialsFile)
+	if srv.FirstStart {
+		fmt.Fprintf(w, "iotcore: created admin API credentials in %s (profile default)\n", credPath)
+		if isTerminal(w) {
+			fmt.Fprintf(w, "  aws_access_key_id     = %s\n  aws_secret_access_key = %s\n",
+				srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey)
+		}
+	}
+	fmt.Fprintf(w, "iotcore: devices trust %s; use the API with:\n  AWS_SHARED_CREDENTIALS_FILE=%s aws --region %s --endpoint-url %s iot list-things\n",
+		filepath.Join(srv.Config.DataDir, server.RootCAFile), credPath, srv.Config.Region, srv.APIURL())
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

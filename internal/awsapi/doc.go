@@ -1,0 +1,9 @@
+// Package awsapi serves the AWS IoT control plane over HTTP in the restJson1
+// protocol, so that the unmodified aws CLI and AWS SDKs work against iotcore
+// with only the endpoint changed.
+//
+// Routes, shapes and status codes follow the botocore model (iot 2015-05-28);
+// a test checks every served route against it. Every request is verified with
+// SigV4 (package sigv4) before anything is read or changed. Errors carry the
+// AWS exception name in x-amzn-ErrorType and a JSON body {"message": ...}.
+package awsapi

@@ -1,0 +1,94 @@
+package awsapi
+
+import (
+	"net/url"
+	"strings"
+)
+
+// route binds an AWS operation to its HTTP method and request URI (as in the model).
+type route struct {
+	Op      string
+	Method  string
+	Pattern string // e.g. /things/{thingName}
+	handle  handlerFunc
+
+	segments []string
+	literals int
+}
+
+// router matches requests to routes. Labels match one path segment, decoded
+// after splitting so that an encoded ARN (with %2F) stays one label. A route
+// with more literal segments wins over one with labels in their place.
+type router struct {
+	routes []*route
+}
+
+func newRouter(routes []route) *router {
+	r := &router{}
+	for i := range routes {
+		rt := &routes[i]
+		path, _, _ := strings.Cut(rt.Pattern, "?")
+		rt.segments = strings.Split(strings.Trim(path, "/"), "/")
+		for _, s := range rt.segments {
+			if !strings.HasPrefix(s, "{") {
+				rt.literals++
+			}
+		}
+		r.routes = append(r.routes, rt)
+	}
+	return r
+}
+
+// match finds the route for method and the raw (escaped) path. It reports
+// whether the path exists with another method, for a 405-style answer.
+func (r *router) match(method, rawPath string) (*route, map[string]string, bool) {
+	raw := strings.Split(strings.Trim(rawPath, "/"), "/")
+	segs := make([]string, len(raw))
+	for i, s := range raw {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, nil, false
+		}
+		segs[i] = u
+	}
+	var best *route
+	var bestLabels map[string]string
+	pathKnown := false
+	for _, rt := range r.routes {
+		labels, ok := rt.matchSegments(segs)
+		if !ok {
+			continue
+		}
+		pathKnown = true
+		if rt.Method != method {
+			continue
+		}
+		if best == nil || rt.literals > best.literals {
+			best, bestLabels = rt, labels
+		}
+	}
+	return best, bestLabels, pathKnown
+}
+
+func (rt *route) matchSegments(segs []string) (map[string]string, bool) {
+	if len(segs) != len(rt.segments) {
+		return nil, false
+	}
+	var labels map[string]string
+	for i, p := range rt.segments {
+		if strings.HasPrefix(p, "{") {
+			if segs[i] == "" {
+				return nil, false
+			}
+			if labels == nil {
+				labels = map[string]string{}
+			}
+			labels[strings.Trim(p, "{}+")] = segs[i]
+			continue
+		}
+		if p != segs[i] {
+			return nil, false
+		}
+	}
+	return labels, true
+}

@@ -1,0 +1,186 @@
+package sigv4
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// DefaultMaxSkew is the clock skew allowed when Verifier.MaxSkew is zero. It
+// is the window AWS's API front end allows (most AWS services allow 15
+// minutes); its error message reads "(<now> - 5 min.)".
+const DefaultMaxSkew = 5 * time.Minute
+
+// UnsignedPayload is the X-Amz-Content-Sha256 value by which a client leaves
+// the body out of the signature. It is accepted only when the client sends
+// the header.
+const UnsignedPayload = "UNSIGNED-PAYLOAD"
+
+// Verifier checks SigV4 signatures for one service. Its fields must not change
+// while Verify runs; Verify is safe for concurrent use.
+type Verifier struct {
+	// Service is the signing name the credential scope must name, "iot" for
+	// the control plane. It must be set.
+	Service string
+
+	// Secret returns the secret access key for an access key ID, and false
+	// if the key is unknown or disabled. A nil Secret knows no keys.
+	Secret func(accessKeyID string) (secret string, ok bool)
+
+	// Now returns the current time. Nil means time.Now.
+	Now func() time.Time
+
+	// MaxSkew is how far X-Amz-Date may lie before or after Now. Zero means
+	// DefaultMaxSkew (5 minutes). A presigned URL with X-Amz-Expires is
+	// valid from X-Amz-Date - MaxSkew until X-Amz-Date + X-Amz-Expires.
+	MaxSkew time.Duration
+}
+
+// Identity is what a verified request proves: who signed it, for which region
+// and service, and when.
+type Identity struct {
+	AccessKeyID string
+	Region      string // as signed by the client; any region is accepted
+	Service     string
+	SignedAt    time.Time // X-Amz-Date, UTC
+}
+
+// Verify checks r's SigV4 signature — the Authorization header
+// (AWS4-HMAC-SHA256), or the X-Amz-* query parameters of a presigned URL —
+// against body, the full request body, already read by the caller. It does
+// not modify r. On failure it returns an *Error whose Code is one of
+// MissingAuthenticationToken, IncompleteSignature, UnrecognizedClient or
+// InvalidSignature.
+func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
+	var rawQuery string
+	if r.URL != nil {
+		rawQuery = r.URL.RawQuery
+	}
+	// The same view of the query that handlers get from r.URL.Query(): pairs
+	// it cannot parse are dropped here too, so nothing a handler sees is
+	// unsigned.
+	query, _ := url.ParseQuery(rawQuery)
+
+	a, err := parseAuthorization(r.Header, query)
+	if err != nil {
+		return Identity{}, err
+	}
+	if a.service != v.Service {
+		return Identity{}, errorf(InvalidSignature, "Credential should be scoped to correct service: '%s'.", v.Service)
+	}
+	secret, ok := "", false
+	if v.Secret != nil && isAccessKeyID(a.accessKeyID) {
+		secret, ok = v.Secret(a.accessKeyID)
+	}
+	if !ok {
+		return Identity{}, &Error{Code: UnrecognizedClient, Message: msgUnrecognized}
+	}
+	if err := v.checkTime(a); err != nil {
+		return Identity{}, err
+	}
+	payloadHash, err := payloadHash(r.Header, body)
+	if err != nil {
+		return Identity{}, err
+	}
+
+	key := signingKey(secret, a.scopeDate, a.region, a.service)
+	scope := a.scope()
+	cquery := canonicalQuery(query, a.presigned)
+	headers := canonicalHeaders(r, a.headerNames)
+	var first, firstSTS string
+	for i, uri := range canonicalURIs(requestPath(r)) {
+		cr := canonicalRequest(r.Method, uri, cquery, headers, a.signedHeaders, payloadHash)
+		sts := stringToSign(a.amzDate, scope, cr)
+		if hmac.Equal([]byte(signature(key, sts)), []byte(a.signature)) {
+			return Identity{AccessKeyID: a.accessKeyID, Region: a.region, Service: a.service, SignedAt: a.signedAt}, nil
+		}
+		if i == 0 {
+			first, firstSTS = cr, sts
+		}
+	}
+	return Identity{}, &Error{
+		Code:    InvalidSignature,
+		Message: msgSignatureInvalid,
+		Err: fmt.Errorf("verify sigv4: signature mismatch for access key %s; canonical request:\n%s\nstring to sign:\n%s",
+			a.accessKeyID, first, firstSTS),
+	}
+}
+
+// checkTime rejects requests signed too long ago or too far in the future.
+func (v *Verifier) checkTime(a *authorization) error {
+	now := time.Now
+	if v.Now != nil {
+		now = v.Now
+	}
+	t := now().UTC()
+	skew := v.MaxSkew
+	if skew <= 0 {
+		skew = DefaultMaxSkew
+	}
+	if a.signedAt.After(t.Add(skew)) {
+		return errorf(InvalidSignature, "Signature not yet current: %s is still later than %s (%s + %s)",
+			a.amzDate, t.Add(skew).Format(timeFormat), t.Format(timeFormat), skewText(skew))
+	}
+	if a.presigned && a.expires > 0 {
+		if end := a.signedAt.Add(a.expires); t.After(end) {
+			return errorf(InvalidSignature, "Signature expired: %s is now earlier than %s (%s + %d sec.)",
+				end.Format(timeFormat), t.Format(timeFormat), a.amzDate, int(a.expires/time.Second))
+		}
+		return nil
+	}
+	if a.signedAt.Before(t.Add(-skew)) {
+		return errorf(InvalidSignature, "Signature expired: %s is now earlier than %s (%s - %s)",
+			a.amzDate, t.Add(-skew).Format(timeFormat), t.Format(timeFormat), skewText(skew))
+	}
+	return nil
+}
+
+// skewText writes a skew as AWS does: "5 min.", or in seconds when it is not
+// a whole number of minutes.
+func skewText(d time.Duration) string {
+	if d%time.Minute == 0 {
+		return fmt.Sprintf("%d min.", d/time.Minute)
+	}
+	return fmt.Sprintf("%d sec.", d/time.Second)
+}
+
+// payloadHash returns the payload hash of the canonical request: the
+// X-Amz-Content-Sha256 header when sent, otherwise the SHA-256 of body.
+func payloadHash(h http.Header, body []byte) (string, error) {
+	sum := func() string {
+		s := sha256.Sum256(body)
+		return hex.EncodeToString(s[:])
+	}
+	vs := h.Values("X-Amz-Content-Sha256")
+	switch {
+	case len(vs) == 0:
+		return sum(), nil
+	case len(vs) > 1:
+		return "", errorf(InvalidSignature, "Only one x-amz-content-sha256 header is allowed.")
+	case vs[0] == UnsignedPayload:
+		return UnsignedPayload, nil
+	case !isHexSHA256(vs[0]):
+		return "", errorf(InvalidSignature, "x-amz-content-sha256 must be %s or the hex SHA-256 of the payload.", UnsignedPayload)
+	case !strings.EqualFold(vs[0], sum()):
+		return "", errorf(InvalidSignature, "The provided 'x-amz-content-sha256' header does not match what was computed.")
+	}
+	return vs[0], nil
+}
+
+func isHexSHA256(s string) bool {
+	if len(s) != 2*sha256.Size {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,40 @@
+package awsapi
+
+import "github.com/iotcore/iotcore/internal/iot"
+
+func tagResource(s *Server, r *request) (any, error) {
+	var in struct {
+		ResourceArn string    `json:"resourceArn"`
+		Tags        []iot.Tag `json:"tags"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, s.Registry.TagResource(r.Context(), in.ResourceArn, in.Tags)
+}
+
+func untagResource(s *Server, r *request) (any, error) {
+	var in struct {
+		ResourceArn string   `json:"resourceArn"`
+		TagKeys     []string `json:"tagKeys"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	return nil, s.Registry.UntagResource(r.Context(), in.ResourceArn, in.TagKeys)
+}
+
+func listTagsForResource(s *Server, r *request) (any, error) {
+	pr, err := r.tokenPage()
+	if err != nil {
+		return nil, err
+	}
+	tags, next, err := s.Registry.ListTags(r.Context(), r.query("resourceArn"), pr)
+	if err != nil {
+		return nil, err
+	}
+	if tags == nil {
+		tags = []iot.Tag{}
+	}
+	return withNext(obj{"tags": tags}, "nextToken", next), nil
+}

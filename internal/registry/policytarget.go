@@ -1,0 +1,174 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/iotcore/iotcore/internal/iot"
+)
+
+// MaxPoliciesPerTarget is AWS's limit on policies attached to one certificate or identity.
+const MaxPoliciesPerTarget = 10
+
+// MaxPoliciesPerThingGroup is AWS's limit on policies attached to one static thing group.
+const MaxPoliciesPerThingGroup = 2
+
+// checkTarget verifies that a policy target exists and returns its attachment limit.
+// Targets are certificate ARNs, thing-group ARNs or Cognito identity ids.
+func (s *Service) checkTarget(ctx context.Context, tx Tx, target string) (limit int, err error) {
+	if target == "" {
+		return 0, iot.Errorf(iot.InvalidRequest, "target is required")
+	}
+	if !strings.HasPrefix(target, "arn:") {
+		return MaxPoliciesPerTarget, nil // a Cognito identity id
+	}
+	arn, err := iot.ParseARN(target)
+	if err != nil {
+		return 0, iot.Errorf(iot.InvalidRequest, "target %q: %v", target, err)
+	}
+	switch arn.Type {
+	case "cert":
+		if _, err := tx.Certificate(ctx, arn.Name); err != nil {
+			return 0, notFound(err, "certificate", arn.Name)
+		}
+		return MaxPoliciesPerTarget, nil
+	case "thinggroup":
+		if _, err := tx.ThingGroup(ctx, arn.Name); err != nil {
+			return 0, notFound(err, "thing group", arn.Name)
+		}
+		return MaxPoliciesPerThingGroup, nil
+	}
+	return 0, iot.Errorf(iot.InvalidRequest, "target %q is not a certificate, thing group or Cognito identity", target)
+}
+
+// AttachPolicy attaches a policy to a target.
+func (s *Service) AttachPolicy(ctx context.Context, name, target string) error {
+	if err := iot.PolicyNameRule.Check(name); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx Tx, c *change) error { return s.attachPolicy(ctx, tx, c, name, target) })
+}
+
+func (s *Service) attachPolicy(ctx context.Context, tx Tx, c *change, name, target string) error {
+	if _, err := tx.Policy(ctx, name); err != nil {
+		return notFound(err, "policy", name)
+	}
+	limit, err := s.checkTarget(ctx, tx, target)
+	if err != nil {
+		return err
+	}
+	attached, err := tx.ListTargetPolicies(ctx, target, Page{Limit: limit + 1})
+	if err != nil {
+		return err
+	}
+	for _, p := range attached {
+		if p == name {
+			return nil
+		}
+	}
+	if len(attached) >= limit {
+		return iot.Errorf(iot.LimitExceeded, "%s already has the maximum of %d attached policies", target, limit)
+	}
+	c.emit(AttachmentsChanged, target)
+	return tx.AttachPolicy(ctx, name, target, c.now)
+}
+
+// DetachPolicy detaches a policy from a target; detaching what is not attached succeeds.
+func (s *Service) DetachPolicy(ctx context.Context, name, target string) error {
+	if err := iot.PolicyNameRule.Check(name); err != nil {
+		return err
+	}
+	if target == "" {
+		return iot.Errorf(iot.InvalidRequest, "target is required")
+	}
+	return s.update(ctx, func(tx Tx, c *change) error {
+		if _, err := tx.Policy(ctx, name); err != nil {
+			return notFound(err, "policy", name)
+		}
+		c.emit(AttachmentsChanged, target)
+		return tx.DetachPolicy(ctx, name, target)
+	})
+}
+
+// ListAttachedPolicies lists the policies attached to a target; with recursive
+// set and a thing-group target, those of its ancestors too.
+func (s *Service) ListAttachedPolicies(ctx context.Context, target string, recursive bool, pr PageRequest) ([]string, string, error) {
+	p, err := pr.page()
+	if err != nil {
+		return nil, "", err
+	}
+	var names []string
+	err = s.view(ctx, func(tx Tx) error {
+		if _, err := s.checkTarget(ctx, tx, target); err != nil {
+			return err
+		}
+		if !recursive || !strings.Contains(target, ":thinggroup/") {
+			names, err = tx.ListTargetPolicies(ctx, target, p)
+			return err
+		}
+		all, err := s.groupPolicies(ctx, tx, target)
+		if err != nil {
+			return err
+		}
+		names = after(all, p)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	names, next := trim(names, p, ident)
+	return names, next, nil
+}
+
+// groupPolicies returns the sorted, distinct policies of a group and its ancestors.
+func (s *Service) groupPolicies(ctx context.Context, tx Tx, groupARN string) ([]string, error) {
+	arn, _ := iot.ParseARN(groupARN)
+	seen := map[string]bool{}
+	var out []string
+	for name, depth := arn.Name, 0; name != "" && depth <= MaxGroupDepth; depth++ {
+		ps, err := tx.ListTargetPolicies(ctx, s.Account.ThingGroupARN(name), Page{Limit: MaxPoliciesPerTarget + 1})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range ps {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+		g, err := tx.ThingGroup(ctx, name)
+		if errors.Is(err, ErrNotFound) {
+			break
+		} else if err != nil {
+			return nil, err
+		}
+		name = g.ParentName
+	}
+	sortStrings(out)
+	return out, nil
+}
+
+// ListTargetsForPolicy lists the targets a policy is attached to.
+func (s *Service) ListTargetsForPolicy(ctx context.Context, name string, pr PageRequest) ([]string, string, error) {
+	if err := iot.PolicyNameRule.Check(name); err != nil {
+		return nil, "", err
+	}
+	p, err := pr.page()
+	if err != nil {
+		return nil, "", err
+	}
+	var targets []string
+	err = s.view(ctx, func(tx Tx) error {
+		if _, err := tx.Policy(ctx, name); err != nil {
+			return notFound(err, "policy", name)
+		}
+		targets, err = tx.ListPolicyTargets(ctx, name, p)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	targets, next := trim(targets, p, ident)
+	return targets, next, nil
+}

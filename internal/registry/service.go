@@ -1,0 +1,155 @@
+package registry
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/pki"
+)
+
+// Service applies AWS IoT's registry rules on top of a Store.
+type Service struct {
+	Store   Store
+	Account iot.Account
+
+	// IssuingCA signs the certificates of CreateKeysAndCertificate and
+	// CreateCertificateFromCsr. Nil disables both operations.
+	IssuingCA *pki.Authority
+
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+
+	// Notify, when set, is called after each committed change with what changed,
+	// so that live connections can re-evaluate their authorization.
+	Notify func(Event)
+}
+
+// EventKind says what kind of resource an Event is about.
+type EventKind int
+
+// Event kinds.
+const (
+	CertificateChanged   EventKind = iota + 1 // a certificate's status changed or it was deleted
+	CACertificateChanged                      // a CA's status or configuration changed
+	PolicyChanged                             // a policy's default version changed or it was deleted
+	AttachmentsChanged                        // the policies of a target changed (ID is the target)
+	ThingChanged                              // a thing's type, attributes or principals changed
+)
+
+// Event describes one committed change.
+type Event struct {
+	Kind EventKind
+	ID   string // certificate id, CA id, policy name, target ARN or thing name
+}
+
+func (s *Service) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Millisecond)
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+// change collects the events of one transaction; they are sent after commit.
+type change struct {
+	now    time.Time
+	events []Event
+}
+
+func (c *change) emit(kind EventKind, id string) { c.events = append(c.events, Event{kind, id}) }
+
+// update runs fn in one store transaction and sends its events after commit.
+func (s *Service) update(ctx context.Context, fn func(tx Tx, c *change) error) error {
+	c := &change{now: s.now()}
+	if err := s.Store.Update(ctx, func(tx Tx) error { return fn(tx, c) }); err != nil {
+		return err
+	}
+	if s.Notify != nil {
+		for _, e := range c.events {
+			s.Notify(e)
+		}
+	}
+	return nil
+}
+
+func (s *Service) view(ctx context.Context, fn func(tx Tx) error) error {
+	return s.Store.View(ctx, fn)
+}
+
+func newID() string { return uuid.NewString() }
+
+// notFound turns a store's ErrNotFound into ResourceNotFoundException.
+func notFound(err error, kind, name string) error {
+	if errors.Is(err, ErrNotFound) {
+		return iot.NotFound(kind, name)
+	}
+	return err
+}
+
+// Paging defaults and limits from the AWS IoT model.
+const (
+	DefaultPageSize = 25
+	MaxPageSize     = 250
+)
+
+// PageRequest is a client's request for one page: the opaque token (AWS's
+// marker or nextToken) and the page size (pageSize or maxResults; 0 = default).
+type PageRequest struct {
+	Token string
+	Size  int
+}
+
+func (r PageRequest) page() (Page, error) {
+	size := r.Size
+	switch {
+	case size == 0:
+		size = DefaultPageSize
+	case size < 1 || size > MaxPageSize:
+		return Page{}, iot.Errorf(iot.InvalidRequest, "page size must be between 1 and %d, got %d", MaxPageSize, size)
+	}
+	p := Page{Limit: size + 1} // one more, to learn whether another page follows
+	if r.Token != "" {
+		key, err := base64.StdEncoding.DecodeString(r.Token)
+		if err != nil || len(key) == 0 {
+			return Page{}, iot.Errorf(iot.InvalidRequest, "the pagination token %q is not valid", r.Token)
+		}
+		p.After = string(key)
+	}
+	return p, nil
+}
+
+// trim cuts the extra row fetched by PageRequest.page and returns the token of
+// the next page, or "" when this is the last one.
+func trim[T any](rows []T, p Page, key func(T) string) ([]T, string) {
+	if len(rows) < p.Limit {
+		return rows, ""
+	}
+	rows = rows[:p.Limit-1]
+	return rows, base64.StdEncoding.EncodeToString([]byte(key(rows[len(rows)-1])))
+}
+
+func ident(s string) string { return s }
+
+// requireName checks a resource name against its model rule.
+func requireName(rule iot.NameRule, name string) error {
+	if err := rule.Check(name); err != nil {
+		return err
+	}
+	return nil
+}
+
+func wrapf(err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
+	var e *iot.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf(format+": %w", append(args, err)...)
+}

@@ -1,0 +1,89 @@
+package registry
+
+import (
+	"context"
+
+	"github.com/iotcore/iotcore/internal/iot"
+)
+
+// checkTaggable verifies that the resource an ARN names exists.
+func (s *Service) checkTaggable(ctx context.Context, tx Tx, resourceARN string) error {
+	arn, err := iot.ParseARN(resourceARN)
+	if err != nil {
+		return iot.Errorf(iot.InvalidRequest, "resourceArn: %v", err)
+	}
+	if arn.Account != s.Account.ID || arn.Region != s.Account.Region {
+		return iot.NotFound("resource", resourceARN)
+	}
+	switch arn.Type {
+	case "cert":
+		_, err = tx.Certificate(ctx, arn.Name)
+	case "cacert":
+		_, err = tx.CACertificate(ctx, arn.Name)
+	case "thing":
+		_, err = tx.Thing(ctx, arn.Name)
+	case "thingtype":
+		_, err = tx.ThingType(ctx, arn.Name)
+	case "thinggroup":
+		_, err = tx.ThingGroup(ctx, arn.Name)
+	case "policy":
+		_, err = tx.Policy(ctx, arn.Name)
+	default:
+		return iot.Errorf(iot.InvalidRequest, "resources of type %q cannot be tagged here", arn.Type)
+	}
+	return notFound(err, "resource", resourceARN)
+}
+
+// TagResource adds or overwrites tags on a resource.
+func (s *Service) TagResource(ctx context.Context, resourceARN string, tags []iot.Tag) error {
+	if err := iot.CheckTags(tags); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx Tx, c *change) error {
+		if err := s.checkTaggable(ctx, tx, resourceARN); err != nil {
+			return err
+		}
+		if err := tx.PutTags(ctx, resourceARN, tags); err != nil {
+			return err
+		}
+		all, err := tx.ListTags(ctx, resourceARN, Page{Limit: 51})
+		if err != nil {
+			return err
+		}
+		if len(all) > 50 {
+			return iot.Errorf(iot.LimitExceeded, "a resource can have at most 50 tags")
+		}
+		return nil
+	})
+}
+
+// UntagResource removes tags from a resource.
+func (s *Service) UntagResource(ctx context.Context, resourceARN string, keys []string) error {
+	return s.update(ctx, func(tx Tx, c *change) error {
+		if err := s.checkTaggable(ctx, tx, resourceARN); err != nil {
+			return err
+		}
+		return tx.DeleteTags(ctx, resourceARN, keys)
+	})
+}
+
+// ListTags lists a resource's tags by key.
+func (s *Service) ListTags(ctx context.Context, resourceARN string, pr PageRequest) ([]iot.Tag, string, error) {
+	p, err := pr.page()
+	if err != nil {
+		return nil, "", err
+	}
+	var tags []iot.Tag
+	err = s.view(ctx, func(tx Tx) error {
+		if err := s.checkTaggable(ctx, tx, resourceARN); err != nil {
+			return err
+		}
+		tags, err = tx.ListTags(ctx, resourceARN, p)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	tags, next := trim(tags, p, func(t iot.Tag) string { return t.Key })
+	return tags, next, nil
+}

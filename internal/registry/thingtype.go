@@ -1,0 +1,132 @@
+package registry
+
+import (
+	"context"
+	"errors"
+
+	"github.com/iotcore/iotcore/internal/iot"
+)
+
+// CreateThingType creates a thing type.
+func (s *Service) CreateThingType(ctx context.Context, tt ThingType, tags []iot.Tag) (*ThingType, error) {
+	if err := iot.ThingTypeNameRule.Check(tt.Name); err != nil {
+		return nil, err
+	}
+	if err := iot.DescriptionRule.Check(tt.Description); err != nil {
+		return nil, err
+	}
+	if len(tt.SearchableAttributes) > 3 {
+		return nil, iot.Errorf(iot.InvalidRequest, "a thing type can have at most 3 searchable attributes, got %d", len(tt.SearchableAttributes))
+	}
+	for _, a := range tt.SearchableAttributes {
+		if err := iot.AttributeNameRule.Check(a); err != nil {
+			return nil, err
+		}
+	}
+	if err := iot.CheckTags(tags); err != nil {
+		return nil, err
+	}
+	err := s.update(ctx, func(tx Tx, c *change) error {
+		if existing, err := tx.ThingType(ctx, tt.Name); err == nil {
+			return iot.AlreadyExists("thing type", tt.Name, existing.ID, s.Account.ThingTypeARN(tt.Name))
+		} else if !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		tt.ID = newID()
+		tt.CreatedAt = c.now
+		tt.Deprecated = false
+		if err := tx.InsertThingType(ctx, &tt); err != nil {
+			return err
+		}
+		return tx.PutTags(ctx, s.Account.ThingTypeARN(tt.Name), tags)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &tt, nil
+}
+
+// ThingType describes a thing type.
+func (s *Service) ThingType(ctx context.Context, name string) (*ThingType, error) {
+	if err := iot.ThingTypeNameRule.Check(name); err != nil {
+		return nil, err
+	}
+	var tt *ThingType
+	err := s.view(ctx, func(tx Tx) error {
+		var err error
+		tt, err = tx.ThingType(ctx, name)
+		return notFound(err, "thing type", name)
+	})
+	return tt, err
+}
+
+// ListThingTypes lists thing types by name; a name filters to that one type.
+func (s *Service) ListThingTypes(ctx context.Context, name string, pr PageRequest) ([]ThingType, string, error) {
+	p, err := pr.page()
+	if err != nil {
+		return nil, "", err
+	}
+	if name != "" {
+		tt, err := s.ThingType(ctx, name)
+		if iot.IsCode(err, iot.ResourceNotFound) {
+			return nil, "", nil
+		}
+		if err != nil {
+			return nil, "", err
+		}
+		return []ThingType{*tt}, "", nil
+	}
+	var rows []ThingType
+	err = s.view(ctx, func(tx Tx) error {
+		rows, err = tx.ListThingTypes(ctx, p)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	rows, next := trim(rows, p, func(t ThingType) string { return t.Name })
+	return rows, next, nil
+}
+
+// DeprecateThingType deprecates a thing type, or undoes that.
+func (s *Service) DeprecateThingType(ctx context.Context, name string, undo bool) error {
+	if err := iot.ThingTypeNameRule.Check(name); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx Tx, c *change) error {
+		tt, err := tx.ThingType(ctx, name)
+		if err != nil {
+			return notFound(err, "thing type", name)
+		}
+		tt.Deprecated = !undo
+		tt.DeprecatedAt = c.now
+		return tx.UpdateThingType(ctx, tt)
+	})
+}
+
+// DeleteThingType deletes a deprecated thing type that no thing uses.
+func (s *Service) DeleteThingType(ctx context.Context, name string) error {
+	if err := iot.ThingTypeNameRule.Check(name); err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx Tx, c *change) error {
+		tt, err := tx.ThingType(ctx, name)
+		if err != nil {
+			return notFound(err, "thing type", name)
+		}
+		if !tt.Deprecated {
+			return iot.Errorf(iot.InvalidRequest, "the thing type %s must be deprecated before it is deleted", name)
+		}
+		n, err := tx.CountThingsOfType(ctx, name)
+		if err != nil {
+			return err
+		}
+		if n > 0 {
+			return iot.Errorf(iot.InvalidRequest, "the thing type %s is still used by %d things", name, n)
+		}
+		if err := tx.DeleteThingType(ctx, name); err != nil {
+			return err
+		}
+		return tx.DeleteAllTags(ctx, s.Account.ThingTypeARN(name))
+	})
+}

@@ -1,0 +1,173 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509/pkix"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/iotcore/iotcore/internal/awsapi"
+	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
+	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/pki"
+	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/sqlite"
+)
+
+// Files in the data directory.
+const (
+	DatabaseFile    = "iotcore.db"
+	CredentialsFile = "credentials"
+	RootCAFile      = "ca.pem"
+	RootCAKeyFile   = "ca.key"
+	ServerCertFile  = "server.pem"
+	ServerKeyFile   = "server.key"
+	ServiceCAFile   = "service-ca.pem"
+	ServiceCAKey    = "service-ca.key"
+)
+
+// Server is a running gateway.
+type Server struct {
+	Config      Config
+	Credentials Credentials
+	Registry    *registry.Service
+	// ServerCertificate is the TLS certificate devices see, signed by the root CA.
+	ServerCertificate tls.Certificate
+	RootCA            *pki.Authority
+
+	db          *sqlite.DB
+	apiListener net.Listener
+	apiServer   *http.Server
+	// FirstStart reports whether this start created the data directory's credentials.
+	FirstStart bool
+}
+
+// Open prepares the data directory and binds the listeners; Run serves.
+func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	s := &Server{Config: cfg}
+	defer func() {
+		if err != nil {
+			s.Close()
+		}
+	}()
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := func(name string) string { return filepath.Join(cfg.DataDir, name) }
+	now := time.Now()
+
+	s.Credentials, s.FirstStart, err = loadOrCreateCredentials(path(CredentialsFile))
+	if err != nil {
+		return nil, err
+	}
+	s.RootCA, _, err = pki.LoadOrCreateAuthority(path(RootCAFile), path(RootCAKeyFile),
+		pkix.Name{CommonName: "iotcore Root CA", Organization: []string{"iotcore"}}, 0, now)
+	if err != nil {
+		return nil, err
+	}
+	hosts := uniq([]string{cfg.Hostname, "localhost", "127.0.0.1"})
+	var reason string
+	s.ServerCertificate, reason, err = pki.LoadOrCreateServerCertificate(s.RootCA, path(ServerCertFile), path(ServerKeyFile), hosts, 0, now)
+	if err != nil {
+		return nil, err
+	}
+	if reason != "" {
+		cfg.Logger.Info("issued the server certificate", "reason", reason, "hosts", hosts)
+	}
+	serviceCA, _, err := pki.LoadOrCreateAuthority(path(ServiceCAFile), path(ServiceCAKey),
+		pkix.Name{CommonName: "iotcore Service CA", Organization: []string{"iotcore"}}, 0, now)
+	if err != nil {
+		return nil, err
+	}
+	if s.db, err = sqlite.Open(ctx, path(DatabaseFile)); err != nil {
+		return nil, err
+	}
+	s.Registry = &registry.Service{
+		Store:     s.db,
+		Account:   iot.Account{ID: cfg.AccountID, Region: cfg.Region},
+		IssuingCA: serviceCA,
+	}
+	creds := s.Credentials
+	api := awsapi.New(awsapi.Server{
+		Registry: s.Registry,
+		Verifier: &sigv4.Verifier{
+			Service: "iot",
+			Secret: func(id string) (string, bool) {
+				if id == creds.AccessKeyID {
+					return creds.SecretAccessKey, true
+				}
+				return "", false
+			},
+		},
+		Endpoint: cfg.Hostname,
+		Logger:   cfg.Logger,
+	})
+	if s.apiListener, err = net.Listen("tcp", cfg.APIAddr); err != nil {
+		return nil, fmt.Errorf("listen for the API: %w", err)
+	}
+	s.apiServer = &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	return s, nil
+}
+
+// APIURL is the endpoint URL to give the aws CLI and SDKs.
+func (s *Server) APIURL() string { return "http://" + s.apiListener.Addr().String() }
+
+// Run serves until ctx ends, then shuts down gracefully.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.apiServer.Serve(s.apiListener) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("api server: %w", err)
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := s.apiServer.Shutdown(shutdownCtx)
+	if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		err = errors.Join(err, serveErr)
+	}
+	return err
+}
+
+// Close releases the listeners and the database.
+func (s *Server) Close() error {
+	var errs []error
+	if s.apiListener != nil {
+		if err := s.apiListener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			errs = append(errs, err)
+		}
+	}
+	if s.db != nil {
+		errs = append(errs, s.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+func uniq(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,176 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/iotcore/iotcore/internal/registry"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+)
+
+var _ registry.Store = (*DB)(nil)
+
+// busyTimeoutMillis bounds how long a connection waits for a lock held by
+// another process (or a checkpoint) before failing with SQLITE_BUSY. Writers
+// in this process never contend: they share one connection.
+const busyTimeoutMillis = 10000
+
+// DB is a registry.Store kept in one SQLite database file.
+type DB struct {
+	path  string
+	write *sql.DB // exactly one connection; every transaction is BEGIN IMMEDIATE
+	read  *sql.DB // read-only connections for View
+}
+
+// Open opens the database file at path, creating it with mode 0600 if it does
+// not exist, and migrates its schema to the newest version. The directory must
+// exist. Close releases it.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open: %q is not a file path", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	// SQLite would create the file with mode 0644; create it first so that it,
+	// and the -wal and -shm files SQLite gives the same mode, stay private.
+	f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+
+	db := &DB{path: abs}
+	db.write, err = sql.Open("sqlite", dsn(abs, true))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	db.write.SetMaxOpenConns(1)
+	db.write.SetMaxIdleConns(1)
+	db.write.SetConnMaxLifetime(0)
+	db.write.SetConnMaxIdleTime(0)
+	if err := migrate(ctx, db.write); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	db.read, err = sql.Open("sqlite", dsn(abs, false))
+	if err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	n := max(4, runtime.GOMAXPROCS(0))
+	db.read.SetMaxOpenConns(n)
+	db.read.SetMaxIdleConns(n)
+	if err := db.read.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	return db, nil
+}
+
+// dsn returns the driver's data source name for the file at the absolute
+// path abs: a file: URI (so that any character in the path is safe) with the
+// connection's pragmas, applied by the driver to every new connection.
+func dsn(abs string, write bool) string {
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis))
+	q.Add("_pragma", "foreign_keys(1)")
+	if write {
+		q.Add("_pragma", "journal_mode(WAL)") // persistent: readers inherit it
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Set("_txlock", "immediate")
+	} else {
+		q.Add("_pragma", "query_only(1)")
+	}
+	return "file:" + (&url.URL{Path: abs}).EscapedPath() + "?" + q.Encode()
+}
+
+// Close closes both pools. A checkpoint folds the write-ahead log back into
+// the database file when the last connection closes.
+func (db *DB) Close() error {
+	var errs []error
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlite: close %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Update runs fn in a write transaction and commits it when fn returns nil.
+// It returns fn's error as is. When fn returns an error, panics or calls
+// runtime.Goexit, the transaction is rolled back (and the panic goes on).
+// Updates are serialised: only one runs at a time.
+func (db *DB) Update(ctx context.Context, fn func(registry.Tx) error) error {
+	sqlTx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin update: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err := fn(&tx{sqlTx}); err != nil {
+		return err
+	}
+	done = true
+	if err := sqlTx.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction that sees the data committed when
+// it first reads. Writes inside fn fail.
+func (db *DB) View(ctx context.Context, fn func(registry.Tx) error) error {
+	sqlTx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin view: %w", err)
+	}
+	defer sqlTx.Rollback()
+	return fn(&tx{sqlTx})
+}
+
+// IntegrityCheck runs PRAGMA integrity_check and reports what it finds wrong.
+func (db *DB) IntegrityCheck(ctx context.Context) error {
+	rows, err := db.read.QueryContext(ctx, "PRAGMA integrity_check")
+	if err != nil {
+		return fmt.Errorf("sqlite: integrity check: %w", err)
+	}
+	defer rows.Close()
+	var problems []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return fmt.Errorf("sqlite: integrity check: %w", err)
+		}
+		if s != "ok" {
+			problems = append(problems, s)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("sqlite: integrity check: %w", err)
+	}
+	if len(problems) > 0 {
+		return fmt.Errorf("sqlite: integrity check of %s: %s", db.path, strings.Join(problems, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,195 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iotcore/iotcore/internal/registry"
+)
+
+var _ registry.Tx = (*tx)(nil)
+
+// tx is one registry transaction. Its methods (one file per concept) use
+// only portable SQL, so that they could run unchanged on PostgreSQL.
+type tx struct {
+	tx *sql.Tx
+}
+
+func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, query, args...)
+}
+
+// execOne runs a statement that must change exactly one row, and reports
+// ErrNotFound (wrapped with what) when it changed none.
+func (t *tx) execOne(ctx context.Context, what, query string, args ...any) error {
+	res, err := t.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, registry.ErrNotFound)
+	}
+	return nil
+}
+
+// queryRow scans the single row of query into dest, and reports ErrNotFound
+// (wrapped with what) when there is none.
+func (t *tx) queryRow(ctx context.Context, what, query string, args []any, dest ...any) error {
+	err := t.tx.QueryRowContext(ctx, query, args...).Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, registry.ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// queryOne converts the single row of query with scan, and reports
+// ErrNotFound (wrapped with what) when there is none.
+func queryOne[T any](ctx context.Context, t *tx, what, query string, args []any, scan func(scanner) (T, error)) (*T, error) {
+	v, err := scan(t.tx.QueryRowContext(ctx, query, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%s: %w", what, registry.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return &v, nil
+}
+
+// queryAll converts every row of query with scan.
+func queryAll[T any](ctx context.Context, t *tx, what, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
+	rows, err := t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return out, nil
+}
+
+// queryStrings returns the single text column of every row of query.
+func (t *tx) queryStrings(ctx context.Context, what, query string, args ...any) ([]string, error) {
+	return queryAll(ctx, t, what, query, args, func(sc scanner) (s string, err error) {
+		err = sc.Scan(&s)
+		return s, err
+	})
+}
+
+// count returns the single integer of query.
+func (t *tx) count(ctx context.Context, what, query string, args ...any) (int, error) {
+	var n int
+	if err := t.tx.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+		return 0, fmt.Errorf("%s: %w", what, err)
+	}
+	return n, nil
+}
+
+// stmt builds a statement with numbered placeholders, for listings whose
+// WHERE clause depends on the filter.
+type stmt struct {
+	sb    strings.Builder
+	conds []string
+	args  []any
+}
+
+// arg binds v and returns its placeholder.
+func (s *stmt) arg(v any) string {
+	s.args = append(s.args, v)
+	return "$" + strconv.Itoa(len(s.args))
+}
+
+// where adds a condition; conditions are joined with AND.
+func (s *stmt) where(cond string) { s.conds = append(s.conds, cond) }
+
+// after adds the key-set condition of a page over a single sort column.
+func (s *stmt) after(col string, p registry.Page, descending bool) {
+	if p.After == "" {
+		return
+	}
+	op := " > "
+	if descending {
+		op = " < "
+	}
+	s.where(col + op + s.arg(p.After))
+}
+
+// build returns the statement: head, the conditions, then tail and the
+// page's LIMIT. A Limit of zero or less means no limit.
+func (s *stmt) build(head, tail string, limit int) string {
+	s.sb.WriteString(head)
+	for i, c := range s.conds {
+		if i == 0 {
+			s.sb.WriteString(" WHERE ")
+		} else {
+			s.sb.WriteString(" AND ")
+		}
+		s.sb.WriteString(c)
+	}
+	s.sb.WriteString(" ")
+	s.sb.WriteString(tail)
+	if limit > 0 {
+		s.sb.WriteString(" LIMIT " + s.arg(limit))
+	}
+	return s.sb.String()
+}
+
+// prefix returns the condition that col starts with prefix. LIKE is not
+// used: it ignores ASCII case in SQLite but not in PostgreSQL.
+func (s *stmt) prefix(col, prefix string) string {
+	if prefix == "" {
+		return "1 = 1"
+	}
+	return "substr(" + col + ", 1, " + s.arg(len([]rune(prefix))) + ") = " + s.arg(prefix)
+}
+
+// millis is the stored form of a time: epoch milliseconds, as in
+// registry.CertificateCursor. The zero time is stored as its own (negative)
+// epoch milliseconds and so round-trips.
+func millis(t time.Time) int64 { return t.UnixMilli() }
+
+// fromMillis inverts millis; times come back in UTC.
+func fromMillis(ms int64) time.Time { return time.UnixMilli(ms).UTC() }
+
+// certificatePage adds the key-set condition of a page of certificates or CA
+// certificates, whose keys are registry.CertificateCursor values, and returns
+// the ORDER BY clause.
+func certificatePage(s *stmt, p registry.Page, ascending bool) (orderBy string, err error) {
+	op, dir := " < ", " DESC"
+	if ascending {
+		op, dir = " > ", " ASC"
+	}
+	if p.After != "" {
+		ms, id, err := registry.ParseCertificateCursor(p.After)
+		if err != nil {
+			return "", err
+		}
+		s.where("(created_at, id)" + op + "(" + s.arg(ms) + ", " + s.arg(id) + ")")
+	}
+	return "ORDER BY created_at" + dir + ", id" + dir, nil
+}
