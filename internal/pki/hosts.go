@@ -1,6 +1,7 @@
 package pki
 
 import (
+	"bytes"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -81,7 +82,18 @@ func certificateHosts(c *x509.Certificate) Hosts {
 
 func (h *Hosts) sort() {
 	slices.Sort(h.DNSNames)
-	slices.SortFunc(h.IPAddresses, func(a, b net.IP) int { return strings.Compare(string(a.To16()), string(b.To16())) })
+	slices.SortFunc(h.IPAddresses, compareIP)
+}
+
+// compareIP orders IPv4 addresses before IPv6 ones, then by value.
+func compareIP(a, b net.IP) int {
+	if a4, b4 := a.To4() != nil, b.To4() != nil; a4 != b4 {
+		if a4 {
+			return -1
+		}
+		return 1
+	}
+	return bytes.Compare(a.To16(), b.To16())
 }
 
 // String lists the names and then the addresses, comma-separated.

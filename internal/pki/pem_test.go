@@ -268,7 +268,6 @@ func TestSubjectAndIssuerKey(t *testing.T) {
 	}
 }
 
-
 func TestPEMEncodeRoundTrip(t *testing.T) {
 	root := pkitest.NewRoot(t, "Round Trip")
 	text := pki.EncodeCertificatePEM(root.Certificate)

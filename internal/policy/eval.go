@@ -78,7 +78,9 @@ func Compile(docs []*Document, vars Variables) *Set {
 // CompileWith prepares docs for evaluation. It substitutes the policy
 // variables of every Resource and condition value once, from vars, and
 // evaluates now each condition whose key vars knows; conditions on other
-// keys are evaluated by Decide against the request context.
+// keys are evaluated by Decide against the request context (so a key that
+// vars knows cannot be overridden per request). The caller compiles again
+// when the documents or the variables change, e.g. a thing's attributes.
 //
 // Unresolvable variables follow AWS's "the statement does not match"
 // [DOC thing-policy-examples], narrowly:
@@ -90,9 +92,10 @@ func Compile(docs []*Document, vars Variables) *Set {
 //
 // The same holds for Deny statements: a Deny whose pattern cannot be
 // resolved does not deny. This mirrors IAM, where an unresolved variable
-// makes the policy element false whatever the effect; policies that must
-// fail closed should deny with a pattern that does not depend on the
-// variable.
+// makes the policy element false whatever the effect. Denying "everything
+// when the variable is missing" would instead lock out devices over an
+// absent thing attribute; a policy that must fail closed can Allow only
+// with the variable, which then denies implicitly.
 func CompileWith(docs []*Document, vars Variables, opts Options) *Set {
 	s := &Set{}
 	for di, d := range docs {

@@ -97,8 +97,14 @@ func (g *glob) matchGeneral(s string) bool {
 			t := &p[pi]
 			switch t.kind {
 			case tokStar:
+				if pi == len(p)-1 {
+					return true // a trailing "*" takes the rest
+				}
 				starPi, starSi = pi, si
-				pi++
+				if !g.skipTo(&starSi, s, pi+1) {
+					return false
+				}
+				pi, si = pi+1, starSi
 				continue
 			case tokQuestion:
 				if si < len(s) {
@@ -122,8 +128,27 @@ func (g *glob) matchGeneral(s string) bool {
 		}
 		_, n := utf8.DecodeRuneInString(s[starSi:])
 		starSi += n
+		if !g.skipTo(&starSi, s, starPi+1) {
+			return false
+		}
 		pi, si = starPi+1, starSi
 	}
+}
+
+// skipTo moves *si, the end of what a "*" consumes, to the next place
+// where the literal token at p (if any) occurs: the positions in between
+// cannot match. It reports false when the literal does not occur at all,
+// in which case no choice of any earlier "*" can match either.
+func (g *glob) skipTo(si *int, s string, p int) bool {
+	if g.fold || p >= len(g.toks) || g.toks[p].kind != tokLiteral {
+		return true
+	}
+	i := strings.Index(s[*si:], g.toks[p].text)
+	if i < 0 {
+		return false
+	}
+	*si += i
+	return true
 }
 
 // hasPrefix reports whether s starts with prefix, which is lower case when
@@ -162,13 +187,4 @@ func asciiLower(s string) string {
 		}
 	}
 	return s
-}
-
-// Match reports whether s matches the IAM-style pattern: "*" matches any
-// sequence of characters ("/" included), "?" exactly one, everything else
-// itself, case-sensitively. It neither substitutes variables nor caches;
-// it is for callers that match one-off patterns, such as ARN filters.
-func Match(pattern, s string) bool {
-	g := compileGlob(pattern, false)
-	return g.match(s)
 }

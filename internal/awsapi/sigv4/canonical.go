@@ -165,6 +165,20 @@ func trimAll(v string) string {
 	return string(b)
 }
 
+// canonicalRequests returns the canonical requests the client may have
+// signed: one, or two when the path has dot or empty segments (see
+// canonicalURIs).
+func canonicalRequests(r *http.Request, a *authorization, query url.Values, payloadHash string) []string {
+	cquery := canonicalQuery(query, a.presigned)
+	headers := canonicalHeaders(r, a.headerNames)
+	uris := canonicalURIs(requestPath(r))
+	crs := make([]string, len(uris))
+	for i, uri := range uris {
+		crs[i] = canonicalRequest(r.Method, uri, cquery, headers, a.signedHeaders, payloadHash)
+	}
+	return crs
+}
+
 // canonicalRequest joins the parts of the canonical request.
 func canonicalRequest(method, uri, query, headers, signedHeaders, payloadHash string) string {
 	var b strings.Builder

@@ -90,11 +90,8 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 
 	key := signingKey(secret, a.scopeDate, a.region, a.service)
 	scope := a.scope()
-	cquery := canonicalQuery(query, a.presigned)
-	headers := canonicalHeaders(r, a.headerNames)
 	var first, firstSTS string
-	for i, uri := range canonicalURIs(requestPath(r)) {
-		cr := canonicalRequest(r.Method, uri, cquery, headers, a.signedHeaders, payloadHash)
+	for i, cr := range canonicalRequests(r, a, query, payloadHash) {
 		sts := stringToSign(a.amzDate, scope, cr)
 		if hmac.Equal([]byte(signature(key, sts)), []byte(a.signature)) {
 			return Identity{AccessKeyID: a.accessKeyID, Region: a.region, Service: a.service, SignedAt: a.signedAt}, nil

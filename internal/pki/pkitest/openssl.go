@@ -40,6 +40,16 @@ func RunOpenSSL(t testing.TB, dir string, args ...string) string {
 	return stdout.String()
 }
 
+// TryOpenSSL runs openssl with args in dir and returns its combined output
+// and its error, for commands that are expected to fail.
+func TryOpenSSL(t testing.TB, dir string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(OpenSSL(t), args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
 // SeedCAConfig is deviceRootCA_openssl.conf from seed 000, verbatim.
 const SeedCAConfig = `[ req ]
 distinguished_name       = req_distinguished_name

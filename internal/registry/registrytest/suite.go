@@ -35,6 +35,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -240,3 +241,10 @@ func keys[T any](rows []T, key func(T) string) []string {
 }
 
 func ident(s string) string { return s }
+
+// reversed returns a reversed copy of s.
+func reversed[T any](s []T) []T {
+	c := slices.Clone(s)
+	slices.Reverse(c)
+	return c
+}

@@ -1,0 +1,109 @@
+package awsapi
+
+import (
+	"compress/gzip"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// botocoreModel loads the AWS IoT API model that ships with botocore.
+func botocoreModel(t *testing.T) map[string]modelOperation {
+	t.Helper()
+	out, err := exec.Command("python3", "-c", "import botocore,os;print(os.path.dirname(botocore.__file__))").Output()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("python3 with botocore is required in CI: %v", err)
+		}
+		t.Skipf("botocore not available: %v", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "data", "iot", "2015-05-28")
+	var r io.Reader
+	if f, err := os.Open(filepath.Join(dir, "service-2.json")); err == nil {
+		defer f.Close()
+		r = f
+	} else {
+		f, err := os.Open(filepath.Join(dir, "service-2.json.gz"))
+		if err != nil {
+			t.Fatalf("botocore IoT model not found in %s: %v", dir, err)
+		}
+		defer f.Close()
+		gz, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = gz
+	}
+	var model struct {
+		Operations map[string]modelOperation `json:"operations"`
+	}
+	if err := json.NewDecoder(r).Decode(&model); err != nil {
+		t.Fatalf("decode model: %v", err)
+	}
+	return model.Operations
+}
+
+type modelOperation struct {
+	HTTP struct {
+		Method     string `json:"method"`
+		RequestURI string `json:"requestUri"`
+	} `json:"http"`
+}
+
+// TestRoutesMatchModel checks every served route against the model's method and URI.
+func TestRoutesMatchModel(t *testing.T) {
+	ops := botocoreModel(t)
+	seen := map[string]bool{}
+	for _, rt := range routes() {
+		t.Run(rt.Op, func(t *testing.T) {
+			if seen[rt.Op] {
+				t.Fatalf("operation %s is routed twice", rt.Op)
+			}
+			seen[rt.Op] = true
+			op, ok := ops[rt.Op]
+			if !ok {
+				t.Fatalf("operation %s is not in the model", rt.Op)
+			}
+			uri, _, _ := strings.Cut(op.HTTP.RequestURI, "?")
+			if rt.Method != op.HTTP.Method || rt.Pattern != uri {
+				t.Errorf("route %s %s, model says %s %s", rt.Method, rt.Pattern, op.HTTP.Method, uri)
+			}
+		})
+	}
+}
+
+// TestRouterMatchesModelURIs feeds every modelled URI of a served operation
+// through the router and checks it reaches that operation and no other.
+func TestRouterMatchesModelURIs(t *testing.T) {
+	ops := botocoreModel(t)
+	r := newRouter(routes())
+	for _, rt := range routes() {
+		op := ops[rt.Op]
+		uri, _, _ := strings.Cut(op.HTTP.RequestURI, "?")
+		// Fill labels with a value containing characters that need escaping.
+		path := uri
+		for strings.Contains(path, "{") {
+			i := strings.Index(path, "{")
+			j := strings.Index(path, "}")
+			path = path[:i] + "arn%3Aaws%3Aiot%3Aus-east-1%3A123456789012%3Acert%2Fabc" + path[j+1:]
+		}
+		got, labels, _ := r.match(op.HTTP.Method, path)
+		if got == nil || got.Op != rt.Op {
+			name := "nothing"
+			if got != nil {
+				name = got.Op
+			}
+			t.Errorf("%s %s routed to %s, want %s", op.HTTP.Method, path, name, rt.Op)
+			continue
+		}
+		for k, v := range labels {
+			if v != "arn:aws:iot:us-east-1:123456789012:cert/abc" {
+				t.Errorf("%s: label %s = %q, want the decoded ARN", rt.Op, k, v)
+			}
+		}
+	}
+}
