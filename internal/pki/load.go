@@ -103,6 +103,9 @@ func LoadOrCreateAuthority(certPath, keyPath string, subject pkix.Name, validity
 // elsewhere, which it would replace. The returned chain holds the leaf, plus
 // ca's certificate when ca is not a self-signed root.
 func LoadOrCreateServerCertificate(ca *Authority, certPath, keyPath string, hosts []string, validity time.Duration, now time.Time) (cert tls.Certificate, reason string, err error) {
+	if ca == nil || ca.Certificate == nil || ca.Key == nil {
+		return tls.Certificate{}, "", errors.New("load server certificate: no CA to issue it")
+	}
 	want, err := ParseHosts(hosts)
 	if err != nil {
 		return tls.Certificate{}, "", fmt.Errorf("load server certificate: %w", err)

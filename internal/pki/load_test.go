@@ -216,4 +216,7 @@ func TestLoadOrCreateServerCertificate(t *testing.T) {
 	if _, _, err := pki.LoadOrCreateServerCertificate(root, filepath.Join(t.TempDir(), "s.pem"), filepath.Join(t.TempDir(), "s.key"), nil, 0, t0); err == nil {
 		t.Error("no hosts: no error")
 	}
+	if _, _, err := pki.LoadOrCreateServerCertificate(nil, filepath.Join(t.TempDir(), "s.pem"), filepath.Join(t.TempDir(), "s.key"), hosts, 0, t0); err == nil {
+		t.Error("no CA: no error")
+	}
 }

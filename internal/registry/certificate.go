@@ -2,9 +2,11 @@ package registry
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -151,12 +153,30 @@ func (s *Service) findIssuer(ctx context.Context, tx Tx, cert, hint *x509.Certif
 	}
 	switch len(cas) {
 	case 0:
-		return nil, iot.Errorf(iot.CertificateValidation, "the certificate is not signed by any registered CA certificate (issuer %q)", cert.Issuer.String())
+		return nil, s.noIssuer(ctx, tx, cert)
 	case 1:
 		return &cas[0], nil
 	}
 	return nil, iot.Errorf(iot.CertificateConflict,
 		"more than one registered CA certificate has the subject and public key that signed this certificate; pass caCertificatePem to choose")
+}
+
+// noIssuer explains why no registered CA verifies cert: none has its issuer's
+// name, or one has but its signature does not verify (a SHA-1 signature, say).
+func (s *Service) noIssuer(ctx context.Context, tx Tx, cert *x509.Certificate) error {
+	candidates, err := tx.CACertificatesBySubject(ctx, pki.IssuerKey(cert))
+	if err != nil {
+		return err
+	}
+	for _, ca := range candidates {
+		if caCert, err := pki.ParseCertificatePEM(ca.PEM); err == nil {
+			if err := pki.CheckSignedBy(cert, caCert); err != nil {
+				return &iot.Error{Code: iot.CertificateValidation, Err: err,
+					Message: fmt.Sprintf("the certificate is not signed by the registered CA certificate %s with its issuer's name: %v", ca.ID, err)}
+			}
+		}
+	}
+	return iot.Errorf(iot.CertificateValidation, "the certificate is not signed by any registered CA certificate (issuer %q)", cert.Issuer.String())
 }
 
 // IssuersOf returns the registered CAs (of any status) whose signature cert carries.
@@ -349,10 +369,8 @@ func (s *Service) CreateKeysAndCertificate(ctx context.Context, setAsActive bool
 	if err != nil {
 		return nil, err
 	}
-	priv, err := pki.MarshalPrivateKeyPEM(key)
-	if err != nil {
-		return nil, err
-	}
+	// AWS returns the private key in PKCS#1 form ("RSA PRIVATE KEY").
+	priv := pki.MarshalRSAPrivateKeyPEM(key.(*rsa.PrivateKey))
 	pub, err := pki.MarshalPublicKeyPEM(key.Public())
 	if err != nil {
 		return nil, err

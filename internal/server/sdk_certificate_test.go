@@ -220,7 +220,8 @@ func TestServerIssuedCertificates(t *testing.T) {
 	if err := pki.CheckKeyMatch(cert, key); err != nil {
 		t.Fatalf("returned key does not match the certificate: %v", err)
 	}
-	if *kc.CertificateId != pki.CertificateID(cert.Raw) || cert.Subject.CommonName != "AWS IoT Certificate" {
+	if *kc.CertificateId != pki.CertificateID(cert.Raw) || cert.Subject.CommonName != "AWS IoT Certificate" ||
+		cert.NotAfter.Year() != 2049 || !strings.HasPrefix(*kc.KeyPair.PrivateKey, "-----BEGIN RSA PRIVATE KEY") {
 		t.Fatalf("certificate %s with subject %s", *kc.CertificateId, cert.Subject)
 	}
 	d := must[*iot.DescribeCertificateOutput](t)(ts.client.DescribeCertificate(ctx, &iot.DescribeCertificateInput{CertificateId: kc.CertificateId}))

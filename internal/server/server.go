@@ -33,6 +33,10 @@ const (
 	ServiceCAKey    = "service-ca.key"
 )
 
+// serviceCAExpiry is when the service CA expires: after the 2049-12-31 that
+// CreateKeysAndCertificate certificates carry, as AWS's do.
+var serviceCAExpiry = time.Date(2051, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // Server is a running gateway.
 type Server struct {
 	Config      Config
@@ -84,8 +88,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if reason != "" {
 		cfg.Logger.Info("issued the server certificate", "reason", reason, "hosts", hosts)
 	}
+	// The service CA outlives 2049-12-31, the expiry AWS gives the certificates it issues.
 	serviceCA, _, err := pki.LoadOrCreateAuthority(path(ServiceCAFile), path(ServiceCAKey),
-		pkix.Name{CommonName: "iotcore Service CA", Organization: []string{"iotcore"}}, 0, now)
+		pkix.Name{CommonName: "iotcore Service CA", Organization: []string{"iotcore"}}, serviceCAExpiry.Sub(now), now)
 	if err != nil {
 		return nil, err
 	}

@@ -33,8 +33,10 @@
 //     when sent), otherwise the hex SHA-256 of the body.
 //
 // The region in the credential scope is whatever the client signed with; any
-// region is accepted and reported in [Identity]. The service must equal
-// Verifier.Service. X-Amz-Security-Token is treated as an ordinary signed
+// region is accepted and reported in [Identity]. The service must be
+// Verifier.Service or one of Verifier.ServiceAliases: older AWS IoT models,
+// still shipped by some aws CLI builds, sign the control plane as
+// "execute-api" rather than "iot". X-Amz-Security-Token is treated as an ordinary signed
 // value: temporary credentials are not supported, and the token is not checked.
 //
 // Because the Host header is signed, a reverse proxy in front of the server

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -28,6 +29,12 @@ type Verifier struct {
 	// the control plane. It must be set.
 	Service string
 
+	// ServiceAliases are further signing names accepted in the credential
+	// scope. Clients built from older AWS IoT models sign the control plane
+	// as "execute-api" (aws-cli 2.9 in Debian 12 does), so the control plane
+	// sets ServiceAliases to []string{"execute-api"}. Nil accepts Service only.
+	ServiceAliases []string
+
 	// Secret returns the secret access key for an access key ID, and false
 	// if the key is unknown or disabled. A nil Secret knows no keys.
 	Secret func(accessKeyID string) (secret string, ok bool)
@@ -45,8 +52,8 @@ type Verifier struct {
 // and service, and when.
 type Identity struct {
 	AccessKeyID string
-	Region      string // as signed by the client; any region is accepted
-	Service     string
+	Region      string    // as signed by the client; any region is accepted
+	Service     string    // as signed: Verifier.Service or one of its ServiceAliases
 	SignedAt    time.Time // X-Amz-Date, UTC
 }
 
@@ -70,7 +77,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	if err != nil {
 		return Identity{}, err
 	}
-	if a.service != v.Service {
+	if a.service != v.Service && !slices.Contains(v.ServiceAliases, a.service) {
 		return Identity{}, errorf(InvalidSignature, "Credential should be scoped to correct service: '%s'.", v.Service)
 	}
 	secret, ok := "", false

@@ -86,7 +86,7 @@ var signCases = []signCase{
 			"X-Custom":         {"one   two", "three"},
 		},
 	},
-	{name: "pagination marker, space and repeated keys", target: "/things?maxResults=5&attributeName=a&attributeValue=b%20c&marker=bmV4dA%3D%3D&z=2&z=1&z=10"},
+	{name: "pagination marker, space and repeated keys", target: "/things?maxResults=5&attributeName=a&attributeValue=b%20c&marker=bmV4dA%3D%3D&z=2&z=1&z=10&s=a-b&s=a%2Fb&k%20y=1"},
 	{name: "query name without value", target: "/things?flag&a="},
 	{name: "reserved characters in query", target: "/things?q=%2F%2B%26%3D%7E%21%2A"},
 	{name: "dot and empty segments signed as sent", target: "/things/./t1//principals/../principals"},

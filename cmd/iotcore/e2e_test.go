@@ -1,0 +1,221 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// buildBinary compiles iotcore once per test binary.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "iotcore")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// runningServer is the real binary, serving on loopback.
+type runningServer struct {
+	cmd      *exec.Cmd
+	endpoint string
+	done     chan error
+}
+
+var endpointLine = regexp.MustCompile(`--endpoint-url (http://\S+)`)
+
+// startBinary runs `iotcore serve` and waits until it prints its endpoint.
+func startBinary(t *testing.T, bin string, args ...string) *runningServer {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--api-addr", "127.0.0.1:0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rs := &runningServer{cmd: cmd, done: make(chan error, 1)}
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := endpointLine.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case found <- m[1]:
+				default:
+				}
+			}
+		}
+		rs.done <- cmd.Wait()
+	}()
+	select {
+	case rs.endpoint = <-found:
+	case err := <-rs.done:
+		t.Fatalf("iotcore serve exited: %v\n%s", err, stderr.String())
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("iotcore serve printed no endpoint in 60s\n%s", stderr.String())
+	}
+	t.Cleanup(func() { rs.stop(t) })
+	return rs
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (rs *runningServer) stop(t *testing.T) {
+	t.Helper()
+	if rs.cmd.ProcessState != nil {
+		return
+	}
+	_ = rs.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-rs.done:
+		if err != nil {
+			t.Errorf("iotcore serve exited with %v after SIGTERM", err)
+		}
+	case <-time.After(30 * time.Second):
+		_ = rs.cmd.Process.Kill()
+		t.Error("iotcore serve did not stop within 30s of SIGTERM")
+	}
+}
+
+// awsCLIs returns the aws CLIs to test: v1 from PATH, and Debian's v2.
+func awsCLIs(t *testing.T) []string {
+	ci := os.Getenv("CI") == "true"
+	var clis []string
+	if p, err := exec.LookPath("aws"); err == nil {
+		clis = append(clis, p)
+	} else if ci {
+		t.Fatal("the aws CLI is required in CI")
+	}
+	const debian = "/usr/bin/aws"
+	if _, err := os.Stat(debian); err == nil {
+		if len(clis) == 0 || !sameFile(clis[0], debian) {
+			clis = append(clis, debian)
+		}
+	} else if ci {
+		t.Fatalf("Debian's awscli (v2, %s) is required in CI", debian)
+	}
+	if len(clis) == 0 {
+		t.Skip("no aws CLI installed")
+	}
+	return clis
+}
+
+func sameFile(a, b string) bool {
+	sa, err1 := os.Stat(a)
+	sb, err2 := os.Stat(b)
+	return err1 == nil && err2 == nil && os.SameFile(sa, sb)
+}
+
+// TestSeedFlowsWithAWSCLI runs the control-plane steps of the seeds with the
+// real aws CLI and openssl against the real binary, then restarts it and
+// checks that the data directory is reused.
+func TestSeedFlowsWithAWSCLI(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("openssl is required in CI")
+		}
+		t.Skip("openssl not installed")
+	}
+	clis := awsCLIs(t)
+	bin := buildBinary(t)
+	dataDir := t.TempDir()
+	const account = "111122223333"
+	srv := startBinary(t, bin, "--data-dir", dataDir, "--account-id", account)
+	credPath := filepath.Join(dataDir, "credentials")
+	st, err := os.Stat(credPath)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file: %v, mode %v; want 0600", err, st.Mode())
+	}
+	for _, name := range []string{"ca.key", "server.key", "service-ca.key"} {
+		if st, err := os.Stat(filepath.Join(dataDir, name)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v; want mode 0600", name, err)
+		}
+	}
+	script, err := filepath.Abs("testdata/seed_ca_registration.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, cli := range clis {
+		t.Run(filepath.Base(filepath.Dir(cli))+"-aws", func(t *testing.T) {
+			if i > 0 {
+				// Each run registers the same kind of resources: start from a clean server.
+				dir := t.TempDir()
+				srv := startBinary(t, bin, "--data-dir", dir, "--account-id", account)
+				runSeedScript(t, script, cli, srv.endpoint, filepath.Join(dir, "credentials"), account)
+				return
+			}
+			runSeedScript(t, script, cli, srv.endpoint, credPath, account)
+		})
+	}
+
+	// A restart reuses the credentials, the CAs and the database.
+	before, err := os.ReadFile(filepath.Join(dataDir, "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.stop(t)
+	srv = startBinary(t, bin, "--data-dir", dataDir, "--account-id", account)
+	after, _ := os.ReadFile(filepath.Join(dataDir, "ca.pem"))
+	if !bytes.Equal(before, after) {
+		t.Fatal("the root CA changed across a restart")
+	}
+	out := awsCommand(t, clis[0], srv.endpoint, credPath, "iot", "list-things")
+	if !bytes.Contains(out, []byte("DemoThing")) {
+		t.Fatalf("after restart, list-things = %s", out)
+	}
+}
+
+func runSeedScript(t *testing.T, script, cli, endpoint, credPath, account string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "bash", script)
+	cmd.Dir = t.TempDir()
+	cmd.Env = append(awsEnv(credPath), "AWS="+cli, "ENDPOINT="+endpoint, "ACCOUNT_ID="+account)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s with %s: %v\n%s", filepath.Base(script), cli, err, out)
+	}
+	t.Logf("%s", bytes.TrimSpace(out))
+}
+
+// awsEnv is the environment of a user who has only iotcore's credentials file.
+func awsEnv(credPath string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env,
+		"AWS_SHARED_CREDENTIALS_FILE="+credPath,
+		"AWS_CONFIG_FILE=/dev/null",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_PAGER=",
+	)
+}
+
+func awsCommand(t *testing.T, cli, endpoint, credPath string, args ...string) []byte {
+	t.Helper()
+	cmd := exec.Command(cli, append([]string{"--endpoint-url", endpoint, "--output", "json"}, args...)...)
+	cmd.Env = awsEnv(credPath)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("aws %v: %v\n%s", args, err, out)
+	}
+	return out
+}
