@@ -107,6 +107,8 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Registry: s.Registry,
 		Verifier: &sigv4.Verifier{
 			Service: "iot",
+			// Older botocore models (Debian's aws CLI v2.9) sign IoT calls as execute-api.
+			ServiceAliases: []string{"execute-api"},
 			Secret: func(id string) (string, bool) {
 				if id == creds.AccessKeyID {
 					return creds.SecretAccessKey, true

@@ -113,7 +113,6 @@ func (t *tx) count(ctx context.Context, what, query string, args ...any) (int, e
 // stmt builds a statement with numbered placeholders, for listings whose
 // WHERE clause depends on the filter.
 type stmt struct {
-	sb    strings.Builder
 	conds []string
 	args  []any
 }
@@ -142,21 +141,15 @@ func (s *stmt) after(col string, p registry.Page, descending bool) {
 // build returns the statement: head, the conditions, then tail and the
 // page's LIMIT. A Limit of zero or less means no limit.
 func (s *stmt) build(head, tail string, limit int) string {
-	s.sb.WriteString(head)
-	for i, c := range s.conds {
-		if i == 0 {
-			s.sb.WriteString(" WHERE ")
-		} else {
-			s.sb.WriteString(" AND ")
-		}
-		s.sb.WriteString(c)
+	q := head
+	if len(s.conds) > 0 {
+		q += " WHERE " + strings.Join(s.conds, " AND ")
 	}
-	s.sb.WriteString(" ")
-	s.sb.WriteString(tail)
+	q += " " + tail
 	if limit > 0 {
-		s.sb.WriteString(" LIMIT " + s.arg(limit))
+		q += " LIMIT " + s.arg(limit)
 	}
-	return s.sb.String()
+	return q
 }
 
 // prefix returns the condition that col starts with prefix. LIKE is not

@@ -87,7 +87,7 @@ json.dump(out, sys.stdout)
 // including the second percent-encoding of an already encoded path.
 func TestVerifyBotocore(t *testing.T) {
 	needProgram(t, "python3", "-c", "import botocore.auth, botocore.awsrequest, botocore.credentials, botocore.session")
-	srv := newVerifyServer(t, &sigv4.Verifier{Service: "iot", Secret: testSecrets})
+	srv := newVerifyServer(t, newVerifier(nil))
 
 	type raw struct {
 		Name     string            `json:"-"`
@@ -116,6 +116,7 @@ func TestVerifyBotocore(t *testing.T) {
 		{Name: "marker and space in query", Method: "GET", Target: "/things?maxResults=5&attributeValue=b%20c&marker=bmV4dA%3D%3D", Region: "us-east-1"},
 		{Name: "dot and empty segments, normalised by botocore", Method: "GET", Target: "/things/./t1//principals/x/..", Region: "us-east-1"},
 		{Name: "UTF-8 path", Method: "GET", Target: "/things/%C3%A9t%C3%A9", Region: "us-east-1"},
+		{Name: "signed as execute-api", Method: "GET", Target: "/things", Region: "us-east-1", Service: "execute-api"},
 		{Name: "wrong secret", Method: "GET", Target: "/things", Region: "us-east-1", Secret: "wrong", WantCode: sigv4.InvalidSignature},
 		{Name: "unknown key", Method: "GET", Target: "/things", Region: "us-east-1", KeyID: "AKIDUNKNOWN", WantCode: sigv4.UnrecognizedClient},
 		{Name: "wrong service", Method: "GET", Target: "/things", Region: "us-east-1", Service: "iotdata", WantCode: sigv4.InvalidSignature},
@@ -199,10 +200,28 @@ func TestVerifyBotocore(t *testing.T) {
 	}
 }
 
-// TestVerifyAWSCLI runs the real aws CLI against the verifier.
+// awsCLIs returns every distinct aws program on PATH: the aws CLI v1 (pip)
+// and v2 (Debian's awscli) sign differently — v2.9 signs IoT as execute-api.
+func awsCLIs() []string {
+	var found []string
+	seen := map[string]bool{}
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		p, err := exec.LookPath(filepath.Join(dir, "aws"))
+		if err != nil {
+			continue
+		}
+		if real, err := filepath.EvalSymlinks(p); err == nil && !seen[real] {
+			seen[real] = true
+			found = append(found, p)
+		}
+	}
+	return found
+}
+
+// TestVerifyAWSCLI runs each aws CLI on PATH against the verifier.
 func TestVerifyAWSCLI(t *testing.T) {
 	needProgram(t, "aws", "--version")
-	srv := newVerifyServer(t, &sigv4.Verifier{Service: "iot", Secret: testSecrets})
+	srv := newVerifyServer(t, newVerifier(nil))
 
 	tests := []struct {
 		name     string
@@ -217,23 +236,33 @@ func TestVerifyAWSCLI(t *testing.T) {
 			args: []string{"iot", "create-thing", "--thing-name", "t1", "--attribute-payload", `{"attributes":{"a":"b"}}`, "--region", "eu-west-1"}},
 		{name: "wrong secret", secret: "wrong", args: []string{"iot", "list-things"}, wantCode: sigv4.InvalidSignature},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			args := append([]string{"--endpoint-url", srv.URL, "--output", "json"}, tt.args...)
-			cmd := exec.CommandContext(ctx, "aws", args...)
-			cmd.Env = cleanEnv(t,
-				"AWS_ACCESS_KEY_ID="+testKeyID,
-				"AWS_SECRET_ACCESS_KEY="+or(tt.secret, testSecret),
-				"AWS_DEFAULT_REGION=us-east-1",
-			)
-			out, err := cmd.CombinedOutput()
-			switch {
-			case tt.wantCode == "" && err != nil:
-				t.Fatalf("aws %s: %v\n%s", strings.Join(tt.args, " "), err, out)
-			case tt.wantCode != "" && (err == nil || !bytes.Contains(out, []byte(tt.wantCode))):
-				t.Fatalf("aws %s: %v\n%s\nwant an error naming %s", strings.Join(tt.args, " "), err, out, tt.wantCode)
+	for _, cli := range awsCLIs() {
+		version, err := exec.Command(cli, "--version").CombinedOutput()
+		if err != nil {
+			t.Errorf("%s --version: %v\n%s", cli, err, version)
+			continue
+		}
+		name, _, _ := strings.Cut(string(version), " ")
+		t.Run(name, func(t *testing.T) {
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+					defer cancel()
+					args := append([]string{"--endpoint-url", srv.URL, "--output", "json"}, tt.args...)
+					cmd := exec.CommandContext(ctx, cli, args...)
+					cmd.Env = cleanEnv(t,
+						"AWS_ACCESS_KEY_ID="+testKeyID,
+						"AWS_SECRET_ACCESS_KEY="+or(tt.secret, testSecret),
+						"AWS_DEFAULT_REGION=us-east-1",
+					)
+					out, err := cmd.CombinedOutput()
+					switch {
+					case tt.wantCode == "" && err != nil:
+						t.Fatalf("%s %s: %v\n%s", cli, strings.Join(tt.args, " "), err, out)
+					case tt.wantCode != "" && (err == nil || !bytes.Contains(out, []byte(tt.wantCode))):
+						t.Fatalf("%s %s: %v\n%s\nwant an error naming %s", cli, strings.Join(tt.args, " "), err, out, tt.wantCode)
+					}
+				})
 			}
 		})
 	}

@@ -16,7 +16,7 @@ import (
 // TestVerifySDKClient calls the verifier through aws-sdk-go-v2's IoT client,
 // the conformance client of the API, with only BaseEndpoint changed.
 func TestVerifySDKClient(t *testing.T) {
-	srv := newVerifyServer(t, &sigv4.Verifier{Service: "iot", Secret: testSecrets})
+	srv := newVerifyServer(t, newVerifier(nil))
 	client := func(region, secret string) *iot.Client {
 		return iot.New(iot.Options{
 			Region:       region,

@@ -90,7 +90,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	if err := v.checkTime(a); err != nil {
 		return Identity{}, err
 	}
-	payloadHash, err := payloadHash(r.Header, body)
+	ph, err := payloadHash(r.Header, body)
 	if err != nil {
 		return Identity{}, err
 	}
@@ -98,7 +98,7 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 	key := signingKey(secret, a.scopeDate, a.region, a.service)
 	scope := a.scope()
 	var first, firstSTS string
-	for i, cr := range canonicalRequests(r, a, query, payloadHash) {
+	for i, cr := range canonicalRequests(r, a, query, ph) {
 		sts := stringToSign(a.amzDate, scope, cr)
 		if hmac.Equal([]byte(signature(key, sts)), []byte(a.signature)) {
 			return Identity{AccessKeyID: a.accessKeyID, Region: a.region, Service: a.service, SignedAt: a.signedAt}, nil

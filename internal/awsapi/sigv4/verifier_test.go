@@ -39,8 +39,9 @@ func testSecrets(id string) (string, bool) {
 	return "", false
 }
 
+// newVerifier returns a verifier configured as the control plane is.
 func newVerifier(now func() time.Time) *sigv4.Verifier {
-	return &sigv4.Verifier{Service: "iot", Secret: testSecrets, Now: now}
+	return &sigv4.Verifier{Service: "iot", ServiceAliases: []string{"execute-api"}, Secret: testSecrets, Now: now}
 }
 
 func hashHex(b []byte) string {
@@ -108,6 +109,7 @@ var signCases = []signCase{
 		header: http.Header{"X-Amz-Content-Sha256": {sigv4.UnsignedPayload}},
 		after:  func(r *http.Request) { setBody(r, `{"a":2}`) },
 	},
+	{name: "signed as execute-api, as older IoT models do", target: "/things", service: "execute-api"},
 	{name: "presigned", target: "/endpoint?endpointType=iot%3AData-ATS", presign: true, region: "ap-south-1"},
 	{
 		name: "presigned with X-Amz-Expires", target: "/endpoint?X-Amz-Expires=300", presign: true,
@@ -174,7 +176,7 @@ var signCases = []signCase{
 		wantMsg:  "Signature not yet current: 20260304T051207Z is still later than 20260304T051107Z (20260304T050607Z + 5 min.)",
 	},
 	{
-		name: "wrong service", target: "/things", service: "execute-api",
+		name: "wrong service", target: "/things", service: "iotdata",
 		wantCode: sigv4.InvalidSignature, wantMsg: "Credential should be scoped to correct service: 'iot'.",
 	},
 	{
@@ -398,7 +400,7 @@ func TestVerifySDKSigner(t *testing.T) {
 			want := sigv4.Identity{
 				AccessKeyID: testKeyID,
 				Region:      or(c.region, "us-east-1"),
-				Service:     "iot",
+				Service:     or(c.service, "iot"),
 				SignedAt:    testNow.Add(c.signAt),
 			}
 			if !got.Identity.SignedAt.Equal(want.SignedAt) {
@@ -452,10 +454,14 @@ func TestVerifyZeroValues(t *testing.T) {
 		{"nil Now, old signature", sigv4.Verifier{Service: "iot", Secret: testSecrets}, time.Now().Add(-6 * time.Minute), sigv4.InvalidSignature},
 		{"MaxSkew 10m", sigv4.Verifier{Service: "iot", Secret: testSecrets, MaxSkew: 10 * time.Minute}, time.Now().Add(-6 * time.Minute), ""},
 		{"empty Service", sigv4.Verifier{Secret: testSecrets}, time.Now(), sigv4.InvalidSignature},
+		{"nil ServiceAliases", sigv4.Verifier{Service: "iot", Secret: testSecrets}, time.Now(), sigv4.InvalidSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := signCase{target: "/things", signAt: tt.signAt.Sub(testNow)}
+			if tt.name == "nil ServiceAliases" {
+				c.service = "execute-api"
+			}
 			r := c.build(t, "http://iot.test")
 			r.RequestURI = r.URL.RequestURI()
 			_, err := tt.v.Verify(r, nil)

@@ -25,8 +25,9 @@
 //     errors.Is sees it. When fn panics, the transaction is rolled back and
 //     the panic goes on. A cancelled context fails Update and View with an
 //     error that errors.Is context.Canceled.
-//   - View never waits for an open Update, does not see its uncommitted
-//     writes, and refuses writes.
+//   - View never waits for an open Update, nor an Update for an open View.
+//     A View sees one snapshot: nothing committed after its first read, and
+//     nothing uncommitted. It refuses writes.
 //   - Concurrent Updates are serialisable: read-modify-write loses nothing.
 package registrytest
 

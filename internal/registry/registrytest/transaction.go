@@ -130,6 +130,53 @@ func testTransactions(t *testing.T, open Opener) {
 				return tx.Thing(ctx, "t1")
 			})
 		}},
+		{"view sees one snapshot", func(t *testing.T, s registry.Store) {
+			update(t, s, func(ctx context.Context, tx registry.Tx) error {
+				return tx.InsertThing(ctx, newThing("t1"))
+			})
+			view(t, s, func(ctx context.Context, tx registry.Tx) error {
+				before, err := tx.Thing(ctx, "t1")
+				if err != nil {
+					return err
+				}
+				// Commit a change while this View is open; it must not wait for the View.
+				done := make(chan error, 1)
+				go func() {
+					done <- s.Update(ctx, func(tx registry.Tx) error {
+						th, err := tx.Thing(ctx, "t1")
+						if err != nil {
+							return err
+						}
+						th.Version++
+						if err := tx.UpdateThing(ctx, th); err != nil {
+							return err
+						}
+						return tx.InsertThing(ctx, newThing("t2"))
+					})
+				}()
+				select {
+				case err := <-done:
+					if err != nil {
+						return fmt.Errorf("Update during a View: %w", err)
+					}
+				case <-time.After(waitLimit):
+					t.Fatalf("Update still blocked after %v while a View was open", waitLimit)
+				}
+				after, err := tx.Thing(ctx, "t1")
+				if err != nil {
+					return err
+				}
+				if after.Version != before.Version {
+					t.Errorf("a View saw a change committed after its first read: version %d, then %d", before.Version, after.Version)
+				}
+				_, err = tx.Thing(ctx, "t2")
+				wantNotFound(t, "a thing committed after the View's first read", err)
+				return nil
+			})
+			if th, _ := getThing(t, s, "t1"); th == nil || th.Version != 2 {
+				t.Errorf("after the View: got %+v, want version 2", th)
+			}
+		}},
 		{"view refuses writes", func(t *testing.T, s registry.Store) {
 			ctx := t.Context()
 			var insertErr error

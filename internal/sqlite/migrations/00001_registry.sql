@@ -78,7 +78,7 @@ CREATE TABLE ca_certificates (
     role_arn          TEXT   NOT NULL DEFAULT '',
     template_name     TEXT   NOT NULL DEFAULT ''
 );
-CREATE INDEX ca_certificates_by_subject ON ca_certificates (subject_key);
+CREATE INDEX ca_certificates_by_subject ON ca_certificates (subject_key, created_at, id);
 CREATE INDEX ca_certificates_by_cursor ON ca_certificates (created_at, id);
 CREATE INDEX ca_certificates_by_template ON ca_certificates (template_name, created_at, id);
 
