@@ -65,8 +65,12 @@ func (c *change) emit(kind EventKind, id string) { c.events = append(c.events, E
 
 // update runs fn in one store transaction and sends its events after commit.
 func (s *Service) update(ctx context.Context, fn func(tx Tx, c *change) error) error {
-	c := &change{now: s.now()}
-	if err := s.Store.Update(ctx, func(tx Tx) error { return fn(tx, c) }); err != nil {
+	var c *change
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		c = &change{now: s.now()} // fresh per attempt: a store may retry fn
+		return fn(tx, c)
+	})
+	if err != nil {
 		return err
 	}
 	if s.Notify != nil {

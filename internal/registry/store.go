@@ -12,7 +12,11 @@ import (
 var ErrNotFound = errors.New("not found")
 
 // Store is the persistence the registry needs. Every call of fn runs in one
-// transaction: Update commits when fn returns nil and rolls back otherwise.
+// transaction: Update commits when fn returns nil and rolls back otherwise
+// (also when fn panics, after which the panic goes on). Updates are
+// serialisable and a View sees one consistent snapshot. A store may run fn more
+// than once (to retry a serialisation failure), so fn must have no effects
+// outside tx.
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
@@ -34,7 +38,8 @@ type Tx interface {
 }
 
 // Page selects a slice of an ordered listing by key set: rows strictly after
-// the key After (empty: from the start), at most Limit of them.
+// the key After (empty: from the start), at most Limit of them (Limit <= 0:
+// all of them). Keys sort by bytes, as Go compares strings.
 type Page struct {
 	After string
 	Limit int

@@ -194,7 +194,7 @@ func (s *Service) descendants(ctx context.Context, tx Tx, name string) ([]ThingG
 	for depth := 0; len(queue) > 0 && depth <= MaxGroupDepth; depth++ {
 		var next []string
 		for _, parent := range queue {
-			children, err := tx.ListThingGroups(ctx, ThingGroupFilter{ParentName: parent}, Page{Limit: 100000})
+			children, err := tx.ListThingGroups(ctx, ThingGroupFilter{ParentName: parent}, Page{})
 			if err != nil {
 				return nil, err
 			}
@@ -371,7 +371,7 @@ func (s *Service) ListThingsInThingGroup(ctx context.Context, group string, recu
 		seen := map[string]bool{}
 		var all []string
 		for _, g := range groups {
-			members, err := tx.ListThingsInGroup(ctx, g, Page{Limit: 1 << 30})
+			members, err := tx.ListThingsInGroup(ctx, g, Page{})
 			if err != nil {
 				return err
 			}
