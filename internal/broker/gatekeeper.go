@@ -1,0 +1,202 @@
+package broker
+
+import (
+	"context"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/pki"
+	"github.com/iotcore/iotcore/internal/policy"
+	"github.com/iotcore/iotcore/internal/registry"
+)
+
+// Provisioner handles a certificate that a registered, auto-registering CA
+// signed but that is not (or not yet fully) registered: JITP or JITR. The
+// connection is dropped whatever it returns.
+type Provisioner interface {
+	Provision(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) error
+}
+
+// ProvisionerFunc adapts a function to Provisioner.
+type ProvisionerFunc func(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) error
+
+// Provision calls f.
+func (f ProvisionerFunc) Provision(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) error {
+	return f(ctx, cert, ca)
+}
+
+// Gatekeeper is the Gate backed by the registry's live state.
+type Gatekeeper struct {
+	Registry    *registry.Service
+	Provisioner Provisioner
+	Events    Publisher // presence events; nil drops them
+	Logger    *slog.Logger
+	Now       func() time.Time
+
+	mu       sync.Mutex
+	sessions map[*session]struct{}
+}
+
+var _ Gate = (*Gatekeeper)(nil)
+
+func (g *Gatekeeper) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
+func refuse(how Refusal, format string, args ...any) error {
+	return &RefusedError{How: how, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Connect authenticates the peer certificate against the registry, runs JITP or
+// JITR for an unknown certificate of an auto-registering CA, and authorizes
+// iot:Connect. Refusals say why for the log only.
+func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(reason string)) (Session, error) {
+	if len(req.Chain) == 0 {
+		return nil, refuse(Drop, "no client certificate")
+	}
+	leaf := req.Chain[0]
+	if err := pki.CheckValidAt(leaf, g.now()); err != nil {
+		return nil, refuse(Drop, "client certificate: %v", err)
+	}
+	id := pki.CertificateID(leaf.Raw)
+	cert, err := g.Registry.Certificate(ctx, id)
+	switch {
+	case iot.IsCode(err, iot.ResourceNotFound):
+		return nil, g.unknownCertificate(ctx, leaf, id)
+	case err != nil:
+		return nil, refuse(Drop, "looking up certificate %s: %v", id, err)
+	case cert.Status == iot.StatusPendingActivation:
+		return nil, g.pendingCertificate(ctx, leaf, cert)
+	case cert.Status != iot.StatusActive:
+		return nil, refuse(Drop, "certificate %s is %s", id, cert.Status)
+	}
+	s := &session{gate: g, certID: id, cert: leaf, clientID: req.ClientID, kick: kick, connected: g.now()}
+	if err := s.load(ctx); err != nil {
+		return nil, refuse(Drop, "loading the policies of certificate %s: %v", id, err)
+	}
+	if !s.Authorize(Connect, req.ClientID) {
+		return nil, refuse(NotAuthorized, "certificate %s: its policies do not allow iot:Connect for client id %q", id, req.ClientID)
+	}
+	g.mu.Lock()
+	if g.sessions == nil {
+		g.sessions = map[*session]struct{}{}
+	}
+	g.sessions[s] = struct{}{}
+	g.mu.Unlock()
+	g.presence(s, "connected", req.RemoteAddr)
+	return s, nil
+}
+
+// unknownCertificate handles a certificate the registry does not have: only a
+// certificate whose signer is a registered, ACTIVE, auto-registering CA gets
+// anywhere, and then only into JITP or JITR; the connection is dropped.
+func (g *Gatekeeper) unknownCertificate(ctx context.Context, leaf *x509.Certificate, id string) error {
+	ca, err := g.autoRegisteringCA(ctx, leaf)
+	if err != nil {
+		return err
+	}
+	if g.Provisioner == nil {
+		return refuse(Drop, "certificate %s is not registered and provisioning is off", id)
+	}
+	if err := g.Provisioner.Provision(ctx, leaf, ca); err != nil {
+		return refuse(Drop, "certificate %s: provisioning from CA %s failed: %v", id, ca.ID, err)
+	}
+	return refuse(Drop, "certificate %s was provisioned from CA %s; the device may reconnect", id, ca.ID)
+}
+
+// pendingCertificate handles a PENDING_ACTIVATION certificate: AWS sends the
+// registration event again (JITR) or, here, retries a failed JITP.
+func (g *Gatekeeper) pendingCertificate(ctx context.Context, leaf *x509.Certificate, cert *registry.Certificate) error {
+	ca, err := g.autoRegisteringCA(ctx, leaf)
+	if err != nil {
+		return refuse(Drop, "certificate %s is PENDING_ACTIVATION (%v)", cert.ID, err.(*RefusedError).Reason)
+	}
+	if g.Provisioner != nil {
+		if err := g.Provisioner.Provision(ctx, leaf, ca); err != nil {
+			return refuse(Drop, "certificate %s is PENDING_ACTIVATION; provisioning failed again: %v", cert.ID, err)
+		}
+	}
+	return refuse(Drop, "certificate %s is PENDING_ACTIVATION", cert.ID)
+}
+
+// autoRegisteringCA finds the registered CA that signed leaf (by signature)
+// and checks that it may auto-register certificates.
+func (g *Gatekeeper) autoRegisteringCA(ctx context.Context, leaf *x509.Certificate) (*registry.CACertificate, error) {
+	cas, err := g.Registry.CAsForCertificate(ctx, leaf)
+	if err != nil {
+		return nil, refuse(Drop, "looking up the CA of %s: %v", leaf.Subject, err)
+	}
+	if len(cas) == 0 {
+		return nil, refuse(Drop, "certificate %q is not registered and not signed by any registered CA", leaf.Subject.String())
+	}
+	var reasons []string
+	for i := range cas {
+		ca := &cas[i]
+		switch {
+		case ca.Status != iot.StatusActive:
+			reasons = append(reasons, "CA "+ca.ID+" is "+ca.Status)
+		case ca.AutoRegistration != iot.AutoRegistrationEnable:
+			reasons = append(reasons, "CA "+ca.ID+" has auto-registration disabled")
+		case g.now().After(ca.NotAfter):
+			reasons = append(reasons, "CA "+ca.ID+" has expired")
+		default:
+			return ca, nil
+		}
+	}
+	return nil, refuse(Drop, "certificate %q is not registered: %s", leaf.Subject.String(), strings.Join(reasons, "; "))
+}
+
+// OnRegistryEvent re-evaluates live sessions after a committed registry change:
+// a certificate that is no longer ACTIVE is disconnected at once; changed
+// policies or attachments are recompiled, and a session whose policies no
+// longer allow iot:Connect is disconnected.
+func (g *Gatekeeper) OnRegistryEvent(e registry.Event) {
+	for _, s := range g.affected(e) {
+		s.reload(context.Background())
+	}
+}
+
+func (g *Gatekeeper) affected(e registry.Event) []*session {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var out []*session
+	for s := range g.sessions {
+		if s.affectedBy(e, g.Registry.Account) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (g *Gatekeeper) remove(s *session) {
+	g.mu.Lock()
+	delete(g.sessions, s)
+	g.mu.Unlock()
+}
+
+// compile parses the effective policy documents; documents the registry
+// stored were valid when saved, so a parse error is logged and skipped.
+func (g *Gatekeeper) compile(pc *registry.PrincipalContext, vars policy.Variables) (*policy.Set, []string) {
+	docs := make([]*policy.Document, 0, len(pc.Policies))
+	names := make([]string, 0, len(pc.Policies))
+	for _, p := range pc.Policies {
+		d, err := policy.Parse(p.Document)
+		if err != nil {
+			if g.Logger != nil {
+				g.Logger.Error("stored policy does not parse", "policy", p.Name, "error", err)
+			}
+			continue
+		}
+		docs = append(docs, d)
+		names = append(names, p.Name)
+	}
+	return policy.Compile(docs, vars), names
+}

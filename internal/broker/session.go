@@ -1,0 +1,197 @@
+package broker
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/json"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/policy"
+	"github.com/iotcore/iotcore/internal/registry"
+)
+
+// session is one admitted connection and its compiled policies.
+type session struct {
+	gate      *Gatekeeper
+	certID    string
+	cert      *x509.Certificate
+	clientID  string
+	kick      func(reason string)
+	connected time.Time
+	id        string
+
+	set    atomic.Pointer[policy.Set]
+	kicked atomic.Bool
+
+	mu       sync.Mutex
+	policies map[string]bool // names of the effective policies
+	things   map[string]bool // names of the things attached to the certificate
+	closed   bool
+}
+
+// load compiles the session's policies from the registry's current state.
+func (s *session) load(ctx context.Context) error {
+	pc, err := s.gate.Registry.PrincipalContext(ctx, s.certID)
+	if err != nil {
+		return err
+	}
+	if pc.Certificate.Status != iot.StatusActive {
+		return &RefusedError{How: Drop, Reason: "certificate " + s.certID + " is " + pc.Certificate.Status}
+	}
+	vars := connectionVariables(s.clientID, s.certID, s.cert, connectionThing(s.clientID, pc.Things))
+	set, names := s.gate.compile(pc, vars)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.policies = map[string]bool{}
+	for _, n := range names {
+		s.policies[n] = true
+	}
+	s.things = map[string]bool{}
+	for _, t := range pc.Things {
+		s.things[t.Name] = true
+	}
+	if s.id == "" {
+		s.id = uuid.NewString()
+	}
+	s.set.Store(set)
+	return nil
+}
+
+// reload re-reads the registry after a change and disconnects the session if
+// it may no longer be connected.
+func (s *session) reload(ctx context.Context) {
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if closed {
+		return
+	}
+	if err := s.load(ctx); err != nil {
+		s.disconnect("certificate " + s.certID + ": " + reason(err))
+		return
+	}
+	if !s.Authorize(Connect, s.clientID) {
+		s.disconnect("certificate " + s.certID + ": its policies no longer allow iot:Connect")
+	}
+}
+
+func reason(err error) string {
+	if r, ok := err.(*RefusedError); ok {
+		return r.Reason
+	}
+	return err.Error()
+}
+
+func (s *session) disconnect(why string) {
+	s.set.Store(nil) // deny everything from now on, even before the socket closes
+	if s.kicked.Swap(true) {
+		return
+	}
+	if s.gate.Logger != nil {
+		s.gate.Logger.Info("disconnecting a device", "client_id", s.clientID, "certificate_id", s.certID, "reason", why)
+	}
+	s.kick(why)
+}
+
+// affectedBy reports whether a registry change may change this session's authorization.
+func (s *session) affectedBy(e registry.Event, acct iot.Account) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch e.Kind {
+	case registry.CertificateChanged:
+		return e.ID == s.certID
+	case registry.PolicyChanged:
+		return s.policies[e.ID]
+	case registry.AttachmentsChanged:
+		return e.ID == acct.CertificateARN(s.certID) || strings.Contains(e.ID, ":thinggroup/")
+	case registry.ThingChanged:
+		return e.ID == s.clientID || s.things[e.ID]
+	}
+	return false
+}
+
+// Authorize decides an action against the compiled policies. Topics under
+// $aws/events/ are subscribe-only, and reserved topics cannot be retained (AWS).
+func (s *session) Authorize(action Action, topic string) bool {
+	set := s.set.Load()
+	if set == nil {
+		return false
+	}
+	acct := s.gate.Registry.Account
+	switch action {
+	case Connect:
+		return set.Decide("iot:Connect", acct.ARN("client/"+topic), nil).Allowed()
+	case Publish:
+		if strings.HasPrefix(topic, "$aws/events/") {
+			return false
+		}
+		return set.Decide("iot:Publish", acct.ARN("topic/"+topic), nil).Allowed()
+	case RetainPublish:
+		if strings.HasPrefix(topic, "$") {
+			return false
+		}
+		arn := acct.ARN("topic/" + topic)
+		return set.Decide("iot:Publish", arn, nil).Allowed() && set.Decide("iot:RetainPublish", arn, nil).Allowed()
+	case Subscribe:
+		return set.Decide("iot:Subscribe", acct.ARN("topicfilter/"+topic), nil).Allowed()
+	case Receive:
+		return set.Decide("iot:Receive", acct.ARN("topic/"+topic), nil).Allowed()
+	}
+	return false
+}
+
+// Close ends the session and sends the disconnected presence event.
+func (s *session) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	s.gate.remove(s)
+	why := "CONNECTION_LOST"
+	if s.kicked.Load() {
+		why = "SERVER_INITIATED_DISCONNECT"
+	}
+	s.gate.presenceDisconnected(s, why)
+}
+
+// presence publishes $aws/events/presence/connected/<clientId> (reference 8.5).
+func (g *Gatekeeper) presence(s *session, event, ip string) {
+	if host, _, ok := strings.Cut(ip, ":"); ok && !strings.Contains(ip, "[") {
+		ip = host
+	}
+	g.publishPresence(s, event, map[string]any{"ipAddress": ip})
+}
+
+func (g *Gatekeeper) presenceDisconnected(s *session, why string) {
+	g.publishPresence(s, "disconnected", map[string]any{"clientInitiatedDisconnect": false, "disconnectReason": why})
+}
+
+func (g *Gatekeeper) publishPresence(s *session, event string, extra map[string]any) {
+	if g.Events == nil || strings.ContainsAny(s.clientID, "#+") { // AWS sends none for such client ids
+		return
+	}
+	body := map[string]any{
+		"clientId":            s.clientID,
+		"timestamp":           g.now().UnixMilli(),
+		"eventType":           event,
+		"sessionIdentifier":   s.id,
+		"principalIdentifier": s.certID,
+		"versionNumber":       0,
+	}
+	for k, v := range extra {
+		body[k] = v
+	}
+	payload, _ := json.Marshal(body)
+	if err := g.Events.Publish("$aws/events/presence/"+event+"/"+s.clientID, payload, false, 0); err != nil && g.Logger != nil {
+		g.Logger.Warn("publish a presence event", "client_id", s.clientID, "error", err)
+	}
+}

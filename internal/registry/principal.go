@@ -1,0 +1,101 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"sort"
+
+	"github.com/iotcore/iotcore/internal/iot"
+)
+
+// NamedPolicy is a policy's default document.
+type NamedPolicy struct {
+	Name     string
+	Document string
+}
+
+// PrincipalContext is what authorizing a certificate's connection needs: the
+// certificate, the things attached to it, and its effective policies — its
+// own and those inherited from the groups (and their ancestors) of its things.
+type PrincipalContext struct {
+	Certificate Certificate
+	Things      []ThingWithPrincipal
+	Policies    []NamedPolicy
+}
+
+// ThingWithPrincipal is a thing attached to the principal, with the attachment type.
+type ThingWithPrincipal struct {
+	Thing
+	AttachmentType string
+}
+
+// PrincipalContext loads, in one snapshot, everything needed to authorize the
+// connection of the certificate id.
+func (s *Service) PrincipalContext(ctx context.Context, certID string) (*PrincipalContext, error) {
+	var out *PrincipalContext
+	err := s.view(ctx, func(tx Tx) error {
+		cert, err := tx.Certificate(ctx, certID)
+		if err != nil {
+			return notFound(err, "certificate", certID)
+		}
+		out = &PrincipalContext{Certificate: *cert}
+		arn := s.Account.CertificateARN(certID)
+		links, err := tx.ListPrincipalThings(ctx, arn, Page{})
+		if err != nil {
+			return err
+		}
+		names := map[string]bool{}
+		own, err := tx.ListTargetPolicies(ctx, arn, Page{})
+		if err != nil {
+			return err
+		}
+		for _, n := range own {
+			names[n] = true
+		}
+		for _, l := range links {
+			t, err := tx.Thing(ctx, l.ThingName)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			out.Things = append(out.Things, ThingWithPrincipal{Thing: *t, AttachmentType: l.Type})
+			groups, err := tx.ListGroupsOfThing(ctx, t.Name, Page{})
+			if err != nil {
+				return err
+			}
+			for _, g := range groups {
+				inherited, err := s.groupPolicies(ctx, tx, s.Account.ThingGroupARN(g))
+				if err != nil {
+					return err
+				}
+				for _, n := range inherited {
+					names[n] = true
+				}
+			}
+		}
+		sorted := make([]string, 0, len(names))
+		for n := range names {
+			sorted = append(sorted, n)
+		}
+		sort.Strings(sorted)
+		for _, n := range sorted {
+			p, err := tx.Policy(ctx, n)
+			if errors.Is(err, ErrNotFound) {
+				continue
+			} else if err != nil {
+				return err
+			}
+			v, err := tx.PolicyVersion(ctx, n, p.DefaultVersion)
+			if err != nil {
+				return err
+			}
+			out.Policies = append(out.Policies, NamedPolicy{Name: n, Document: v.Document})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// IsActive reports whether a certificate may authenticate.
+func (c *Certificate) IsActive() bool { return c.Status == iot.StatusActive }
