@@ -34,9 +34,9 @@ func (f ProvisionerFunc) Provision(ctx context.Context, cert *x509.Certificate, 
 type Gatekeeper struct {
 	Registry    *registry.Service
 	Provisioner Provisioner
-	Events    Publisher // presence events; nil drops them
-	Logger    *slog.Logger
-	Now       func() time.Time
+	Events      Publisher // presence events; nil drops them
+	Logger      *slog.Logger
+	Now         func() time.Time
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}

@@ -41,7 +41,6 @@ type ProvisionResult struct {
 	ThingName    string
 	ThingCreated bool
 	Policies     []string
-	// Step names the step that failed, when err != nil.
 }
 
 // ProvisionError says which step of provisioning failed and why.
@@ -50,7 +49,9 @@ type ProvisionError struct {
 	Err  error
 }
 
-func (e *ProvisionError) Error() string { return "provisioning failed at " + e.Step + ": " + e.Err.Error() }
+func (e *ProvisionError) Error() string {
+	return "provisioning failed at " + e.Step + ": " + e.Err.Error()
+}
 func (e *ProvisionError) Unwrap() error { return e.Err }
 
 func stepErr(step string, err error) error {

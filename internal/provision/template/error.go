@@ -1,6 +1,10 @@
 package template
 
-import "fmt"
+import (
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
 
 // Error is the error Parse and Render return. Its text is safe to show to
 // API clients and devices' operators: it says where in the template the
@@ -43,3 +47,21 @@ func join(path, name string) string {
 func index(path string, i int) string {
 	return fmt.Sprintf("%s[%d]", path, i)
 }
+
+// maxQuoted is how many characters of a value an error message shows.
+const maxQuoted = 100
+
+// quote quotes a value for an error message, shortening a long one.
+func quote(s string) string {
+	if len(s) > maxQuoted {
+		cut := maxQuoted
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + fmt.Sprintf("... (%d bytes)", len(s))
+	}
+	return strconv.Quote(s)
+}
+
+// quoteName quotes a name for an error message.
+func quoteName(s string) string { return quote(s) }
