@@ -137,7 +137,7 @@ func (d *decoder) value(depth int) (*jsonValue, error) {
 		return &jsonValue{kind: jsonString, str: t}, nil
 	case json.Delim:
 		if depth >= maxDepth {
-			return nil, errorf(d.where(), "the template nests lists and objects more than %d levels deep", maxDepth)
+			return nil, errorf("", "the template nests lists and objects more than %d levels deep", maxDepth)
 		}
 		switch t {
 		case '[':
