@@ -28,16 +28,20 @@ func buildBinary(t *testing.T) string {
 // runningServer is the real binary, serving on loopback.
 type runningServer struct {
 	cmd      *exec.Cmd
-	endpoint string
+	endpoint string // the API URL
+	mqttPort string
 	done     chan error
 }
 
-var endpointLine = regexp.MustCompile(`--endpoint-url (http://\S+)`)
+var (
+	endpointLine = regexp.MustCompile(`--endpoint-url (http://\S+)`)
+	mqttLine     = regexp.MustCompile(`--mqtt-addr \S+:(\d+),`)
+)
 
 // startBinary runs `iotcore serve` and waits until it prints its endpoint.
 func startBinary(t *testing.T, bin string, args ...string) *runningServer {
 	t.Helper()
-	cmd := exec.Command(bin, append([]string{"serve", "--api-addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--api-addr", "127.0.0.1:0", "--mqtt-addr", "127.0.0.1:0"}, args...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -52,6 +56,9 @@ func startBinary(t *testing.T, bin string, args ...string) *runningServer {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			if m := mqttLine.FindStringSubmatch(sc.Text()); m != nil {
+				rs.mqttPort = m[1] // written before the endpoint is sent: read after receiving it
+			}
 			if m := endpointLine.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case found <- m[1]:
@@ -179,13 +186,13 @@ func TestSeedFlowsWithAWSCLI(t *testing.T) {
 	}
 }
 
-func runSeedScript(t *testing.T, script, cli, endpoint, credPath, account string) {
+func runSeedScript(t *testing.T, script, cli, endpoint, credPath, account string, extraEnv ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", script)
 	cmd.Dir = t.TempDir()
-	cmd.Env = append(awsEnv(credPath), "AWS="+cli, "ENDPOINT="+endpoint, "ACCOUNT_ID="+account)
+	cmd.Env = append(append(awsEnv(credPath), "AWS="+cli, "ENDPOINT="+endpoint, "ACCOUNT_ID="+account), extraEnv...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("%s with %s: %v\n%s", filepath.Base(script), cli, err, out)
@@ -218,4 +225,34 @@ func awsCommand(t *testing.T, cli, endpoint, credPath string, args ...string) []
 		t.Fatalf("aws %v: %v\n%s", args, err, out)
 	}
 	return out
+}
+
+// requirePrograms fails in CI, and skips elsewhere, when a program is missing.
+func requirePrograms(t *testing.T, names ...string) {
+	t.Helper()
+	for _, n := range names {
+		if _, err := exec.LookPath(n); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is required in CI", n)
+			}
+			t.Skipf("%s not installed", n)
+		}
+	}
+}
+
+// TestSeed000JITP runs seed 000 as written: openssl, the aws CLI and
+// mosquitto_pub with the device+CA chain against the real binary.
+func TestSeed000JITP(t *testing.T) {
+	requirePrograms(t, "openssl", "mosquitto_pub", "mosquitto_sub", "aws")
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	const account = "111122223333"
+	// The seed's policy names us-east-2, the region its reader works in.
+	srv := startBinary(t, bin, "--data-dir", dir, "--account-id", account, "--region", "us-east-2")
+	script, err := filepath.Abs("testdata/seed000_jitp.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSeedScript(t, script, awsCLIs(t)[0], srv.endpoint, filepath.Join(dir, "credentials"), account,
+		"MQTT_HOST=localhost", "MQTT_PORT="+srv.mqttPort, "ROOT_CA="+filepath.Join(dir, "ca.pem"))
 }

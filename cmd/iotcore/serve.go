@@ -28,6 +28,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.String("api-addr", server.DefaultAPIAddr, "control-plane API listen address")
 	fs.Bool("api-allow-insecure", false, "allow a plain-HTTP API on a non-loopback address")
 	fs.String("mqtt-addr", server.DefaultMQTTAddr, "MQTT over mutual TLS listen address")
+	fs.String("mqtt-ws-addr", "", "MQTT over secure WebSocket listen address (path /mqtt); empty: off")
 	fs.String("account-id", server.DefaultAccountID, "12-digit AWS account id used in ARNs")
 	fs.String("region", server.DefaultRegion, "AWS region used in ARNs")
 	fs.String("hostname", server.DefaultHostname, "endpoint host name returned by describe-endpoint and named by the server certificate")
@@ -63,14 +64,15 @@ environment, which wins over the file.`,
 			return err
 		}
 		cfg := server.Config{
-			DataDir:          k.String("data-dir"),
-			APIAddr:          k.String("api-addr"),
-			AllowInsecureAPI: k.Bool("api-allow-insecure"),
-			MQTTAddr:         k.String("mqtt-addr"),
-			AccountID:        k.String("account-id"),
-			Region:           k.String("region"),
-			Hostname:         k.String("hostname"),
-			Logger:           logger,
+			DataDir:           k.String("data-dir"),
+			APIAddr:           k.String("api-addr"),
+			AllowInsecureAPI:  k.Bool("api-allow-insecure"),
+			MQTTAddr:          k.String("mqtt-addr"),
+			MQTTWebSocketAddr: k.String("mqtt-ws-addr"),
+			AccountID:         k.String("account-id"),
+			Region:            k.String("region"),
+			Hostname:          k.String("hostname"),
+			Logger:            logger,
 		}
 		srv, err := server.Open(cmd.Context(), cfg)
 		if err != nil {
@@ -78,7 +80,7 @@ environment, which wins over the file.`,
 		}
 		defer srv.Close()
 		printWelcome(cmd.OutOrStdout(), srv)
-		logger.Info("iotcore serving", "api", srv.APIURL(), "data_dir", srv.Config.DataDir,
+		logger.Info("iotcore serving", "api", srv.APIURL(), "mqtt", srv.MQTTAddr().String(), "data_dir", srv.Config.DataDir,
 			"account", srv.Config.AccountID, "region", srv.Config.Region)
 		return srv.Run(cmd.Context())
 	}
@@ -135,8 +137,10 @@ func printWelcome(w io.Writer, srv *server.Server) {
 				srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey)
 		}
 	}
-	fmt.Fprintf(w, "iotcore: devices trust %s; use the API with:\n  AWS_SHARED_CREDENTIALS_FILE=%s aws --region %s --endpoint-url %s iot list-things\n",
-		filepath.Join(srv.Config.DataDir, server.RootCAFile), credPath, srv.Config.Region, srv.APIURL())
+	fmt.Fprintf(w, "iotcore: devices connect with MQTT over mutual TLS to --mqtt-addr %s, trusting %s\n",
+		srv.MQTTAddr(), filepath.Join(srv.Config.DataDir, server.RootCAFile))
+	fmt.Fprintf(w, "iotcore: use the API with:\n  AWS_SHARED_CREDENTIALS_FILE=%s aws --region %s --endpoint-url %s iot list-things\n",
+		credPath, srv.Config.Region, srv.APIURL())
 }
 
 func isTerminal(w io.Writer) bool {

@@ -16,8 +16,10 @@ type Config struct {
 	// AllowInsecureAPI permits a plain-HTTP API on a non-loopback address.
 	AllowInsecureAPI bool
 	// MQTTAddr is the MQTT over mutual TLS listen address; "" means :8883.
-	// (The MQTT broker is not served yet.)
 	MQTTAddr string
+	// MQTTWebSocketAddr is the MQTT over secure WebSocket listen address
+	// (path /mqtt, client certificates required); "" serves none.
+	MQTTWebSocketAddr string
 	// AccountID is the 12-digit AWS account iotcore impersonates; "" means 123456789012.
 	AccountID string
 	// Region goes into ARNs; "" means us-east-1.

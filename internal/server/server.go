@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
@@ -13,10 +14,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/iotcore/iotcore/internal/awsapi"
 	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
+	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/broker/mochi"
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/pki"
+	"github.com/iotcore/iotcore/internal/provision"
 	"github.com/iotcore/iotcore/internal/registry"
 	"github.com/iotcore/iotcore/internal/sqlite"
 )
@@ -45,6 +51,9 @@ type Server struct {
 	// ServerCertificate is the TLS certificate devices see, signed by the root CA.
 	ServerCertificate tls.Certificate
 	RootCA            *pki.Authority
+
+	// Broker is the MQTT data plane.
+	Broker *mochi.Broker
 
 	db          *sqlite.DB
 	apiListener net.Listener
@@ -102,6 +111,25 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Account:   iot.Account{ID: cfg.AccountID, Region: cfg.Region},
 		IssuingCA: serviceCA,
 	}
+	gate := &broker.Gatekeeper{Registry: s.Registry, Logger: cfg.Logger}
+	provisioner := &provision.Provisioner{Registry: s.Registry, Logger: cfg.Logger}
+	gate.Provisioner = broker.ProvisionerFunc(func(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) error {
+		_, err := provisioner.Provision(ctx, cert, ca)
+		return err
+	})
+	s.Registry.Notify = gate.OnRegistryEvent
+	s.Broker, err = mochi.Open(mochi.Config{
+		Addr:          cfg.MQTTAddr,
+		WebSocketAddr: cfg.MQTTWebSocketAddr,
+		Certificate:   s.ServerCertificate,
+		Gate:          gate,
+		Logger:        cfg.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	gate.Events, provisioner.Events = s.Broker, s.Broker
+
 	creds := s.Credentials
 	api := awsapi.New(awsapi.Server{
 		Registry: s.Registry,
@@ -135,22 +163,27 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 // APIURL is the endpoint URL to give the aws CLI and SDKs.
 func (s *Server) APIURL() string { return "http://" + s.apiListener.Addr().String() }
 
-// Run serves until ctx ends, then shuts down gracefully.
+// MQTTAddr is the address devices connect to.
+func (s *Server) MQTTAddr() net.Addr { return s.Broker.Addr() }
+
+// Run serves the API and the broker until ctx ends (or one of them fails),
+// then shuts both down gracefully.
 func (s *Server) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
-	go func() { errc <- s.apiServer.Serve(s.apiListener) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("api server: %w", err)
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	err := s.apiServer.Shutdown(shutdownCtx)
-	if serveErr := <-errc; serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		err = errors.Join(err, serveErr)
-	}
-	return err
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := s.apiServer.Serve(s.apiListener); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("api server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-ctx.Done()
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return s.apiServer.Shutdown(shutdownCtx)
+	})
+	g.Go(func() error { return s.Broker.Serve(ctx) })
+	return g.Wait()
 }
 
 // Close releases the listeners and the database.

@@ -57,7 +57,7 @@ echo "first connection, as expected: $(echo "$out" | tail -1)"
 thing=$(iot describe-thing --thing-name DemoThing)
 [[ $(echo "$thing" | field attributes.country) == IN && $(echo "$thing" | field attributes.version) == v1 ]] || fail "thing attributes: $thing"
 contains "$(iot list-thing-principals --thing-name DemoThing)" "cert/$cert_id" || fail "certificate not attached to the thing"
-policy=$(iot list-attached-policies --target "arn:aws:iot:us-east-1:$ACCOUNT_ID:cert/$cert_id" | field policies.0.policyName)
+policy=$(iot list-attached-policies --target "arn:aws:iot:us-east-2:$ACCOUNT_ID:cert/$cert_id" | field policies.0.policyName)
 contains "$(iot get-policy --policy-name "$policy" | field policyDocument)" 'topic\/${iot:Connection.Thing.ThingName}\/*' || contains "$(iot get-policy --policy-name "$policy" | field policyDocument)" 'topic/${iot:Connection.Thing.ThingName}/*' || fail "policy $policy"
 contains "$(iot list-certificates-by-ca --ca-certificate-id "$ca_id")" "$cert_id" || fail "list-certificates-by-ca"
 

@@ -1,0 +1,280 @@
+package mochi
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotcore/iotcore/internal/broker"
+)
+
+// Defaults for the zero values of Config.
+const (
+	DefaultHandshakeTimeout = 10 * time.Second
+	DefaultConnectTimeout   = 10 * time.Second
+	// DefaultMaxPacketSize is AWS IoT Core's message size limit, 128 KiB,
+	// applied to whole MQTT packets (payload, topic and properties).
+	DefaultMaxPacketSize = 128 * 1024
+	// DefaultOutboundQueue is 10 seconds of AWS's per-connection limit of
+	// 100 publishes per second: a device that stops reading for longer loses
+	// messages (counted in Stats.Dropped) rather than the broker's memory.
+	DefaultOutboundQueue = 1000
+)
+
+// shutdownGrace bounds how long Serve, once its context ends, spends telling
+// MQTT 5 devices the server is shutting down.
+const shutdownGrace = time.Second
+
+// Config configures a Broker. Zero values take the documented defaults.
+type Config struct {
+	// Addr is the MQTT over mutual TLS listen address, such as ":8883" or
+	// "127.0.0.1:0". Required.
+	Addr string
+	// WebSocketAddr is the MQTT over WebSocket over mutual TLS listen
+	// address (path /mqtt, subprotocol mqtt); "" serves none.
+	WebSocketAddr string
+	// Certificate is the server certificate, with its chain and key. Required.
+	Certificate tls.Certificate
+	// Gate admits connections and decides every action. Required.
+	Gate broker.Gate
+	// Logger receives the broker's logs; nil discards them.
+	Logger *slog.Logger
+
+	// HandshakeTimeout bounds the TLS handshake (and, on the WebSocket
+	// listener, the HTTP upgrade request). Default DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+	// ConnectTimeout bounds the wait for the CONNECT packet once TLS is up,
+	// and separately the gate's decision on it. Default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// MaxPacketSize is the largest MQTT packet accepted, in bytes; a device
+	// that sends a larger one is disconnected. Default DefaultMaxPacketSize.
+	MaxPacketSize int
+	// OutboundQueue is how many packets may wait to be written to one
+	// device; beyond, messages to it are dropped and counted. Default
+	// DefaultOutboundQueue.
+	OutboundQueue int
+}
+
+func (c Config) withDefaults() (Config, error) {
+	switch {
+	case c.Addr == "":
+		return c, errors.New("no listen address")
+	case len(c.Certificate.Certificate) == 0 || c.Certificate.PrivateKey == nil:
+		return c, errors.New("no server certificate")
+	case c.Gate == nil:
+		return c, errors.New("no gate")
+	case c.MaxPacketSize < 0 || c.OutboundQueue < 0 || c.HandshakeTimeout < 0 || c.ConnectTimeout < 0:
+		return c, errors.New("negative limit")
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.HandshakeTimeout == 0 {
+		c.HandshakeTimeout = DefaultHandshakeTimeout
+	}
+	if c.ConnectTimeout == 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.MaxPacketSize == 0 {
+		c.MaxPacketSize = DefaultMaxPacketSize
+	}
+	if c.OutboundQueue == 0 {
+		c.OutboundQueue = DefaultOutboundQueue
+	}
+	return c, nil
+}
+
+// Broker is the MQTT data plane: it accepts device connections over TLS
+// (and WebSocket), and runs them in mochi with every connection, publish,
+// subscribe and delivery decided by the Gate.
+type Broker struct {
+	cfg      Config
+	log      *slog.Logger
+	tls      *tls.Config
+	server   *mqtt.Server
+	ln       net.Listener // MQTT over TLS
+	ws       *http.Server // MQTT over WebSocket, nil if off
+	wsLn     net.Listener
+	stats    counters
+	logLimit logLimiter
+	closed   atomic.Bool // Serve has returned
+
+	// ctx is the parent of every connection's contexts (TLS handshake, gate
+	// decisions); it ends when Serve's context does.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	serving bool
+	closing bool                  // no new goroutines; see goTracked
+	raws    map[*rawConn]struct{} // every accepted connection not yet closed
+	wg      sync.WaitGroup        // every goroutine the broker started
+}
+
+// Open binds the listeners (so that Addr and WebSocketAddr are known, for
+// ":0") and prepares the broker. Serve must then be called: it serves, and
+// closes everything when its context ends.
+func Open(cfg Config) (*Broker, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("open mqtt broker: %w", err)
+	}
+	b := &Broker{
+		cfg:  cfg,
+		log:  cfg.Logger,
+		tls:  newTLSConfig(cfg.Certificate),
+		raws: make(map[*rawConn]struct{}),
+	}
+	b.server = newServer(cfg, b.log)
+	if err := b.server.AddHook(&hook{b: b}, nil); err != nil {
+		return nil, fmt.Errorf("open mqtt broker: %w", err)
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("open mqtt broker: %w", err)
+	}
+	b.ln = trackingListener{Listener: ln, b: b}
+	if cfg.WebSocketAddr != "" {
+		wl, err := net.Listen("tcp", cfg.WebSocketAddr)
+		if err != nil {
+			_ = ln.Close()
+			return nil, fmt.Errorf("open mqtt broker: websocket: %w", err)
+		}
+		b.wsLn = tls.NewListener(trackingListener{Listener: wl, b: b}, b.webSocketTLSConfig())
+		b.ws = b.newWebSocketServer()
+	}
+	return b, nil
+}
+
+// Addr is the MQTT over TLS listen address.
+func (b *Broker) Addr() net.Addr { return b.ln.Addr() }
+
+// WebSocketAddr is the MQTT over WebSocket listen address, nil if off.
+func (b *Broker) WebSocketAddr() net.Addr {
+	if b.wsLn == nil {
+		return nil
+	}
+	return b.wsLn.Addr()
+}
+
+// Serve serves until ctx ends, then closes the listeners and every
+// connection (MQTT 5 devices are told 0x8B server shutting down) and
+// returns once every goroutine it started has finished.
+func (b *Broker) Serve(ctx context.Context) error {
+	b.mu.Lock()
+	if b.serving {
+		b.mu.Unlock()
+		return errors.New("serve mqtt broker: already served")
+	}
+	b.serving = true
+	b.ctx, b.cancel = context.WithCancel(ctx)
+	b.mu.Unlock()
+
+	if err := b.server.Serve(); err != nil { // mochi's housekeeping; it has no listeners
+		b.shutdown()
+		return fmt.Errorf("serve mqtt broker: %w", err)
+	}
+	b.goTracked(func() { b.acceptMQTT(b.ln) })
+	if b.ws != nil {
+		b.goTracked(func() {
+			err := b.ws.Serve(b.wsLn)
+			if err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+				b.log.Error("mqtt websocket listener failed", "error", err)
+			}
+		})
+	}
+	b.log.Info("mqtt broker serving", "addr", b.Addr().String(), "websocket", b.WebSocketAddr())
+	<-b.ctx.Done()
+	b.shutdown()
+	return nil
+}
+
+// shutdown stops accepting, ends every connection and waits for every
+// goroutine.
+func (b *Broker) shutdown() {
+	b.mu.Lock()
+	b.closing = true
+	raws := make([]*rawConn, 0, len(b.raws))
+	for r := range b.raws {
+		raws = append(raws, r)
+	}
+	b.mu.Unlock()
+
+	_ = b.ln.Close()
+	if b.ws != nil {
+		_ = b.ws.Close() // its listener, and connections not upgraded yet
+	}
+	b.cancel() // handshakes and gate decisions in progress
+
+	deadline := time.Now().Add(shutdownGrace)
+	for _, r := range raws {
+		r.capDeadlines(deadline)
+	}
+	// At once, so that a device that stopped reading delays no other's
+	// DISCONNECT beyond the deadline.
+	var told sync.WaitGroup
+	for _, r := range raws {
+		if c := r.owner.Load(); c != nil {
+			told.Go(func() { c.disconnect(packets.ErrServerShuttingDown) })
+		} else {
+			_ = r.Close()
+		}
+	}
+	told.Wait()
+	b.wg.Wait()
+	b.closed.Store(true)
+	_ = b.server.Close() // mochi's housekeeping loop and hooks; its clients are gone
+	b.log.Info("mqtt broker stopped")
+}
+
+// goTracked runs f in a goroutine Serve waits for, unless the broker is
+// shutting down.
+func (b *Broker) goTracked(f func()) bool {
+	if !b.enter() {
+		return false
+	}
+	go func() {
+		defer b.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// enter counts the calling goroutine in the broker's wait group, unless the
+// broker is shutting down; the caller calls b.wg.Done.
+func (b *Broker) enter() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closing {
+		return false
+	}
+	b.wg.Add(1)
+	return true
+}
+
+// track registers an accepted connection; false once shutting down.
+func (b *Broker) track(r *rawConn) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closing {
+		return false
+	}
+	b.raws[r] = struct{}{}
+	return true
+}
+
+func (b *Broker) untrack(r *rawConn) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.raws, r)
+}

@@ -1,0 +1,183 @@
+package mochi
+
+import (
+	"crypto/tls"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotcore/iotcore/internal/broker"
+)
+
+// Listener names, as mochi records them on its clients (Client.Net.Listener).
+const (
+	listenerMQTT = "mqtts" // MQTT over mutual TLS
+	listenerWSS  = "wss"   // MQTT over WebSocket over mutual TLS
+)
+
+// disconnectGrace bounds how long a disconnect (a kick, a session takeover,
+// shutdown) may spend writing to a device that stopped reading.
+const disconnectGrace = time.Second
+
+// conn is one device connection: the net.Conn handed to mochi's
+// EstablishConnection (a *tls.Conn, or a WebSocket over one), carrying what
+// the hook needs, found again from mochi's client through Client.Net.Conn.
+// One conn is one mochi Client is one broker.Session.
+type conn struct {
+	net.Conn
+	raw      *rawConn            // the TCP connection under TLS
+	b        *Broker             //
+	tls      tls.ConnectionState // the peer's certificates, SNI, ALPN
+	listener string              // listenerMQTT or listenerWSS
+	done     chan struct{}       // closed when mochi has finished with the connection
+
+	device   atomic.Pointer[device] // set when the CONNECT has been read
+	admitted atomic.Bool            // CONNACK success (being) sent
+	kicked   atomic.Bool            // the gate kicked it
+	dead     atomic.Bool            // we closed the transport: ignore what is still buffered
+
+	mu      sync.RWMutex
+	state   sessionState
+	session broker.Session
+
+	subsMu  sync.Mutex
+	pending map[*byte]bool // subscribe decisions of the SUBSCRIBE being processed; see subscribe.go
+
+	endOnce sync.Once
+}
+
+// device is what a connection's CONNECT said, fixed once read.
+type device struct {
+	client  *mqtt.Client
+	id      string
+	version byte
+}
+
+type sessionState int
+
+const (
+	sessionPending sessionState = iota // CONNECT not yet admitted by the gate
+	sessionLive                        // admitted: the session decides
+	sessionEnded                       // the connection is over; the session is closed
+)
+
+func newConn(b *Broker, c net.Conn, raw *rawConn, state tls.ConnectionState, listener string) *conn {
+	d := &conn{Conn: c, raw: raw, b: b, tls: state, listener: listener, done: make(chan struct{})}
+	raw.owner.Store(d)
+	return d
+}
+
+// connOf returns the conn of a mochi client, nil for mochi's inline client.
+func connOf(cl *mqtt.Client) *conn {
+	c, _ := cl.Net.Conn.(*conn)
+	return c
+}
+
+func (c *conn) clientID() string {
+	if d := c.device.Load(); d != nil {
+		return d.id
+	}
+	return ""
+}
+
+// setSession makes s the connection's session. It fails if the connection
+// was kicked or ended while the gate was deciding; the caller then closes s.
+func (c *conn) setSession(s broker.Session) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state != sessionPending || c.kicked.Load() {
+		return false
+	}
+	c.session, c.state = s, sessionLive
+	return true
+}
+
+// authorize asks the session; false before admission and after the end.
+func (c *conn) authorize(action broker.Action, topic string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.state == sessionLive && c.session.Authorize(action, topic)
+}
+
+// mayReceive decides iot:Receive for a delivery. After the connection has
+// ended it lets mochi queue QoS 1 messages for the persistent session (QoS 0
+// ones are dropped by mochi): the session that resumes it decides them
+// again before anything is sent (see filterInflight).
+func (c *conn) mayReceive(topic string) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	switch c.state {
+	case sessionLive:
+		return c.session.Authorize(broker.Receive, topic)
+	case sessionEnded:
+		return true
+	}
+	return false
+}
+
+// end closes the session once the connection is over. No Authorize call is
+// in progress or starts once it has begun.
+func (c *conn) end() {
+	c.endOnce.Do(func() {
+		c.mu.Lock()
+		s := c.session
+		c.state, c.session = sessionEnded, nil
+		c.mu.Unlock()
+		if s != nil {
+			s.Close()
+		}
+		if c.admitted.Load() {
+			c.b.stats.connections.Add(-1)
+		}
+	})
+}
+
+// kick is the function the gate receives: it disconnects the device, at
+// once, from any goroutine, any number of times, even after it has gone.
+func (c *conn) kick(reason string) {
+	if !c.kicked.CompareAndSwap(false, true) {
+		return
+	}
+	c.b.stats.kicked.Add(1)
+	c.b.deviceLog("mqtt connection kicked", "client", c.clientID(), "remote", c.RemoteAddr().String(), "reason", reason)
+	c.b.goTracked(func() { c.disconnect(packets.ErrNotAuthorized) })
+}
+
+// disconnect ends the connection from outside its own goroutine: MQTT 5
+// devices that have their CONNACK get a DISCONNECT with code first; others
+// are closed [AWS 7.4]. Writes to a device that stopped reading give up
+// after disconnectGrace.
+func (c *conn) disconnect(code packets.Code) {
+	c.raw.capDeadlines(time.Now().Add(disconnectGrace))
+	d := c.device.Load()
+	switch {
+	case d == nil:
+		_ = c.raw.Close()
+	case d.version == 5 && c.admitted.Load():
+		_ = c.b.server.DisconnectClient(d.client, code)
+	default:
+		d.client.Stop(code)
+	}
+}
+
+// closeTransport closes the connection from its own goroutine, inside a
+// hook: mochi's next read fails, and mochi then publishes the will and ends
+// the session as for any broken connection. (Client.Stop would instead make
+// mochi treat it as a clean DISCONNECT and discard the will.)
+func (c *conn) closeTransport() {
+	c.dead.Store(true)
+	c.raw.capDeadlines(time.Now().Add(disconnectGrace))
+	_ = c.Conn.Close()
+}
+
+// disconnectPacket is a server DISCONNECT with a reason code (MQTT 5 only).
+func disconnectPacket(code packets.Code) packets.Packet {
+	return packets.Packet{
+		FixedHeader: packets.FixedHeader{Type: packets.Disconnect},
+		ReasonCode:  code.Code,
+	}
+}

@@ -1,0 +1,219 @@
+package mochi
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotcore/iotcore/internal/broker"
+)
+
+var (
+	errNotDevice = errors.New("connection did not come through an iotcore listener")
+	errKicked    = errors.New("connection kicked while the gate was admitting it")
+	errReserved  = errors.New("client id is reserved by the mqtt engine")
+)
+
+// OnConnect asks the gate to admit the connection. mochi calls it after
+// reading and validating the CONNECT and before any CONNACK; an error makes
+// mochi close the connection without one.
+func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
+	c := connOf(cl)
+	if c == nil {
+		return errNotDevice
+	}
+	c.device.Store(&device{client: cl, id: cl.ID, version: pk.ProtocolVersion})
+
+	// mochi's inline client (server-originated Publish) is registered under
+	// this id: a device taking it over would take over the engine's own client.
+	if cl.ID == mqtt.InlineClientId {
+		h.b.stats.refused.Add(1)
+		_ = h.b.server.SendConnack(cl, packets.ErrClientIdentifierNotValid, false, nil)
+		return errReserved
+	}
+
+	ctx, cancel := context.WithTimeout(h.b.ctx, h.b.cfg.ConnectTimeout)
+	defer cancel()
+	req := broker.ConnectRequest{
+		Chain:           c.tls.PeerCertificates,
+		ServerName:      c.tls.ServerName,
+		ClientID:        cl.ID,
+		ProtocolVersion: pk.ProtocolVersion,
+		CleanSession:    pk.Connect.Clean,
+		HasWill:         pk.Connect.WillFlag,
+		RemoteAddr:      c.RemoteAddr().String(),
+	}
+	s, err := h.b.cfg.Gate.Connect(ctx, req, c.kick)
+	if err != nil {
+		return h.refuse(c, cl, err)
+	}
+	if !c.setSession(s) {
+		s.Close()
+		h.b.stats.refused.Add(1)
+		return errKicked
+	}
+
+	// mochi resends queued QoS 1 messages to a resumed session with the topic
+	// alias they were first sent with, which the new connection never saw:
+	// never alias outbound topics.
+	cl.Properties.Props.TopicAliasMaximum = 0
+
+	if k := awsKeepalive(pk.Connect.Keepalive); k != pk.Connect.Keepalive {
+		cl.State.Keepalive = k
+		cl.State.ServerKeepalive = true // MQTT 5: tell the client in the CONNACK [MQTT-3.2.2-21]
+	}
+
+	h.takeOver(ctx, c, cl.ID)
+	return nil
+}
+
+// refuse answers a connection the gate did not admit.
+func (h *hook) refuse(c *conn, cl *mqtt.Client, err error) error {
+	remote := c.RemoteAddr().String()
+	var refused *broker.RefusedError
+	switch {
+	case errors.As(err, &refused) && refused.How == broker.NotAuthorized:
+		h.b.stats.refused.Add(1)
+		h.b.deviceLog("mqtt connection refused: not authorized", "client", cl.ID, "remote", remote, "reason", refused.Reason)
+		// MQTT 5 0x87; connack turns it into 3.1.1's 5.
+		_ = h.b.server.SendConnack(cl, packets.ErrNotAuthorized, false, nil)
+	case errors.As(err, &refused):
+		h.b.stats.refused.Add(1)
+		h.b.deviceLog("mqtt connection dropped", "client", cl.ID, "remote", remote, "reason", refused.Reason)
+	default:
+		// The gate failed (its store is down, or we are shutting down): the
+		// device may retry, so say the server is unavailable (3.1.1: 3).
+		if h.b.ctx.Err() == nil {
+			h.b.stats.gateErrors.Add(1)
+			h.b.log.Error("mqtt connection failed: gate error", "client", cl.ID, "remote", remote, "error", err)
+		}
+		_ = h.b.server.SendConnack(cl, packets.ErrServerUnavailable, false, nil)
+	}
+	return err
+}
+
+// awsKeepalive is the keep-alive AWS IoT Core enforces: 30 to 1200 seconds;
+// 0 (none) and more than 1200 become 1200, less than 30 becomes 30.
+func awsKeepalive(k uint16) uint16 {
+	switch {
+	case k == 0 || k > 1200:
+		return 1200
+	case k < 30:
+		return 30
+	}
+	return k
+}
+
+// takeOver disconnects the live connection that holds client id, if any,
+// and waits until mochi has finished with it, so that mochi's own takeover
+// (which follows OnConnect) finds it gone. AWS keeps the newer connection
+// [AWS 8.2]; MQTT 5 devices are told 0x8E session taken over.
+//
+// Waiting makes the handover sequential: mochi v2.7.9 ends a clean session
+// by deleting the client id from its registry, and when that races with a
+// takeover it can delete the new connection's entry.
+func (h *hook) takeOver(ctx context.Context, c *conn, id string) {
+	old, ok := h.b.server.Clients.Get(id)
+	if !ok || old.Closed() {
+		return
+	}
+	oc := connOf(old)
+	if oc == nil || oc == c {
+		return
+	}
+	oc.disconnect(packets.ErrSessionTakenOver)
+	select {
+	case <-oc.done:
+	case <-ctx.Done():
+	}
+}
+
+// OnConnectAuthenticate admits what OnConnect admitted: mochi calls it only
+// when OnConnect returned nil. Some hook must provide it, or mochi refuses
+// every connection.
+func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
+	return connOf(cl) != nil
+}
+
+// OnDisconnect closes the session when the connection ends, for any reason.
+// With a takeover, this is the old connection's own session: the new
+// connection has its own.
+func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
+	if c := connOf(cl); c != nil {
+		c.end()
+	}
+}
+
+// connack adjusts a CONNACK before mochi encodes it.
+func (h *hook) connack(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	v5 := cl.Properties.ProtocolVersion == 5
+	switch {
+	case pk.ReasonCode >= packets.ErrUnspecifiedError.Code:
+		if !v5 {
+			pk.ReasonCode = connackCode3(pk.ReasonCode)
+		}
+		return pk
+	case pk.ReasonCode != packets.CodeSuccess.Code:
+		return pk // an MQTT 3.1.1 refusal mochi has mapped already
+	case v5:
+		// What mochi does not advertise [MQTT-3.2.2.3]: our packet size
+		// limit (so clients do not send what we would refuse), and no
+		// subscription identifiers (AWS does not support them).
+		pk.Properties.MaximumPacketSize = uint32(h.b.cfg.MaxPacketSize)
+		pk.Properties.SubIDAvailable, pk.Properties.SubIDAvailableFlag = 0, true
+	}
+	c := connOf(cl)
+	if c == nil {
+		return pk
+	}
+	// Admitted from now: a kick is answered with DISCONNECT (MQTT 5). Set
+	// before the CONNACK is written, so that a device that has read its
+	// CONNACK is never kicked without one.
+	if c.admitted.CompareAndSwap(false, true) {
+		h.b.stats.connections.Add(1)
+	}
+	if pk.SessionPresent {
+		h.filterInflight(c, cl)
+	}
+	return pk
+}
+
+// connackCode3 maps an MQTT 5 CONNACK reason code to an MQTT 3.1.1 return
+// code [MQTT-3.2.2.3]. mochi maps only a few, and writes the others (0x87
+// not authorized among them) as they are, which 3.1.1 clients cannot read.
+func connackCode3(code byte) byte {
+	switch code {
+	case packets.ErrUnsupportedProtocolVersion.Code:
+		return packets.Err3UnsupportedProtocolVersion.Code
+	case packets.ErrUnspecifiedError.Code, // mochi: an empty client id without clean session [MQTT-3.1.3-8]
+		packets.ErrClientIdentifierNotValid.Code:
+		return packets.Err3ClientIdentifierNotValid.Code
+	case packets.ErrNotAuthorized.Code, packets.ErrBadUsernameOrPassword.Code:
+		return packets.Err3NotAuthorized.Code
+	}
+	return packets.Err3ServerUnavailable.Code
+}
+
+// filterInflight decides iot:Receive again, with the new session, for the
+// QoS 1 messages a resumed persistent session inherited (queued while it
+// was offline, or unacknowledged by the previous connection), before mochi
+// resends them: nothing reaches a device that may not receive it.
+func (h *hook) filterInflight(c *conn, cl *mqtt.Client) {
+	for _, pk := range cl.State.Inflight.GetAll(false) {
+		if pk.FixedHeader.Type != packets.Publish {
+			continue
+		}
+		// (An empty topic name would stand for a topic alias the new
+		// connection never saw; OnConnect turns outbound aliases off.)
+		if pk.TopicName != "" && c.mayReceive(pk.TopicName) {
+			continue
+		}
+		if cl.State.Inflight.Delete(pk.PacketID) {
+			atomic.AddInt64(&h.b.server.Info.Inflight, -1)
+			h.b.stats.receiveDenied.Add(1)
+		}
+	}
+}

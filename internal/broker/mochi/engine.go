@@ -1,0 +1,60 @@
+package mochi
+
+import (
+	"log/slog"
+	"math"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+)
+
+// The engine's limits, from AWS IoT Core's quotas [AWS 9].
+const (
+	// sessionExpiry is how long a persistent session outlives its
+	// connection: AWS's default, 1 hour (MQTT 5 clients may ask for less).
+	sessionExpiry = 3600
+	// messageExpiry bounds how long mochi keeps a message: retained
+	// messages, and QoS 1 messages queued for a session. AWS keeps retained
+	// messages up to 3 years; a session's queue goes with the session after
+	// sessionExpiry anyway. (mochi's default, 1 day, would delete retained
+	// messages after a day.)
+	messageExpiry = 3 * 365 * 24 * 3600
+	// receiveMaximum is how many QoS 1 publishes a device may have awaiting
+	// our PUBACK: AWS's 100 unacknowledged inbound QoS 1 messages per client.
+	receiveMaximum = 100
+	// maximumInflight is how many QoS 1 messages mochi holds for one session
+	// awaiting their PUBACK or queued while it is offline. AWS sends at most
+	// 100 unacknowledged (the device's receive maximum decides here);
+	// mochi's default of 8,192 is a lot of memory per offline device.
+	maximumInflight = 1000
+	// topicAliasMaximum is the inbound topic aliases allowed an MQTT 5 device.
+	topicAliasMaximum = 8
+)
+
+// sysTopicInterval effectively turns off mochi's $SYS publishing after its
+// first: its ticker calls runtime.ReadMemStats (stopping the world) every
+// second, and AWS has no $SYS topics (they are never delivered, see
+// OnACLCheck).
+const sysTopicInterval = math.MaxInt64 / int64(time.Second)
+
+// newServer makes the mochi server with the broker's options. It listens on
+// nothing: the broker accepts connections and hands them over.
+func newServer(cfg Config, log *slog.Logger) *mqtt.Server {
+	caps := mqtt.NewDefaultServerCapabilities()
+	caps.MaximumPacketSize = uint32(cfg.MaxPacketSize) // 0 would be unlimited
+	caps.MaximumClientWritesPending = int32(cfg.OutboundQueue)
+	caps.MaximumSessionExpiryInterval = sessionExpiry
+	caps.MaximumMessageExpiryInterval = messageExpiry
+	caps.ReceiveMaximum = receiveMaximum
+	caps.MaximumInflight = maximumInflight
+	caps.TopicAliasMaximum = topicAliasMaximum
+	caps.MaximumQos = 1      // AWS supports QoS 0 and 1 [AWS 8.2]
+	caps.SubIDAvailable = 0  // AWS does not support subscription identifiers
+	caps.RetainAvailable = 1 //
+	return mqtt.New(&mqtt.Options{
+		Capabilities:           caps,
+		InlineClient:           true, // for Broker.Publish
+		Logger:                 slog.New(debugHandler{log.Handler()}).With("component", "mochi"),
+		SysTopicResendInterval: sysTopicInterval,
+	})
+}

@@ -1,0 +1,79 @@
+package mochi
+
+import (
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// hook is the only mochi hook the broker installs, and so the only one that
+// authenticates and authorizes: mochi ORs OnConnectAuthenticate and
+// OnACLCheck across hooks, so a second hook that allows (mochi's AllowHook,
+// for one) would open everything.
+//
+// Where each decision is taken:
+//
+//   - iot:Connect, in OnConnect (connect.go), which runs before mochi sends
+//     any CONNACK; OnConnectAuthenticate only confirms it.
+//   - iot:Publish and iot:RetainPublish, in OnPublish (publish.go), where the
+//     topic alias is resolved and the denial can be answered per protocol
+//     version; OnACLCheck(write=true) allows.
+//   - iot:Subscribe, per filter, in OnSubscribe (subscribe.go).
+//   - iot:Receive, in OnACLCheck(write=false) on every delivery, and again on
+//     session resumption for the messages queued meanwhile.
+type hook struct {
+	mqtt.HookBase
+	b *Broker
+}
+
+var _ mqtt.Hook = (*hook)(nil)
+
+// ID names the hook in mochi's logs.
+func (h *hook) ID() string { return "iotcore" }
+
+// Provides lists the events the hook handles.
+func (h *hook) Provides(b byte) bool {
+	switch b {
+	case mqtt.OnConnect,
+		mqtt.OnConnectAuthenticate,
+		mqtt.OnDisconnect,
+		mqtt.OnACLCheck,
+		mqtt.OnPacketRead,
+		mqtt.OnPacketEncode,
+		mqtt.OnPublish,
+		mqtt.OnWill,
+		mqtt.OnSubscribe,
+		mqtt.OnSubscribed,
+		mqtt.OnPublishDropped,
+		mqtt.OnQosDropped:
+		return true
+	}
+	return false
+}
+
+// OnPacketRead checks what mochi would mishandle in an inbound packet.
+func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Type == packets.Publish {
+		return h.checkPublish(cl, pk)
+	}
+	return pk, nil
+}
+
+// OnPacketEncode adjusts what mochi writes: CONNACKs (connect.go).
+func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+	if pk.FixedHeader.Type == packets.Connack {
+		return h.connack(cl, pk)
+	}
+	return pk
+}
+
+// OnPublishDropped counts messages mochi dropped because a device's outbound
+// queue (Config.OutboundQueue) was full. mochi drops them silently otherwise.
+func (h *hook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
+	h.b.stats.dropped.Add(1)
+}
+
+// OnQosDropped counts QoS 1 messages abandoned before their PUBACK: expired,
+// or their session ended.
+func (h *hook) OnQosDropped(cl *mqtt.Client, pk packets.Packet) {
+	h.b.stats.qosDropped.Add(1)
+}

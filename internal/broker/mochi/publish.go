@@ -1,0 +1,142 @@
+package mochi
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotcore/iotcore/internal/broker"
+)
+
+// ErrClosed is returned by Publish once Serve has returned.
+var ErrClosed = errors.New("mqtt broker closed")
+
+// checkPublish runs when a PUBLISH has been read, before mochi processes it,
+// for what mochi would otherwise mishandle:
+//
+//   - a topic name mochi will not route ($SYS/..., or wildcards
+//     [MQTT-3.3.2-2]): mochi drops it silently, leaving a QoS 1 publisher
+//     waiting for its PUBACK forever. AWS may close the connection on
+//     unsupported reserved topics [AWS 7.4]: we do (MQTT 5: DISCONNECT 0x90).
+//   - QoS 2, which AWS does not support [AWS 8.2]: mochi would downgrade it
+//     and answer PUBACK to a client waiting for PUBREC. MQTT 5 clients were
+//     told the maximum QoS is 1, so it is a protocol error (DISCONNECT 0x9B
+//     [MQTT-3.2.2-11]); MQTT 3.1.1 ones get no answer, as from AWS.
+//
+// Rejecting the packet here makes mochi close the connection.
+func (h *hook) checkPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.FixedHeader.Qos > 1 && cl.Properties.ProtocolVersion < 5 {
+		pk.Ignore = true // OnPublish drops it
+		return pk, nil
+	}
+	var code packets.Code
+	switch {
+	case pk.FixedHeader.Qos > 1:
+		code = packets.ErrQosNotSupported
+	case pk.TopicName != "" && !mqtt.IsValidFilter(pk.TopicName, true):
+		code = packets.ErrTopicNameInvalid
+	default:
+		return pk, nil
+	}
+	if cl.Properties.ProtocolVersion == 5 {
+		_ = cl.WritePacket(disconnectPacket(code))
+	}
+	return pk, packets.ErrRejectPacket
+}
+
+// OnPublish decides iot:Publish, and iot:RetainPublish for a retained
+// message, on a device's PUBLISH. mochi has already resolved its topic alias.
+//
+// A denial is answered as AWS does [AWS 7.4]: MQTT 3.1.1, the connection is
+// closed; MQTT 5 QoS 1, PUBACK 0x87 not authorized; MQTT 5 QoS 0 (which has
+// no PUBACK), DISCONNECT 0x87.
+//
+// (mochi's OnACLCheck(write=true), which comes first, always allows: its
+// denial drops QoS 0 silently, and it runs before the topic alias is known.)
+func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if cl.Net.Inline {
+		return pk, nil // Broker.Publish
+	}
+	c := connOf(cl)
+	if c == nil || pk.Ignore || c.dead.Load() {
+		return pk, packets.ErrRejectPacket // dropped, unanswered
+	}
+	if mayPublish(c, pk.TopicName, pk.FixedHeader.Retain) {
+		h.b.stats.messagesIn.Add(1)
+		return pk, nil
+	}
+
+	h.b.stats.publishDenied.Add(1)
+	h.b.deviceLog("mqtt publish denied", "client", cl.ID, "topic", pk.TopicName, "retain", pk.FixedHeader.Retain, "qos", pk.FixedHeader.Qos)
+	switch {
+	case cl.Properties.ProtocolVersion < 5:
+		c.closeTransport()
+	case pk.FixedHeader.Qos == 0:
+		_ = cl.WritePacket(disconnectPacket(packets.ErrNotAuthorized))
+		c.closeTransport()
+	default:
+		// mochi answers a packets.Code with a PUBACK of that code (MQTT 5,
+		// QoS 1) and does not route the message. Any other error it would
+		// log and then route the message anyway.
+		return pk, packets.ErrNotAuthorized
+	}
+	return pk, packets.ErrRejectPacket
+}
+
+// mayPublish decides a publish by a device, or its will.
+func mayPublish(c *conn, topic string, retain bool) bool {
+	if !c.authorize(broker.Publish, topic) {
+		return false
+	}
+	if !retain {
+		return true
+	}
+	// AWS: a retained message needs iot:RetainPublish too, and reserved ($)
+	// topics cannot be retained [AWS 8.3]. (mochi's retained index would also
+	// hand a retained $ message to a "#" subscriber [MQTT-4.7.2-1].)
+	return !strings.HasPrefix(topic, "$") && c.authorize(broker.RetainPublish, topic)
+}
+
+// OnWill decides the will of a connection that ended without DISCONNECT,
+// as a publish by the device at that moment: AWS requires iot:Publish (and
+// iot:RetainPublish) on the will topic.
+func (h *hook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
+	if c := connOf(cl); c != nil && mayPublish(c, will.TopicName, will.Retain) {
+		return will, nil
+	}
+	h.b.stats.willsDenied.Add(1)
+	h.b.deviceLog("mqtt will denied", "client", cl.ID, "topic", will.TopicName, "retain", will.Retain)
+	// mochi cannot cancel a will from here, and an error keeps the will
+	// unchanged. An empty topic name matches no subscriber, and without the
+	// retain flag nothing is stored.
+	return mqtt.Will{}, nil
+}
+
+// Publish sends a server-originated message, such as an AWS event on a
+// $aws/events/... topic, to every subscriber whose session allows
+// iot:Receive on the topic. qos is 0 or 1; reserved ($) topics cannot be
+// retained.
+func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) error {
+	switch {
+	case b.closed.Load():
+		return ErrClosed
+	case topic == "" || strings.ContainsAny(topic, "+#"):
+		return fmt.Errorf("publish %q: invalid topic name", topic)
+	case qos > 1:
+		return fmt.Errorf("publish %q: qos %d: only 0 and 1 are supported", topic, qos)
+	case retain && strings.HasPrefix(topic, "$"):
+		return fmt.Errorf("publish %q: reserved topics cannot be retained", topic)
+	case len(payload) > b.cfg.MaxPacketSize:
+		return fmt.Errorf("publish %q: payload of %d bytes exceeds %d", topic, len(payload), b.cfg.MaxPacketSize)
+	}
+	if err := b.server.Publish(topic, payload, retain, qos); err != nil {
+		return fmt.Errorf("publish %q: %w", topic, err)
+	}
+	b.stats.published.Add(1)
+	return nil
+}
+
+var _ broker.Publisher = (*Broker)(nil)

@@ -1,0 +1,92 @@
+package mochi
+
+import (
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// rawConn is an accepted TCP connection, under TLS. The broker tracks every
+// one from Accept to Close so that shutdown can reach connections mochi does
+// not know about yet (in the TLS handshake, before CONNECT, inside the gate).
+//
+// It can cap its deadlines: once limit is set, no deadline set afterwards,
+// by mochi's keep-alive refresh or by crypto/tls's close_notify, can reach
+// past it. That bounds every write to a peer that stopped reading when we
+// disconnect it or shut down.
+type rawConn struct {
+	net.Conn
+	b     *Broker
+	owner atomic.Pointer[conn] // the device connection over it, once TLS is up
+
+	mu    sync.Mutex
+	limit time.Time // zero: no cap
+}
+
+func (r *rawConn) capLocked(t time.Time) time.Time {
+	if !r.limit.IsZero() && (t.IsZero() || t.After(r.limit)) {
+		return r.limit
+	}
+	return t
+}
+
+// SetDeadline sets the read and write deadlines, capped.
+func (r *rawConn) SetDeadline(t time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Conn.SetDeadline(r.capLocked(t))
+}
+
+// SetReadDeadline sets the read deadline, capped.
+func (r *rawConn) SetReadDeadline(t time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Conn.SetReadDeadline(r.capLocked(t))
+}
+
+// SetWriteDeadline sets the write deadline, capped.
+func (r *rawConn) SetWriteDeadline(t time.Time) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.Conn.SetWriteDeadline(r.capLocked(t))
+}
+
+// capDeadlines makes every read and write on the connection fail at t at the
+// latest, including those already blocked.
+func (r *rawConn) capDeadlines(t time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.limit.IsZero() || t.Before(r.limit) {
+		r.limit = t
+	}
+	_ = r.Conn.SetDeadline(r.limit)
+}
+
+// Close closes the TCP connection (no TLS close_notify) and stops tracking it.
+func (r *rawConn) Close() error {
+	r.b.untrack(r)
+	return r.Conn.Close()
+}
+
+// trackingListener registers every connection it accepts with the broker.
+type trackingListener struct {
+	net.Listener
+	b *Broker
+}
+
+// Accept waits for the next connection. Once the broker is shutting down it
+// closes what it accepts and returns net.ErrClosed.
+func (l trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	r := &rawConn{Conn: c, b: l.b}
+	if !l.b.track(r) {
+		_ = c.Close()
+		return nil, net.ErrClosed
+	}
+	l.b.stats.accepted.Add(1)
+	return r, nil
+}

@@ -1,0 +1,66 @@
+package mochi
+
+import "sync/atomic"
+
+// Stats are the broker's counters since Open, for metrics. All are totals
+// except Connections, Subscriptions, Retained and Inflight, which are
+// current values.
+type Stats struct {
+	Accepted          int64 // TCP connections accepted, both listeners
+	HandshakeFailures int64 // TLS handshakes that failed or timed out (MQTT listener)
+	Connections       int64 // MQTT connections admitted and open
+	Refused           int64 // CONNECTs refused (gate: Drop or NotAuthorized; reserved client id)
+	GateErrors        int64 // CONNECTs that failed because the gate failed (CONNACK server unavailable)
+	Kicked            int64 // connections the gate kicked
+	Panics            int64 // connections ended by a recovered panic in the MQTT engine
+
+	MessagesIn  int64 // PUBLISH packets from devices, authorized and routed
+	MessagesOut int64 // PUBLISH packets written to devices
+	Published   int64 // server-originated messages (Broker.Publish)
+
+	PublishDenied   int64 // device PUBLISH packets denied (iot:Publish, iot:RetainPublish)
+	SubscribeDenied int64 // topic filters denied (iot:Subscribe)
+	ReceiveDenied   int64 // deliveries denied (iot:Receive)
+	WillsDenied     int64 // wills not published (iot:Publish, iot:RetainPublish)
+
+	Dropped    int64 // messages dropped because a device's outbound queue was full
+	QoSDropped int64 // QoS 1 messages abandoned before their PUBACK (expired, session ended)
+
+	Subscriptions int64 // subscriptions held
+	Retained      int64 // retained messages held
+	Inflight      int64 // QoS 1 messages awaiting PUBACK, persistent sessions' queues included
+}
+
+// counters are the broker's own counts; Stats adds mochi's.
+type counters struct {
+	accepted, handshakeFailures, connections, refused, gateErrors, kicked, panics atomic.Int64
+	messagesIn, published                                                         atomic.Int64
+	publishDenied, subscribeDenied, receiveDenied, willsDenied                    atomic.Int64
+	dropped, qosDropped                                                           atomic.Int64
+}
+
+// Stats returns the broker's counters.
+func (b *Broker) Stats() Stats {
+	info := b.server.Info
+	return Stats{
+		Accepted:          b.stats.accepted.Load(),
+		HandshakeFailures: b.stats.handshakeFailures.Load(),
+		Connections:       b.stats.connections.Load(),
+		Refused:           b.stats.refused.Load(),
+		GateErrors:        b.stats.gateErrors.Load(),
+		Kicked:            b.stats.kicked.Load(),
+		Panics:            b.stats.panics.Load(),
+		MessagesIn:        b.stats.messagesIn.Load(),
+		MessagesOut:       atomic.LoadInt64(&info.MessagesSent),
+		Published:         b.stats.published.Load(),
+		PublishDenied:     b.stats.publishDenied.Load(),
+		SubscribeDenied:   b.stats.subscribeDenied.Load(),
+		ReceiveDenied:     b.stats.receiveDenied.Load(),
+		WillsDenied:       b.stats.willsDenied.Load(),
+		Dropped:           b.stats.dropped.Load(),
+		QoSDropped:        b.stats.qosDropped.Load(),
+		Subscriptions:     atomic.LoadInt64(&info.Subscriptions),
+		Retained:          atomic.LoadInt64(&info.Retained),
+		Inflight:          atomic.LoadInt64(&info.Inflight),
+	}
+}
