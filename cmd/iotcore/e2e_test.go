@@ -256,3 +256,29 @@ func TestSeed000JITP(t *testing.T) {
 	runSeedScript(t, script, awsCLIs(t)[0], srv.endpoint, filepath.Join(dir, "credentials"), account,
 		"MQTT_HOST=localhost", "MQTT_PORT="+srv.mqttPort, "ROOT_CA="+filepath.Join(dir, "ca.pem"))
 }
+
+// TestSeed003JITR runs seed 003's JITR flow: registration event, activation by
+// the aws CLI, a Python paho device, and revocation of its live connection.
+func TestSeed003JITR(t *testing.T) {
+	requirePrograms(t, "openssl", "mosquitto_pub", "mosquitto_sub", "aws")
+	if err := exec.Command("/usr/bin/python3", "-c", "import paho.mqtt.client").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Debian's python3-paho-mqtt is required in CI: %v", err)
+		}
+		t.Skip("python3-paho-mqtt not installed")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	const account, region = "111122223333", "us-east-1"
+	srv := startBinary(t, bin, "--data-dir", dir, "--account-id", account, "--region", region)
+	script, err := filepath.Abs("testdata/seed003_jitr.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	device, err := filepath.Abs("testdata/paho_device.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSeedScript(t, script, awsCLIs(t)[0], srv.endpoint, filepath.Join(dir, "credentials"), account,
+		"REGION="+region, "MQTT_HOST=localhost", "MQTT_PORT="+srv.mqttPort, "ROOT_CA="+filepath.Join(dir, "ca.pem"), "DEVICE_PY="+device)
+}
