@@ -282,3 +282,29 @@ func TestSeed003JITR(t *testing.T) {
 	runSeedScript(t, script, awsCLIs(t)[0], srv.endpoint, filepath.Join(dir, "credentials"), account,
 		"REGION="+region, "MQTT_HOST=localhost", "MQTT_PORT="+srv.mqttPort, "ROOT_CA="+filepath.Join(dir, "ca.pem"), "DEVICE_PY="+device)
 }
+
+// TestSeed001DeviceSDK runs seed 001 with the AWS IoT Device SDK's MQTT
+// client (Debian's python3-awscrt) as the device.
+func TestSeed001DeviceSDK(t *testing.T) {
+	requirePrograms(t, "openssl", "aws")
+	if err := exec.Command("/usr/bin/python3", "-c", "import awscrt.mqtt").Run(); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Debian's python3-awscrt is required in CI: %v", err)
+		}
+		t.Skip("python3-awscrt not installed")
+	}
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	const account, region = "111122223333", "ap-south-1"
+	srv := startBinary(t, bin, "--data-dir", dir, "--account-id", account, "--region", region)
+	script, err := filepath.Abs("testdata/seed001_crt.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, err := filepath.Abs("testdata/crt_pubsub.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	runSeedScript(t, script, awsCLIs(t)[0], srv.endpoint, filepath.Join(dir, "credentials"), account,
+		"REGION="+region, "MQTT_HOST=localhost", "MQTT_PORT="+srv.mqttPort, "ROOT_CA="+filepath.Join(dir, "ca.pem"), "CRT_PY="+client)
+}
