@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"os"
 	"testing"
 	"time"
 
@@ -32,9 +33,10 @@ func startServer(t *testing.T) *testServer {
 	srv, err := server.Open(ctx, server.Config{
 		DataDir:   t.TempDir(),
 		APIAddr:   "127.0.0.1:0",
+		MQTTAddr:  "127.0.0.1:0",
 		AccountID: "123456789012",
 		Region:    "us-east-1",
-		Logger:    slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:    testLogger(),
 	})
 	if err != nil {
 		cancel()
@@ -121,4 +123,12 @@ func deviceCert(t *testing.T, ca *pki.Authority, cn string) *x509.Certificate {
 	t.Helper()
 	c, _ := pkitest.NewClient(t, ca, pkix.Name{CommonName: cn, Country: []string{"IN"}})
 	return c
+}
+
+// testLogger discards logs unless IOTCORE_TEST_LOG is set.
+func testLogger() *slog.Logger {
+	if os.Getenv("IOTCORE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
