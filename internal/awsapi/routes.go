@@ -78,8 +78,8 @@ func routes() []route {
 	}
 }
 
-// New returns a Server with its routes installed; set the exported fields first or after.
-func New(s Server) *Server {
+// New installs the routes in s, whose exported fields are set, and returns it.
+func New(s *Server) *Server {
 	s.router = newRouter(routes())
-	return &s
+	return s
 }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,6 +39,8 @@ type Server struct {
 	MaxBodyBytes int64
 
 	router *router
+	// regionsWarned remembers the signing regions already warned about.
+	regionsWarned sync.Map
 }
 
 type handlerFunc func(s *Server, r *request) (any, error)
@@ -141,13 +144,15 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request, op *string) (int
 	if int64(len(body)) > limit {
 		return s.writeError(w, iot.Errorf(iot.InvalidRequest, "the request body is larger than %d bytes", limit))
 	}
-	if _, err := s.Verifier.Verify(hr, body); err != nil {
+	id, err := s.Verifier.Verify(hr, body)
+	if err != nil {
 		var se *sigv4.Error
 		if errors.As(err, &se) {
 			return writeJSONError(w, http.StatusForbidden, se.Code, se.Message, nil), se.Code, err
 		}
 		return s.writeError(w, err)
 	}
+	s.warnRegion(id.Region)
 	rt, labels, pathKnown := s.router.match(hr.Method, rawPath(hr))
 	if rt == nil {
 		if pathKnown {
@@ -173,6 +178,20 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request, op *string) (int
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(data)
 	return http.StatusOK, "", nil
+}
+
+// warnRegion logs, once per region, that a client signs for another region
+// than the one in iotcore's ARNs: policies written for that region (as the
+// seeds' are) will then not match devices' resources.
+func (s *Server) warnRegion(region string) {
+	if s.Logger == nil || region == s.Registry.Account.Region {
+		return
+	}
+	if _, seen := s.regionsWarned.LoadOrStore(region, true); !seen {
+		s.Logger.Warn("a client signs its requests for another region than iotcore's ARNs use; "+
+			"policies naming that region will not match: start iotcore with --region to match",
+			"signed_region", region, "arn_region", s.Registry.Account.Region)
+	}
 }
 
 // rawPath returns the path exactly as the client sent it, still escaped.

@@ -131,7 +131,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	gate.Events, provisioner.Events = s.Broker, s.Broker
 
 	creds := s.Credentials
-	api := awsapi.New(awsapi.Server{
+	api := awsapi.New(&awsapi.Server{
 		Registry: s.Registry,
 		Verifier: &sigv4.Verifier{
 			Service: "iot",

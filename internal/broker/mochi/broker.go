@@ -122,8 +122,8 @@ type Broker struct {
 }
 
 // Open binds the listeners (so that Addr and WebSocketAddr are known, for
-// ":0") and prepares the broker. Serve must then be called: it serves, and
-// closes everything when its context ends.
+// ":0") and prepares the broker. Serve then serves, and closes everything
+// when its context ends; Close releases a broker that is not served.
 func Open(cfg Config) (*Broker, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
@@ -168,13 +168,16 @@ func (b *Broker) WebSocketAddr() net.Addr {
 }
 
 // Serve serves until ctx ends, then closes the listeners and every
-// connection (MQTT 5 devices are told 0x8B server shutting down) and
-// returns once every goroutine it started has finished.
+// connection (MQTT 5 devices are told 0x8B server shutting down; a device
+// that stopped reading delays that by at most a second) and returns once
+// every connection has ended and every goroutine it started has finished.
+// It cannot hang on half-open connections, in the TLS handshake or before
+// CONNECT: it ends them itself rather than through mochi's Server.Close.
 func (b *Broker) Serve(ctx context.Context) error {
 	b.mu.Lock()
 	if b.serving {
 		b.mu.Unlock()
-		return errors.New("serve mqtt broker: already served")
+		return errors.New("serve mqtt broker: already served or closed")
 	}
 	b.serving = true
 	b.ctx, b.cancel = context.WithCancel(ctx)
@@ -197,6 +200,30 @@ func (b *Broker) Serve(ctx context.Context) error {
 	<-b.ctx.Done()
 	b.shutdown()
 	return nil
+}
+
+// Close ends the broker. Before Serve, it releases the listeners (and Serve
+// then fails); while Serve runs, it makes Serve return as the end of its
+// context would, without waiting; after, it does nothing.
+func (b *Broker) Close() error {
+	b.mu.Lock()
+	if b.serving {
+		cancel := b.cancel
+		b.mu.Unlock()
+		if cancel != nil {
+			cancel()
+		}
+		return nil
+	}
+	b.serving, b.closing = true, true
+	b.mu.Unlock()
+	b.closed.Store(true)
+	err := b.ln.Close()
+	if b.wsLn != nil {
+		err = errors.Join(err, b.wsLn.Close())
+	}
+	_ = b.server.Close()
+	return err
 }
 
 // shutdown stops accepting, ends every connection and waits for every

@@ -1,24 +1,34 @@
 // Package mochi is the MQTT data plane's engine adapter: it serves MQTT
-// 3.1.1 and 5 over mutual TLS (and over WebSocket over mutual TLS) with
-// github.com/mochi-mqtt/server/v2, the only package that imports it, and has
-// a [broker.Gate] admit every connection and decide every publish,
-// subscribe and delivery, as AWS IoT Core's message broker does.
+// 3.1.1 and 5 over mutual TLS, and over WebSocket over mutual TLS, with
+// github.com/mochi-mqtt/server/v2 (v2.7.9), the only package that imports
+// it. A [broker.Gate] admits every connection and decides every publish,
+// subscribe and delivery, and denials are answered as AWS IoT Core answers
+// them.
 //
-// The package owns what mochi v2.7.9 gets wrong or leaves out:
+// Open binds the listeners; Serve runs until its context ends; Publish
+// sends server-originated messages (AWS events) to the subscribers allowed
+// to receive them; Stats returns counters for metrics.
 //
-//   - the listeners: our own TCP accept loop with the TLS handshake under a
-//     timeout (a client certificate is required, its trust is the gate's;
-//     ALPN x-amzn-mqtt-ca, mqtt or none on one port), a deadline for the
-//     CONNECT, and shutdown that cannot hang on half-open connections;
-//   - recover() around each connection, because malformed packets can panic
-//     mochi's decoder (upstream issue 501);
-//   - authorization in one hook, with iot:Subscribe and iot:Receive decided
-//     apart although mochi asks one callback for both (subscribe.go), and
-//     denials answered as AWS answers them (publish.go);
-//   - limits set on purpose (packet size, outbound queue, session expiry;
-//     engine.go) and the drops counted ([Broker.Stats]);
-//   - session takeover made sequential, kicks from any goroutine, CONNACK
-//     codes MQTT 3.1.1 clients can read (connect.go).
+// What this package does because mochi v2.7.9 does not, or does wrong:
+//
+//   - listener.go, rawconn.go, serve.go: our own accept loops, the TLS
+//     handshake under a timeout (a client certificate is required, its
+//     trust is the gate's; ALPN x-amzn-mqtt-ca, mqtt or none on one port),
+//     a deadline until CONNECT, recover() around each connection (malformed
+//     packets panic mochi's decoder: upstream issue 501), and a shutdown
+//     that cannot hang on half-open connections;
+//   - hook.go: one hook, the only one that authorizes (mochi ORs its auth
+//     callbacks across hooks);
+//   - connect.go: the gate's refusals (CONNACK codes MQTT 3.1.1 clients can
+//     read), AWS's keep-alive range, sequential session takeover, and
+//     iot:Receive decided again when a persistent session resumes;
+//   - publish.go: iot:Publish and iot:RetainPublish where the topic is known,
+//     wills included, denials per protocol version, no QoS 2;
+//   - subscribe.go: iot:Subscribe and iot:Receive decided apart although
+//     mochi asks one callback for both; mochi's $SYS topics never delivered;
+//   - conn.go: kicks from any goroutine; engine.go: limits set on purpose
+//     (packet size, outbound queue, session expiry), drops counted;
+//   - websocket.go: a WebSocket listener that keeps the TLS state.
 //
 // Comments cite the MQTT specifications as [MQTT-x.y.z-n], and sections of
 // the AWS IoT Core behaviour reference (../shared/reference/aws-iot.md from

@@ -116,3 +116,34 @@ func TestServeReturnsWithStuckConnections(t *testing.T) {
 		t.Error("session v5 not closed")
 	}
 }
+
+func TestClose(t *testing.T) {
+	e := newEnv(t)
+	c := e.dialRaw("device", 4)
+	c.mustConnect("thing") // Serve is serving
+	if err := e.b.Close(); err != nil { // while serving: as cancelling Serve's context
+		t.Fatal(err)
+	}
+	c.expectClosed()
+	e.stop()
+	if err := e.b.Close(); err != nil { // after: nothing
+		t.Fatal(err)
+	}
+
+	b, err := Open(Config{Addr: "127.0.0.1:0", WebSocketAddr: "127.0.0.1:0", Certificate: e.b.cfg.Certificate, Gate: e.gate})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil { // never served: the listeners are released
+		t.Fatal(err)
+	}
+	for _, addr := range []net.Addr{b.Addr(), b.WebSocketAddr()} {
+		if c, err := net.Dial("tcp", addr.String()); err == nil {
+			_ = c.Close()
+			t.Errorf("%s still accepts connections", addr)
+		}
+	}
+	if err := b.Serve(t.Context()); err == nil {
+		t.Error("Serve after Close: no error")
+	}
+}
