@@ -146,3 +146,32 @@ func TestAttackerCertificatesGetNothing(t *testing.T) {
 		})
 	}
 }
+
+func certID(c *x509.Certificate) string { return pki.CertificateID(c.Raw) }
+
+func pemOf(c *x509.Certificate) string { return pki.EncodeCertificatePEM(c) }
+
+// observer connects a server-issued certificate with an allow-all policy, as
+// the AWS console's test client would.
+func (ts *testServer) observer(t *testing.T) paho.Client {
+	t.Helper()
+	ctx := context.Background()
+	kc := must[*iot.CreateKeysAndCertificateOutput](t)(ts.client.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true}))
+	if _, err := ts.client.GetPolicy(ctx, &iot.GetPolicyInput{PolicyName: aws.String("observer")}); err != nil {
+		must[*iot.CreatePolicyOutput](t)(ts.client.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String("observer"), PolicyDocument: aws.String(allowAll)}))
+	}
+	must[*iot.AttachPolicyOutput](t)(ts.client.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String("observer"), Target: kc.CertificateArn}))
+	cert, err := pki.ParseCertificatePEM(*kc.CertificatePem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := pki.ParsePrivateKeyPEM(*kc.KeyPair.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ts.mqttConnect(t, "observer-"+(*kc.CertificateId)[:8], key, cert)
+	if err != nil {
+		t.Fatalf("observer: %v", err)
+	}
+	return c
+}

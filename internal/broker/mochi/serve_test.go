@@ -121,7 +121,8 @@ func TestClose(t *testing.T) {
 	e := newEnv(t)
 	c := e.dialRaw("device", 4)
 	c.mustConnect("thing") // Serve is serving
-	if err := e.b.Close(); err != nil { // while serving: as cancelling Serve's context
+	// While serving: as cancelling Serve's context.
+	if err := e.b.Close(); err != nil {
 		t.Fatal(err)
 	}
 	c.expectClosed()
