@@ -189,6 +189,9 @@ func (s *Server) Run(ctx context.Context) error {
 // Close releases the listeners and the database.
 func (s *Server) Close() error {
 	var errs []error
+	if s.Broker != nil {
+		errs = append(errs, s.Broker.Close())
+	}
 	if s.apiListener != nil {
 		if err := s.apiListener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)
