@@ -56,9 +56,31 @@ type Session interface {
 	// Receive) or topic filter (Subscribe). It is called on every packet and
 	// every delivery, so it must be fast.
 	Authorize(action Action, topicOrFilter string) bool
-	// Close tells the gate the connection has ended.
-	Close()
+	// Close tells the gate the connection has ended, and why.
+	Close(DisconnectInfo)
 }
+
+// DisconnectInfo says why a connection ended, in the terms of AWS's
+// disconnected lifecycle event (reference 8.5).
+type DisconnectInfo struct {
+	ClientInitiated bool
+	// Reason is one of AWS's disconnectReason values: CLIENT_INITIATED_DISCONNECT,
+	// DUPLICATE_CLIENTID, SERVER_INITIATED_DISCONNECT, MQTT_KEEP_ALIVE_TIMEOUT,
+	// CLIENT_ERROR, CONNECTION_LOST, FORBIDDEN_ACCESS, SERVER_ERROR.
+	Reason string
+}
+
+// Disconnect reasons (AWS's DisconnectReasonValue).
+const (
+	ReasonClientDisconnect  = "CLIENT_INITIATED_DISCONNECT"
+	ReasonDuplicateClientID = "DUPLICATE_CLIENTID"
+	ReasonServerDisconnect  = "SERVER_INITIATED_DISCONNECT"
+	ReasonKeepAliveTimeout  = "MQTT_KEEP_ALIVE_TIMEOUT"
+	ReasonClientError       = "CLIENT_ERROR"
+	ReasonConnectionLost    = "CONNECTION_LOST"
+	ReasonForbiddenAccess   = "FORBIDDEN_ACCESS"
+	ReasonServerError       = "SERVER_ERROR"
+)
 
 // Gate admits connections. kick, which the adapter supplies, disconnects this
 // connection at once; the gate calls it when the certificate is revoked or

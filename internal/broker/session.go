@@ -147,7 +147,7 @@ func (s *session) Authorize(action Action, topic string) bool {
 }
 
 // Close ends the session and sends the disconnected presence event.
-func (s *session) Close() {
+func (s *session) Close(info DisconnectInfo) {
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
@@ -156,11 +156,13 @@ func (s *session) Close() {
 	s.closed = true
 	s.mu.Unlock()
 	s.gate.remove(s)
-	why := "CONNECTION_LOST"
-	if s.kicked.Load() {
-		why = "SERVER_INITIATED_DISCONNECT"
+	if s.kicked.Load() && !info.ClientInitiated {
+		info.Reason = ReasonServerDisconnect
 	}
-	s.gate.presenceDisconnected(s, why)
+	if info.Reason == "" {
+		info.Reason = ReasonConnectionLost
+	}
+	s.gate.presenceDisconnected(s, info)
 }
 
 // presence publishes $aws/events/presence/connected/<clientId> (reference 8.5).
@@ -171,8 +173,8 @@ func (g *Gatekeeper) presence(s *session, event, ip string) {
 	g.publishPresence(s, event, map[string]any{"ipAddress": ip})
 }
 
-func (g *Gatekeeper) presenceDisconnected(s *session, why string) {
-	g.publishPresence(s, "disconnected", map[string]any{"clientInitiatedDisconnect": false, "disconnectReason": why})
+func (g *Gatekeeper) presenceDisconnected(s *session, info DisconnectInfo) {
+	g.publishPresence(s, "disconnected", map[string]any{"clientInitiatedDisconnect": info.ClientInitiated, "disconnectReason": info.Reason})
 }
 
 func (g *Gatekeeper) publishPresence(s *session, event string, extra map[string]any) {

@@ -1,6 +1,7 @@
 package mochi
 
 import (
+	"errors"
 	"crypto/tls"
 	"net"
 	"sync"
@@ -39,6 +40,11 @@ type conn struct {
 	admitted atomic.Bool            // CONNACK success (being) sent
 	kicked   atomic.Bool            // the gate kicked it
 	dead     atomic.Bool            // we closed the transport: ignore what is still buffered
+
+	// Why the connection ended, for the gate's lifecycle event.
+	clientDisconnected atomic.Bool // the device sent DISCONNECT
+	takenOver          atomic.Bool // a newer connection took its client id
+	endErr             atomic.Pointer[error]
 
 	mu      sync.RWMutex
 	state   sessionState
@@ -120,20 +126,48 @@ func (c *conn) mayReceive(topic string) bool {
 }
 
 // end closes the session once the connection is over. No Authorize call is
-// in progress or starts once it has begun.
-func (c *conn) end() {
+// in progress or starts once it has begun. err is what ended the connection,
+// if known.
+func (c *conn) end(err error) {
+	if err != nil {
+		c.endErr.CompareAndSwap(nil, &err)
+	}
 	c.endOnce.Do(func() {
 		c.mu.Lock()
 		s := c.session
 		c.state, c.session = sessionEnded, nil
 		c.mu.Unlock()
 		if s != nil {
-			s.Close()
+			s.Close(c.disconnectInfo())
 		}
 		if c.admitted.Load() {
 			c.b.stats.connections.Add(-1)
 		}
 	})
+}
+
+// disconnectInfo says why the connection ended, in AWS's terms.
+func (c *conn) disconnectInfo() broker.DisconnectInfo {
+	var err error
+	if p := c.endErr.Load(); p != nil {
+		err = *p
+	}
+	var ne net.Error
+	switch {
+	case c.clientDisconnected.Load():
+		return broker.DisconnectInfo{ClientInitiated: true, Reason: broker.ReasonClientDisconnect}
+	case c.takenOver.Load():
+		return broker.DisconnectInfo{Reason: broker.ReasonDuplicateClientID}
+	case c.kicked.Load():
+		return broker.DisconnectInfo{Reason: broker.ReasonServerDisconnect}
+	case errors.Is(err, errEnginePanic):
+		return broker.DisconnectInfo{Reason: broker.ReasonClientError}
+	case errors.As(err, &ne) && ne.Timeout():
+		return broker.DisconnectInfo{Reason: broker.ReasonKeepAliveTimeout}
+	case errors.As(err, new(packets.Code)):
+		return broker.DisconnectInfo{Reason: broker.ReasonClientError}
+	}
+	return broker.DisconnectInfo{Reason: broker.ReasonConnectionLost}
 }
 
 // kick is the function the gate receives: it disconnects the device, at

@@ -51,7 +51,7 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		return h.refuse(c, cl, err)
 	}
 	if !c.setSession(s) {
-		s.Close()
+		s.Close(broker.DisconnectInfo{Reason: broker.ReasonServerDisconnect})
 		h.b.stats.refused.Add(1)
 		return errKicked
 	}
@@ -124,6 +124,7 @@ func (h *hook) takeOver(ctx context.Context, c *conn, id string) {
 	if oc == nil || oc == c {
 		return
 	}
+	oc.takenOver.Store(true)
 	oc.disconnect(packets.ErrSessionTakenOver)
 	select {
 	case <-oc.done:
@@ -143,7 +144,7 @@ func (h *hook) OnConnectAuthenticate(cl *mqtt.Client, pk packets.Packet) bool {
 // connection has its own.
 func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	if c := connOf(cl); c != nil {
-		c.end()
+		c.end(err)
 	}
 }
 

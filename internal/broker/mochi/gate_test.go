@@ -191,7 +191,7 @@ func (s *fakeSession) Authorize(action broker.Action, topic string) bool {
 	return s.g.allowed(s.req.ClientID, action, topic)
 }
 
-func (s *fakeSession) Close() {
+func (s *fakeSession) Close(broker.DisconnectInfo) {
 	if !s.isClosed.CompareAndSwap(false, true) {
 		s.g.t.Errorf("session %q closed twice", s.req.ClientID)
 		return

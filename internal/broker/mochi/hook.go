@@ -52,8 +52,13 @@ func (h *hook) Provides(b byte) bool {
 
 // OnPacketRead checks what mochi would mishandle in an inbound packet.
 func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
-	if pk.FixedHeader.Type == packets.Publish {
+	switch pk.FixedHeader.Type {
+	case packets.Publish:
 		return h.checkPublish(cl, pk)
+	case packets.Disconnect:
+		if c := connOf(cl); c != nil {
+			c.clientDisconnected.Store(true)
+		}
 	}
 	return pk, nil
 }

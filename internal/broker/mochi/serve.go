@@ -20,7 +20,7 @@ var errEnginePanic = errors.New("mqtt engine panicked")
 // otherwise end the process.
 func (b *Broker) serveMQTT(c *conn) {
 	defer close(c.done)
-	defer c.end() // the session is closed whatever happened
+	defer c.end(nil) // the session is closed whatever happened
 	defer func() {
 		if r := recover(); r != nil {
 			b.recovered(c, r)
@@ -36,6 +36,7 @@ func (b *Broker) serveMQTT(c *conn) {
 
 	err := b.server.EstablishConnection(c.listener, c)
 	_ = c.raw.Close()
+	c.end(err)
 	if err != nil {
 		b.log.Debug("mqtt connection ended", "client", c.clientID(), "remote", c.RemoteAddr().String(), "error", err)
 	}
@@ -67,7 +68,7 @@ func (b *Broker) recovered(c *conn, r any) {
 			}
 		}
 	}
-	c.end()
+	c.end(errEnginePanic)
 
 	// A clean session ends with its connection [MQTT-3.1.2-4] [MQTT-4.1.0-2].
 	expire := (cl.Properties.ProtocolVersion == 5 && cl.Properties.Props.SessionExpiryInterval == 0) ||
