@@ -1,8 +1,8 @@
 package mochi
 
 import (
-	"errors"
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
