@@ -9,12 +9,7 @@
 # Environment: AWS, ENDPOINT, AWS_SHARED_CREDENTIALS_FILE, ACCOUNT_ID,
 # MQTT_HOST, MQTT_PORT, ROOT_CA (the server's ca.pem). Runs in an empty directory.
 set -euo pipefail
-iot() { "$AWS" --endpoint-url "$ENDPOINT" --output json iot "$@"; }
-field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print(d)' "$1"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-contains() { [[ $1 == *"$2"* ]]; }
+source "$(dirname "$0")/lib.sh"
 cp "$ROOT_CA" awsRootCA.pem
 
 # Root CA and verification certificate (seed 000, non-interactive).

@@ -7,11 +7,7 @@
 # Environment: AWS, ENDPOINT, AWS_SHARED_CREDENTIALS_FILE, ACCOUNT_ID, REGION,
 # MQTT_HOST, MQTT_PORT, ROOT_CA, CRT_PY. Runs in an empty directory.
 set -euo pipefail
-iot() { "$AWS" --endpoint-url "$ENDPOINT" --output json iot "$@"; }
-field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print(d)' "$1"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
+source "$(dirname "$0")/lib.sh"
 cp "$ROOT_CA" AmazonRootCA1.pem
 
 openssl genrsa -out deviceRootCA.key 2048 2>/dev/null

@@ -9,16 +9,7 @@
 # Environment: AWS, ENDPOINT, AWS_SHARED_CREDENTIALS_FILE, ACCOUNT_ID, REGION,
 # MQTT_HOST, MQTT_PORT, ROOT_CA, DEVICE_PY. Runs in an empty directory.
 set -euo pipefail
-iot() { "$AWS" --endpoint-url "$ENDPOINT" --output json iot "$@"; }
-field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print(d)' "$1"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-contains() { [[ $1 == *"$2"* ]]; }
-waitfor() { # waitfor FILE TEXT: until FILE contains TEXT (30 s)
-  for _ in $(seq 1 300); do grep -q -- "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
-  fail "timed out waiting for '$2' in $1: $(cat "$1" 2>/dev/null)"
-}
+source "$(dirname "$0")/lib.sh"
 
 # The seed's commands (the interactive subject given with -subj).
 openssl genrsa -out sampleCACertificate.key 2048 2>/dev/null

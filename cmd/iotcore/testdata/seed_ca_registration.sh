@@ -5,12 +5,7 @@
 # Environment: AWS (the aws command to use), ENDPOINT (the API URL),
 # AWS_SHARED_CREDENTIALS_FILE, ACCOUNT_ID, and the working directory is empty.
 set -euo pipefail
-iot() { "$AWS" --endpoint-url "$ENDPOINT" --output json iot "$@"; }
-field() { python3 -c 'import json,sys; d=json.load(sys.stdin)
-for k in sys.argv[1].split("."): d=d[int(k)] if k.isdigit() else d[k]
-print(d)' "$1"; }
-fail() { echo "FAIL: $*" >&2; exit 1; }
-contains() { [[ $1 == *"$2"* ]]; }
+source "$(dirname "$0")/lib.sh"
 
 # --- Seed 000: root CA and verification certificate with openssl -------------
 openssl genrsa -out deviceRootCA.key 2048 2>/dev/null
