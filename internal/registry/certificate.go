@@ -97,16 +97,6 @@ func (s *Service) RegisterCertificateWithoutCA(ctx context.Context, pemText, sta
 	return rec, err
 }
 
-// AutoRegisterCertificate registers cert as PENDING_ACTIVATION under its CA, as
-// just-in-time registration does. The caller has checked the CA.
-func (s *Service) AutoRegisterCertificate(ctx context.Context, tx Tx, cert *x509.Certificate, ca *CACertificate, now time.Time) (*Certificate, error) {
-	rec := s.newCertificate(cert, ca.ID, ca.Mode, iot.StatusPendingActivation, now)
-	if err := tx.InsertCertificate(ctx, rec); err != nil {
-		return nil, err
-	}
-	return rec, nil
-}
-
 func (s *Service) newCertificate(cert *x509.Certificate, caID, mode, status string, now time.Time) *Certificate {
 	return &Certificate{
 		ID:              pki.CertificateID(cert.Raw),

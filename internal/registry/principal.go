@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"sort"
-
-	"github.com/iotcore/iotcore/internal/iot"
 )
 
 // NamedPolicy is a policy's default document.
@@ -96,6 +94,3 @@ func (s *Service) PrincipalContext(ctx context.Context, certID string) (*Princip
 	})
 	return out, err
 }
-
-// IsActive reports whether a certificate may authenticate.
-func (c *Certificate) IsActive() bool { return c.Status == iot.StatusActive }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -138,22 +137,3 @@ func trim[T any](rows []T, p Page, key func(T) string) ([]T, string) {
 }
 
 func ident(s string) string { return s }
-
-// requireName checks a resource name against its model rule.
-func requireName(rule iot.NameRule, name string) error {
-	if err := rule.Check(name); err != nil {
-		return err
-	}
-	return nil
-}
-
-func wrapf(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	var e *iot.Error
-	if errors.As(err, &e) {
-		return err
-	}
-	return fmt.Errorf(format+": %w", append(args, err)...)
-}
