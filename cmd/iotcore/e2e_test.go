@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -307,4 +309,69 @@ func TestSeed001DeviceSDK(t *testing.T) {
 	}
 	runSeedScript(t, script, awsCLIs(t)[0], srv.endpoint, filepath.Join(dir, "credentials"), account,
 		"REGION="+region, "MQTT_HOST=localhost", "MQTT_PORT="+srv.mqttPort, "ROOT_CA="+filepath.Join(dir, "ca.pem"), "CRT_PY="+client)
+}
+
+// TestProvisioningTemplateWithAWSCLI saves a provisioning template from a file
+// with the real aws CLI (`--template-body file://...`, as users write it),
+// reads it back, and checks that a broken one is refused with the place of
+// the error.
+func TestProvisioningTemplateWithAWSCLI(t *testing.T) {
+	clis := awsCLIs(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	const account = "111122223333"
+	srv := startBinary(t, bin, "--data-dir", dir, "--account-id", account)
+	credPath := filepath.Join(dir, "credentials")
+	const body = `{"Parameters":{"AWS::IoT::Certificate::CommonName":{"Type":"String"},"AWS::IoT::Certificate::Id":{"Type":"String"}},` +
+		`"Resources":{"thing":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":{"Ref":"AWS::IoT::Certificate::CommonName"}}},` +
+		`"certificate":{"Type":"AWS::IoT::Certificate","Properties":{"CertificateId":{"Ref":"AWS::IoT::Certificate::Id"},"Status":"ACTIVE"}}}}`
+	good := filepath.Join(t.TempDir(), "template.json")
+	broken := filepath.Join(t.TempDir(), "broken.json")
+	if err := os.WriteFile(good, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(broken, []byte(strings.Replace(body, `{"Ref":"AWS::IoT::Certificate::CommonName"}`, `{"Ref":"CommonName"}`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for i, cli := range clis {
+		t.Run(filepath.Base(filepath.Dir(cli))+"-aws", func(t *testing.T) {
+			name := fmt.Sprintf("jitp-%d", i)
+			args := []string{"iot", "create-provisioning-template", "--template-name", name, "--type", "JITP", "--enabled",
+				"--provisioning-role-arn", "arn:aws:iam::" + account + ":role/JITPRole"}
+			var created struct {
+				TemplateArn      string `json:"templateArn"`
+				DefaultVersionID int    `json:"defaultVersionId"`
+			}
+			out := awsCommand(t, cli, srv.endpoint, credPath, append(args, "--template-body", "file://"+good)...)
+			if err := json.Unmarshal(out, &created); err != nil {
+				t.Fatalf("create-provisioning-template printed %s: %v", out, err)
+			}
+			if created.TemplateArn != "arn:aws:iot:us-east-1:"+account+":provisioningtemplate/"+name || created.DefaultVersionID != 1 {
+				t.Fatalf("create-provisioning-template = %s", out)
+			}
+			var described struct {
+				TemplateBody string `json:"templateBody"`
+				Type         string `json:"type"`
+				Enabled      bool   `json:"enabled"`
+			}
+			out = awsCommand(t, cli, srv.endpoint, credPath, "iot", "describe-provisioning-template", "--template-name", name)
+			if err := json.Unmarshal(out, &described); err != nil {
+				t.Fatalf("describe-provisioning-template printed %s: %v", out, err)
+			}
+			if described.TemplateBody != body || described.Type != "JITP" || !described.Enabled {
+				t.Fatalf("describe-provisioning-template = %s", out)
+			}
+
+			cmd := exec.Command(cli, append([]string{"--endpoint-url", srv.endpoint, "--output", "json"},
+				append(args[:len(args):len(args)], "--template-name", name+"-broken", "--template-body", "file://"+broken)...)...)
+			cmd.Env = awsEnv(credPath)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("a broken template was saved: %s", out)
+			}
+			if !bytes.Contains(out, []byte("InvalidRequestException")) || !bytes.Contains(out, []byte("Resources.thing.Properties.ThingName: ")) {
+				t.Fatalf("a broken template: want InvalidRequestException naming Resources.thing.Properties.ThingName, got %s", out)
+			}
+		})
+	}
 }

@@ -70,6 +70,17 @@ func routes() []route {
 		{Op: "ListPrincipalThings", Method: "GET", Pattern: "/principals/things", handle: listPrincipalThings},
 		{Op: "ListPrincipalThingsV2", Method: "GET", Pattern: "/principals/things-v2", handle: listPrincipalThingsV2},
 
+		{Op: "CreateProvisioningTemplate", Method: "POST", Pattern: "/provisioning-templates", handle: createProvisioningTemplate},
+		{Op: "DescribeProvisioningTemplate", Method: "GET", Pattern: "/provisioning-templates/{templateName}", handle: describeProvisioningTemplate},
+		{Op: "ListProvisioningTemplates", Method: "GET", Pattern: "/provisioning-templates", handle: listProvisioningTemplates},
+		{Op: "UpdateProvisioningTemplate", Method: "PATCH", Pattern: "/provisioning-templates/{templateName}", handle: updateProvisioningTemplate},
+		{Op: "DeleteProvisioningTemplate", Method: "DELETE", Pattern: "/provisioning-templates/{templateName}", handle: deleteProvisioningTemplate},
+		{Op: "CreateProvisioningTemplateVersion", Method: "POST", Pattern: "/provisioning-templates/{templateName}/versions", handle: createProvisioningTemplateVersion},
+		{Op: "DescribeProvisioningTemplateVersion", Method: "GET", Pattern: "/provisioning-templates/{templateName}/versions/{versionId}", handle: describeProvisioningTemplateVersion},
+		{Op: "ListProvisioningTemplateVersions", Method: "GET", Pattern: "/provisioning-templates/{templateName}/versions", handle: listProvisioningTemplateVersions},
+		{Op: "DeleteProvisioningTemplateVersion", Method: "DELETE", Pattern: "/provisioning-templates/{templateName}/versions/{versionId}", handle: deleteProvisioningTemplateVersion},
+		{Op: "RegisterThing", Method: "POST", Pattern: "/things", handle: registerThing},
+
 		{Op: "DescribeEndpoint", Method: "GET", Pattern: "/endpoint", handle: describeEndpoint},
 
 		{Op: "TagResource", Method: "POST", Pattern: "/tags", handle: tagResource},

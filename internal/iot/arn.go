@@ -37,6 +37,11 @@ func (a Account) ThingGroupARN(name string) string { return a.ARN("thinggroup/" 
 // PolicyARN returns the ARN of a policy.
 func (a Account) PolicyARN(name string) string { return a.ARN("policy/" + name) }
 
+// ProvisioningTemplateARN returns the ARN of a provisioning template.
+func (a Account) ProvisioningTemplateARN(name string) string {
+	return a.ARN("provisioningtemplate/" + name)
+}
+
 // ResourceARN is a parsed arn:aws:iot ARN.
 type ResourceARN struct {
 	Region  string

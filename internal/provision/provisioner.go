@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/pki"
 	"github.com/iotcore/iotcore/internal/provision/template"
 	"github.com/iotcore/iotcore/internal/registry"
@@ -66,7 +67,10 @@ func (p *Provisioner) Provision(ctx context.Context, cert *x509.Certificate, ca 
 		err = p.jitp(ctx, cert, ca, rc.TemplateBody, res)
 	case rc.TemplateName != "":
 		res.Kind = JITP
-		err = &failure{step: "template", err: fmt.Errorf("the provisioning template %q does not exist (provisioning templates are not supported yet)", rc.TemplateName)}
+		var body string
+		if body, err = p.namedTemplate(ctx, rc.TemplateName); err == nil {
+			err = p.jitp(ctx, cert, ca, body, res)
+		}
 	}
 	if res.Kind == JITR || err != nil {
 		rec, _, perr := p.Registry.RegisterPending(ctx, cert, ca)
@@ -99,7 +103,10 @@ func (p *Provisioner) jitp(ctx context.Context, cert *x509.Certificate, ca *regi
 	if err != nil {
 		return &failure{step: "render", err: err}
 	}
-	plan := planFrom(rendered)
+	plan := registry.PlanFromTemplate(rendered)
+	if rendered.Certificate != nil {
+		plan.CertificateStatus = rendered.Certificate.Status
+	}
 	out, err := p.Registry.ProvisionDevice(ctx, cert, ca, plan)
 	if err != nil {
 		var pe *registry.ProvisionError
@@ -113,23 +120,22 @@ func (p *Provisioner) jitp(ctx context.Context, cert *x509.Certificate, ca *regi
 	return nil
 }
 
-// planFrom turns rendered template resources into a registry plan.
-func planFrom(r *template.Resources) registry.ProvisionPlan {
-	var plan registry.ProvisionPlan
-	if t := r.Thing; t != nil {
-		plan.Thing = &registry.PlannedThing{Name: t.ThingName, TypeName: t.ThingTypeName, Attributes: t.Attributes, Groups: t.ThingGroups}
+// namedTemplate returns the body of the default version of the JITP
+// template a CA's registrationConfig names. A template that is missing, not
+// of type JITP or disabled provisions nothing.
+func (p *Provisioner) namedTemplate(ctx context.Context, name string) (string, error) {
+	t, err := p.Registry.ProvisioningTemplate(ctx, name)
+	switch {
+	case iot.IsCode(err, iot.ResourceNotFound):
+		return "", &failure{step: "template", err: fmt.Errorf("the provisioning template %q does not exist", name)}
+	case err != nil:
+		return "", err
+	case t.Type != registry.TemplateTypeJITP:
+		return "", &failure{step: "template", err: fmt.Errorf("the provisioning template %q is of type %s, not JITP", name, t.Type)}
+	case !t.Enabled:
+		return "", &failure{step: "template", err: fmt.Errorf("the provisioning template %q is disabled", name)}
 	}
-	for _, pol := range r.Policies {
-		name := pol.PolicyName
-		if pol.PolicyDocument != "" && name == "" {
-			name = template.GeneratedPolicyName(pol.PolicyDocument)
-		}
-		plan.Policies = append(plan.Policies, registry.PlannedPolicy{Name: name, Document: pol.PolicyDocument})
-	}
-	if r.Certificate != nil {
-		plan.CertificateStatus = r.Certificate.Status
-	}
-	return plan
+	return t.Body, nil
 }
 
 // failure is a failed step.

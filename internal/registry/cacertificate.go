@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 
 	"github.com/iotcore/iotcore/internal/iot"
@@ -112,6 +111,9 @@ func (s *Service) RegisterCACertificate(ctx context.Context, in RegisterCAInput)
 		if len(same) >= MaxCAsWithSameSubject {
 			return iot.Errorf(iot.LimitExceeded, "at most %d CA certificates may share the subject %q", MaxCAsWithSameSubject, ca.Subject.String())
 		}
+		if err := s.checkTemplateReference(ctx, tx, in.Registration); err != nil {
+			return err
+		}
 		if err := tx.InsertCACertificate(ctx, rec); err != nil {
 			return err
 		}
@@ -168,6 +170,9 @@ func (s *Service) UpdateCACertificate(ctx context.Context, in UpdateCAInput) err
 			rec.AutoRegistration = in.NewAutoRegistration
 		}
 		if in.Registration != nil {
+			if err := s.checkTemplateReference(ctx, tx, in.Registration); err != nil {
+				return err
+			}
 			rec.Registration = *in.Registration
 		}
 		if in.RemoveAutoRegistration {
@@ -244,7 +249,9 @@ func (s *Service) DeleteCACertificate(ctx context.Context, id string) error {
 }
 
 // checkRegistrationConfig validates what can be checked of a JITP configuration
-// when it is saved: names, the role ARN and that an inline template is a JSON object.
+// before its transaction: names, the role ARN, and an inline template, which
+// must parse and suit JITP (checkTemplateBody). A templateName is checked in
+// the transaction, by checkTemplateReference.
 func checkRegistrationConfig(rc *RegistrationConfig) error {
 	if rc == nil {
 		return nil
@@ -262,13 +269,10 @@ func checkRegistrationConfig(rc *RegistrationConfig) error {
 			return err
 		}
 	}
-	if len(rc.TemplateBody) > 10240 {
-		return iot.Errorf(iot.InvalidRequest, "registrationConfig.templateBody is %d characters long; the limit is 10240", len(rc.TemplateBody))
-	}
 	if rc.TemplateBody != "" {
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal([]byte(rc.TemplateBody), &obj); err != nil {
-			return iot.Errorf(iot.InvalidRequest, "registrationConfig.templateBody is not a JSON object: %v", err)
+		// A CA's inline template is always used for JITP.
+		if _, err := checkTemplateBody(rc.TemplateBody, true); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -375,24 +375,8 @@ func (s *Service) CreateKeysAndCertificate(ctx context.Context, setAsActive bool
 // CreateCertificateFromCSR signs a CSR with the service CA. The certificate
 // keeps the CSR's subject.
 func (s *Service) CreateCertificateFromCSR(ctx context.Context, csrPEM string, setAsActive bool) (*Certificate, error) {
-	if s.IssuingCA == nil {
-		return nil, iot.Errorf(iot.InvalidRequest, "this server has no issuing CA configured")
-	}
-	if strings.TrimSpace(csrPEM) == "" {
-		return nil, iot.Errorf(iot.InvalidRequest, "certificateSigningRequest is required")
-	}
-	if len(csrPEM) > 4096 {
-		return nil, iot.Errorf(iot.InvalidRequest, "certificateSigningRequest is %d characters long; the limit is 4096", len(csrPEM))
-	}
-	csr, err := pki.ParseCSRPEM(csrPEM)
-	if err != nil {
-		return nil, iot.Errorf(iot.InvalidRequest, "certificateSigningRequest is not a valid CSR: %v", err)
-	}
-	if err := pki.CheckCSRKey(csr); err != nil {
-		return nil, iot.Errorf(iot.InvalidRequest, "certificateSigningRequest: %v", err)
-	}
 	now := s.now()
-	cert, err := s.IssuingCA.IssueClient(csr.PublicKey, csr.Subject, now.Add(-time.Minute), awsIssuedNotAfter)
+	cert, err := s.issueFromCSR(csrPEM, "certificateSigningRequest", now)
 	if err != nil {
 		return nil, err
 	}
@@ -401,4 +385,26 @@ func (s *Service) CreateCertificateFromCSR(ctx context.Context, csrPEM string, s
 		return nil, err
 	}
 	return rec, nil
+}
+
+// issueFromCSR signs a PEM CSR with the service CA, keeping its subject. field
+// names the CSR in messages (InvalidRequestException).
+func (s *Service) issueFromCSR(csrPEM, field string, now time.Time) (*x509.Certificate, error) {
+	if s.IssuingCA == nil {
+		return nil, iot.Errorf(iot.InvalidRequest, "this server has no issuing CA configured")
+	}
+	if strings.TrimSpace(csrPEM) == "" {
+		return nil, iot.Errorf(iot.InvalidRequest, "%s is required", field)
+	}
+	if len(csrPEM) > 4096 {
+		return nil, iot.Errorf(iot.InvalidRequest, "%s is %d characters long; the limit is 4096", field, len(csrPEM))
+	}
+	csr, err := pki.ParseCSRPEM(csrPEM)
+	if err != nil {
+		return nil, iot.Errorf(iot.InvalidRequest, "%s is not a valid CSR: %v", field, err)
+	}
+	if err := pki.CheckCSRKey(csr); err != nil {
+		return nil, iot.Errorf(iot.InvalidRequest, "%s: %v", field, err)
+	}
+	return s.IssuingCA.IssueClient(csr.PublicKey, csr.Subject, now.Add(-time.Minute), awsIssuedNotAfter)
 }

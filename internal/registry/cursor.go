@@ -26,3 +26,18 @@ func ParseCertificateCursor(s string) (millis int64, id string, err error) {
 	}
 	return millis, id, nil
 }
+
+// VersionCursor is the listing key of provisioning template versions: the
+// version id, zero-padded so that keys sort as strings in numeric order.
+func VersionCursor(id int64) string {
+	return fmt.Sprintf("%020d", id)
+}
+
+// ParseVersionCursor inverts VersionCursor.
+func ParseVersionCursor(s string) (int64, error) {
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 0 {
+		return 0, fmt.Errorf("bad version cursor %q", s)
+	}
+	return id, nil
+}

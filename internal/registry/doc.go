@@ -1,6 +1,8 @@
 // Package registry holds iotcore's device registry: things, thing types, thing
-// groups, certificates, CA certificates, policies and their versions, the
-// attachments between them, tags and the registration code.
+// groups, certificates, CA certificates, policies and their versions,
+// provisioning templates and their versions, the attachments between them,
+// tags and the registration code; and provisioning itself (JITP's
+// ProvisionDevice and RegisterThing), each device in one transaction.
 //
 // The Service enforces AWS IoT's rules (states, conflicts, limits) and runs every
 // multi-step change in one store transaction. It declares the Store it needs;

@@ -108,3 +108,40 @@ type ThingPrincipal struct {
 	Type      string // iot.ExclusiveThing or iot.NonExclusiveThing
 	CreatedAt time.Time
 }
+
+// Provisioning template types (TemplateType in the model).
+const (
+	TemplateTypeFleetProvisioning = "FLEET_PROVISIONING"
+	TemplateTypeJITP              = "JITP"
+)
+
+// ProvisioningTemplate is a named provisioning template; its bodies live in
+// ProvisioningTemplateVersions.
+type ProvisioningTemplate struct {
+	Name        string
+	Description string
+	Type        string // TemplateTypeFleetProvisioning or TemplateTypeJITP; never changes
+	Enabled     bool
+	RoleARN     string // provisioningRoleArn
+	// Hook is the pre-provisioning hook, nil when there is none; when set,
+	// its TargetARN is not empty.
+	Hook           *ProvisioningHook
+	DefaultVersion int64
+	LastVersion    int64 // the highest version id ever issued; ids are never reused
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// ProvisioningHook is a fleet-provisioning template's pre-provisioning hook.
+type ProvisioningHook struct {
+	TargetARN      string
+	PayloadVersion string // "" when not given
+}
+
+// ProvisioningTemplateVersion is one body of a provisioning template.
+type ProvisioningTemplateVersion struct {
+	TemplateName string
+	VersionID    int64 // from 1
+	Body         string
+	CreatedAt    time.Time
+}

@@ -5,9 +5,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"time"
+	"unicode/utf8"
 
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/pki"
+	"github.com/iotcore/iotcore/internal/provision/template"
 )
 
 // ProvisionPlan is what a rendered provisioning template asks the registry to
@@ -22,17 +25,20 @@ type ProvisionPlan struct {
 // PlannedThing is the thing a template declares. An existing thing of that
 // name is reused as it is.
 type PlannedThing struct {
-	Name       string
-	TypeName   string
-	Attributes map[string]string
-	Groups     []string
+	LogicalID    string // the template's name for the resource, for messages; may be ""
+	Name         string
+	TypeName     string
+	Attributes   map[string]string
+	Groups       []string
+	BillingGroup string
 }
 
 // PlannedPolicy is a policy to attach: an existing one by name, or, when
 // Document is set, one created under Name unless it already exists.
 type PlannedPolicy struct {
-	Name     string
-	Document string
+	LogicalID string // the template's name for the resource, for messages; may be ""
+	Name      string
+	Document  string
 }
 
 // ProvisionResult is what provisioning did.
@@ -46,7 +52,9 @@ type ProvisionResult struct {
 // ProvisionError says which step of provisioning failed and why.
 type ProvisionError struct {
 	Step string // "certificate", "thing", "thing-group", "policy", "attach"
-	Err  error
+	// Resource is the logical id of the template resource concerned, or "".
+	Resource string
+	Err      error
 }
 
 func (e *ProvisionError) Error() string {
@@ -59,6 +67,15 @@ func stepErr(step string, err error) error {
 		return nil
 	}
 	return &ProvisionError{Step: step, Err: err}
+}
+
+// inResource records the template resource a ProvisionError concerns.
+func inResource(err error, logicalID string) error {
+	var pe *ProvisionError
+	if errors.As(err, &pe) && pe.Resource == "" {
+		pe.Resource = logicalID
+	}
+	return err
 }
 
 // ProvisionDevice registers a device certificate signed by ca and carries out
@@ -90,36 +107,8 @@ func (s *Service) ProvisionDevice(ctx context.Context, cert *x509.Certificate, c
 		case rec.Status != iot.StatusPendingActivation:
 			return stepErr("certificate", iot.Errorf(iot.ResourceAlreadyExists, "the certificate %s is already registered (%s)", id, rec.Status))
 		}
-		arn := s.Account.CertificateARN(id)
-		if t := plan.Thing; t != nil {
-			created, err := s.provisionThing(ctx, tx, c, t)
-			if err != nil {
-				return err
-			}
-			res.ThingName, res.ThingCreated = t.Name, created
-			if err := s.attachThingPrincipal(ctx, tx, c, t.Name, arn, iot.NonExclusiveThing); err != nil {
-				return stepErr("attach", fmt.Errorf("attach the certificate to the thing %s: %w", t.Name, err))
-			}
-		}
-		for _, p := range plan.Policies {
-			if p.Document != "" {
-				if _, err := tx.Policy(ctx, p.Name); errors.Is(err, ErrNotFound) {
-					if err := checkPolicyDocument(p.Document); err != nil {
-						return stepErr("policy", err)
-					}
-					if _, err := s.createPolicy(ctx, tx, c, p.Name, p.Document); err != nil {
-						return stepErr("policy", err)
-					}
-				} else if err != nil {
-					return err
-				}
-			} else if _, err := tx.Policy(ctx, p.Name); err != nil {
-				return stepErr("policy", notFound(err, "policy", p.Name))
-			}
-			if err := s.attachPolicy(ctx, tx, c, p.Name, arn); err != nil {
-				return stepErr("attach", fmt.Errorf("attach the policy %s: %w", p.Name, err))
-			}
-			res.Policies = append(res.Policies, p.Name)
+		if err := s.carryOut(ctx, tx, c, rec, plan, res); err != nil {
+			return err
 		}
 		rec.Status = status
 		rec.UpdatedAt = c.now
@@ -136,10 +125,66 @@ func (s *Service) ProvisionDevice(ctx context.Context, cert *x509.Certificate, c
 	return res, nil
 }
 
+// carryOut creates (or reuses) the plan's thing and policies inside tx and,
+// when cert is not nil, attaches them to it. It is the part of provisioning
+// that JITP (ProvisionDevice) and RegisterThing share; each first settles
+// the certificate its own way.
+func (s *Service) carryOut(ctx context.Context, tx Tx, c *change, cert *Certificate, plan ProvisionPlan, res *ProvisionResult) error {
+	var arn string
+	if cert != nil {
+		arn = s.Account.CertificateARN(cert.ID)
+	}
+	if t := plan.Thing; t != nil {
+		created, err := s.provisionThing(ctx, tx, c, t)
+		if err != nil {
+			return inResource(err, t.LogicalID)
+		}
+		res.ThingName, res.ThingCreated = t.Name, created
+		if cert != nil {
+			if err := s.attachThingPrincipal(ctx, tx, c, t.Name, arn, iot.NonExclusiveThing); err != nil {
+				return inResource(stepErr("attach", fmt.Errorf("attach the certificate to the thing %s: %w", t.Name, err)), t.LogicalID)
+			}
+		}
+	}
+	for _, p := range plan.Policies {
+		if err := s.provisionPolicy(ctx, tx, c, p); err != nil {
+			return inResource(err, p.LogicalID)
+		}
+		if cert != nil {
+			if err := s.attachPolicy(ctx, tx, c, p.Name, arn); err != nil {
+				return inResource(stepErr("attach", fmt.Errorf("attach the policy %s: %w", p.Name, err)), p.LogicalID)
+			}
+		}
+		res.Policies = append(res.Policies, p.Name)
+	}
+	return nil
+}
+
+// provisionPolicy creates a planned policy from its document unless a policy
+// of that name exists, or checks that a policy named alone exists.
+func (s *Service) provisionPolicy(ctx context.Context, tx Tx, c *change, p PlannedPolicy) error {
+	_, err := tx.Policy(ctx, p.Name)
+	switch {
+	case err == nil:
+		return nil
+	case !errors.Is(err, ErrNotFound):
+		return err
+	case p.Document == "":
+		return stepErr("policy", notFound(err, "policy", p.Name))
+	}
+	if err := checkPolicyDocument(p.Document); err != nil {
+		return stepErr("policy", err)
+	}
+	if _, err := s.createPolicy(ctx, tx, c, p.Name, p.Document); err != nil {
+		return stepErr("policy", err)
+	}
+	return nil
+}
+
 // provisionThing creates the planned thing, or reuses one of that name, and
 // puts it in the planned groups (which must exist: templates create none).
 func (s *Service) provisionThing(ctx context.Context, tx Tx, c *change, t *PlannedThing) (created bool, err error) {
-	in := CreateThingInput{Name: t.Name, TypeName: t.TypeName, Attributes: t.Attributes}
+	in := CreateThingInput{Name: t.Name, TypeName: t.TypeName, Attributes: t.Attributes, BillingGroupName: t.BillingGroup}
 	if err := s.checkThingInput(in); err != nil {
 		return false, stepErr("thing", err)
 	}
@@ -192,4 +237,240 @@ func (s *Service) CAsForCertificate(ctx context.Context, cert *x509.Certificate)
 		return err
 	})
 	return out, err
+}
+
+// Limits on RegisterThing's parameters, in characters, from the model.
+const (
+	maxParameterKey   = 2048
+	maxParameterValue = 4096
+)
+
+// RegisterThingResult is what RegisterThing provisioned.
+type RegisterThingResult struct {
+	// CertificatePEM is the template's certificate, "" when it has none.
+	CertificatePEM string
+	// ResourceARNs maps the logical id of each template resource to the
+	// ARN of what it provisioned. AWS's documented example has the keys
+	// "thing", "certificate" and a policy's logical name; whether the first
+	// two are fixed words or logical ids is not documented (in every AWS
+	// example the logical ids are those words), so iotcore uses the logical
+	// ids throughout.
+	ResourceARNs map[string]string
+}
+
+// RegisterThing provisions what a template body declares, rendered with
+// params (RegisterThing, POST /things [MODEL; DOC provision-w-cert]), in ONE
+// transaction: the thing and policies, created or reused as JITP does, and
+// the certificate, attached to both. The certificate resource gives
+//
+//   - CertificateId: a registered certificate, which must exist;
+//   - CertificatePem (with CACertificatePem to pick among CAs sharing a
+//     subject): registered here, signed by an ACTIVE registered CA, unless
+//     it is registered already;
+//   - CertificateSigningRequest: a certificate the service CA issues.
+//
+// A new certificate takes the template's Status (ACTIVE by default), and so
+// does an existing PENDING_ACTIVATION one, as in JITP; another existing
+// certificate changes status only when the template sets a different one,
+// subject to OverrideSettings.Status (DO_NOTHING keeps it, FAIL fails).
+//
+// A template or parameter problem is an InvalidRequestException with the
+// template package's message; a resource that cannot be provisioned (a
+// missing thing type, group, policy or certificate) is a
+// ResourceRegistrationFailureException naming the resource, and nothing is
+// created.
+func (s *Service) RegisterThing(ctx context.Context, body string, params map[string]string) (*RegisterThingResult, error) {
+	for k, v := range params {
+		if n := utf8.RuneCountInString(k); n > maxParameterKey {
+			return nil, iot.Errorf(iot.InvalidRequest, "a parameter name is %d characters long; the limit is %d", n, maxParameterKey)
+		}
+		if n := utf8.RuneCountInString(v); n > maxParameterValue {
+			return nil, iot.Errorf(iot.InvalidRequest, "the value of the parameter %q is %d characters long; the limit is %d", k, n, maxParameterValue)
+		}
+	}
+	tmpl, err := checkTemplateBody(body, false)
+	if err != nil {
+		return nil, err
+	}
+	rendered, err := tmpl.Render(params, nil)
+	if err != nil {
+		return nil, templateError(err)
+	}
+	plan := PlanFromTemplate(rendered)
+	var tc *templateCertificate
+	if rc := rendered.Certificate; rc != nil {
+		if tc, err = s.templateCertificate(rc, s.now()); err != nil {
+			return nil, registrationFailure(&ProvisionError{Step: "certificate", Resource: rc.LogicalID, Err: err})
+		}
+	}
+	var out *RegisterThingResult
+	err = s.update(ctx, func(tx Tx, c *change) error {
+		out = &RegisterThingResult{ResourceARNs: map[string]string{}}
+		var rec *Certificate
+		if tc != nil {
+			var err error
+			if rec, err = s.settleCertificate(ctx, tx, c, tc); err != nil {
+				return &ProvisionError{Step: "certificate", Resource: tc.logicalID, Err: err}
+			}
+			out.CertificatePEM = rec.PEM
+			out.ResourceARNs[tc.logicalID] = s.Account.CertificateARN(rec.ID)
+		}
+		if err := s.carryOut(ctx, tx, c, rec, plan, &ProvisionResult{}); err != nil {
+			return err
+		}
+		if t := plan.Thing; t != nil {
+			out.ResourceARNs[t.LogicalID] = s.Account.ThingARN(t.Name)
+		}
+		for _, p := range plan.Policies {
+			out.ResourceARNs[p.LogicalID] = s.Account.PolicyARN(p.Name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, registrationFailure(err)
+	}
+	return out, nil
+}
+
+// PlanFromTemplate turns rendered template resources into a plan; a policy
+// given only by its document is named GeneratedPolicyName. The certificate
+// is RegisterThing's to settle.
+func PlanFromTemplate(r *template.Resources) ProvisionPlan {
+	var plan ProvisionPlan
+	if t := r.Thing; t != nil {
+		plan.Thing = &PlannedThing{LogicalID: t.LogicalID, Name: t.ThingName, TypeName: t.ThingTypeName,
+			Attributes: t.Attributes, Groups: t.ThingGroups, BillingGroup: t.BillingGroup}
+	}
+	for _, p := range r.Policies {
+		name := p.PolicyName
+		if name == "" {
+			name = template.GeneratedPolicyName(p.PolicyDocument)
+		}
+		plan.Policies = append(plan.Policies, PlannedPolicy{LogicalID: p.LogicalID, Name: name, Document: p.PolicyDocument})
+	}
+	return plan
+}
+
+// templateCertificate is a template's certificate resource, with its PEMs
+// parsed (or its CSR signed) before the transaction.
+type templateCertificate struct {
+	logicalID string
+	id        string            // CertificateId, or the id of cert
+	cert      *x509.Certificate // from CertificatePem or CertificateSigningRequest; nil for CertificateId
+	hint      *x509.Certificate // CACertificatePem, or nil
+	issued    bool              // cert was issued here from a CSR
+	status    string            // the template's Status, "" when it sets none
+	override  string            // OverrideSettings.Status, "" when unset
+}
+
+func (s *Service) templateCertificate(rc *template.Certificate, now time.Time) (*templateCertificate, error) {
+	tc := &templateCertificate{logicalID: rc.LogicalID, id: normalizeID(rc.CertificateID), status: rc.Status, override: rc.OverrideSettings["Status"]}
+	var err error
+	switch {
+	case rc.CertificatePem != "":
+		if tc.cert, err = parseCertificate(rc.CertificatePem, "CertificatePem"); err != nil {
+			return nil, err
+		}
+		if rc.CACertificatePem != "" {
+			if tc.hint, err = parseCertificate(rc.CACertificatePem, "CACertificatePem"); err != nil {
+				return nil, err
+			}
+		}
+	case rc.CertificateSigningRequest != "":
+		if tc.cert, err = s.issueFromCSR(rc.CertificateSigningRequest, "CertificateSigningRequest", now); err != nil {
+			return nil, err
+		}
+		tc.issued = true
+	}
+	if tc.cert != nil {
+		tc.id = pki.CertificateID(tc.cert.Raw)
+	}
+	return tc, nil
+}
+
+// settleCertificate finds or registers the template's certificate inside tx
+// and gives it the template's status.
+func (s *Service) settleCertificate(ctx context.Context, tx Tx, c *change, tc *templateCertificate) (*Certificate, error) {
+	rec, err := tx.Certificate(ctx, tc.id)
+	switch {
+	case err == nil:
+		return rec, s.applyTemplateStatus(ctx, tx, c, rec, tc)
+	case !errors.Is(err, ErrNotFound):
+		return nil, err
+	case tc.cert == nil:
+		return nil, iot.NotFound("certificate", tc.id)
+	}
+	status := tc.status
+	if status == "" {
+		status = iot.StatusActive
+	}
+	if tc.issued {
+		rec = s.newCertificate(tc.cert, "", iot.ModeDefault, status, c.now)
+	} else {
+		if err := checkValidity(tc.cert, c.now); err != nil {
+			return nil, err
+		}
+		ca, err := s.findIssuer(ctx, tx, tc.cert, tc.hint)
+		if err != nil {
+			return nil, err
+		}
+		if ca.Status != iot.StatusActive {
+			return nil, iot.Errorf(iot.CertificateValidation, "the CA certificate %s that signed the certificate is not ACTIVE", ca.ID)
+		}
+		rec = s.newCertificate(tc.cert, ca.ID, ca.Mode, status, c.now)
+	}
+	c.emit(CertificateChanged, rec.ID)
+	return rec, tx.InsertCertificate(ctx, rec)
+}
+
+// applyTemplateStatus gives an existing certificate the template's Status.
+// A PENDING_ACTIVATION certificate is one that provisioning has not
+// finished (JITR registered it, or JITP failed): it takes the template's
+// Status, ACTIVE by default, whatever the OverrideSettings. Any other keeps
+// its status unless the template sets another, which OverrideSettings.Status
+// may refuse (FAIL) or ignore (DO_NOTHING).
+func (s *Service) applyTemplateStatus(ctx context.Context, tx Tx, c *change, rec *Certificate, tc *templateCertificate) error {
+	want := tc.status
+	if rec.Status == iot.StatusPendingActivation {
+		if want == "" {
+			want = iot.StatusActive
+		}
+	} else {
+		if want == "" || want == rec.Status {
+			return nil
+		}
+		switch tc.override {
+		case template.OverrideDoNothing:
+			return nil
+		case template.OverrideFail:
+			return iot.Errorf(iot.InvalidRequest, "the certificate %s is %s, not %s, and its OverrideSettings.Status is FAIL", rec.ID, rec.Status, want)
+		}
+		switch rec.Status {
+		case iot.StatusRevoked, iot.StatusPendingTransfer:
+			return iot.Errorf(iot.CertificateState, "the certificate %s is %s and cannot be made %s", rec.ID, rec.Status, want)
+		}
+	}
+	rec.Status = want
+	rec.UpdatedAt = c.now
+	rec.CustomerVersion++
+	rec.GenerationID = newID()
+	c.emit(CertificateChanged, rec.ID)
+	return tx.UpdateCertificate(ctx, rec)
+}
+
+// registrationFailure turns a ProvisionError that carries a client-safe
+// reason into ResourceRegistrationFailureException, naming the resource as
+// the template package names places: "Resources.<logical id>: <reason>".
+// Anything else goes on as it is.
+func registrationFailure(err error) error {
+	var pe *ProvisionError
+	var ie *iot.Error
+	if !errors.As(err, &pe) || !errors.As(pe.Err, &ie) {
+		return err
+	}
+	msg := ie.Message
+	if pe.Resource != "" {
+		msg = "Resources." + pe.Resource + ": " + msg
+	}
+	return &iot.Error{Code: iot.ResourceRegistrationFailure, Message: msg, Err: err}
 }

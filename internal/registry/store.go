@@ -35,6 +35,8 @@ type Tx interface {
 	PolicyTargetTx
 	ThingPrincipalTx
 	TagTx
+	ProvisioningTemplateTx
+	ProvisioningTemplateVersionTx
 }
 
 // Page selects a slice of an ordered listing by key set: rows strictly after
@@ -170,4 +172,23 @@ type TagTx interface {
 	DeleteTags(ctx context.Context, arn string, keys []string) error
 	DeleteAllTags(ctx context.Context, arn string) error
 	ListTags(ctx context.Context, arn string, p Page) ([]iot.Tag, error)
+}
+
+// ProvisioningTemplateTx stores provisioning templates, ordered by name.
+type ProvisioningTemplateTx interface {
+	ProvisioningTemplate(ctx context.Context, name string) (*ProvisioningTemplate, error)
+	InsertProvisioningTemplate(ctx context.Context, t *ProvisioningTemplate) error
+	UpdateProvisioningTemplate(ctx context.Context, t *ProvisioningTemplate) error
+	DeleteProvisioningTemplate(ctx context.Context, name string) error // and all its versions
+	ListProvisioningTemplates(ctx context.Context, p Page) ([]ProvisioningTemplate, error)
+}
+
+// ProvisioningTemplateVersionTx stores the versions of provisioning
+// templates. Listing keys are VersionCursor values: versions are listed
+// oldest (lowest id) first.
+type ProvisioningTemplateVersionTx interface {
+	ProvisioningTemplateVersion(ctx context.Context, name string, version int64) (*ProvisioningTemplateVersion, error)
+	InsertProvisioningTemplateVersion(ctx context.Context, v *ProvisioningTemplateVersion) error // the template must exist
+	DeleteProvisioningTemplateVersion(ctx context.Context, name string, version int64) error
+	ListProvisioningTemplateVersions(ctx context.Context, name string, p Page) ([]ProvisioningTemplateVersion, error)
 }

@@ -3,10 +3,9 @@ package template
 import "slices"
 
 // CheckJITP reports why the template cannot provision devices just in
-// time, or nil. It is for warnings when a template is attached to a CA and
-// for `iotcore template check`; AWS itself checks nothing until a device
-// connects, so callers that want AWS's behaviour should not refuse a
-// registration over it. A JITP template
+// time, or nil. iotcore refuses such a template when it is saved for JITP
+// (AWS checks nothing until a device connects; docs/aws-differences.md). A
+// JITP template
 //
 //   - must name the certificate resource by CertificateId (normally
 //     {"Ref": "AWS::IoT::Certificate::Id"}) [DOC jit-provisioning

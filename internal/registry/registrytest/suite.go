@@ -6,14 +6,16 @@
 //
 //   - Getters, and the Update and Delete methods of a resource (thing, thing
 //     type, thing group, certificate, CA certificate, policy, policy version,
-//     registration code), return an error that errors.Is registry.ErrNotFound
-//     when the row does not exist. Attach, Detach, AddThingToGroup,
-//     RemoveThingFromGroup, DeleteTags and DeleteAllTags are idempotent.
+//     provisioning template, template version, registration code), return an
+//     error that errors.Is registry.ErrNotFound when the row does not exist.
+//     Attach, Detach, AddThingToGroup, RemoveThingFromGroup, DeleteTags and
+//     DeleteAllTags are idempotent.
 //   - Insert methods fail when the key is taken, and leave the row as it was.
 //   - Update and Delete overwrite and remove exactly what they are given:
 //     the store keeps Version, LastVersion and the like as the caller sets
 //     them. DeleteThing removes the thing's attributes but not its principals
-//     or group memberships; DeletePolicy removes the policy's versions.
+//     or group memberships; DeletePolicy and DeleteProvisioningTemplate remove
+//     the versions.
 //   - Maps and slices read back non-nil: a thing or group without
 //     attributes has an empty map, a thing type without searchable
 //     attributes an empty slice.
@@ -69,6 +71,8 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"PolicyTarget", testPolicyTarget},
 		{"ThingPrincipal", testThingPrincipal},
 		{"Tag", testTag},
+		{"ProvisioningTemplate", testProvisioningTemplate},
+		{"ProvisioningTemplateVersion", testProvisioningTemplateVersion},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.run(t, open) })
