@@ -60,6 +60,12 @@ func TestRoutesMatchModel(t *testing.T) {
 	seen := map[string]bool{}
 	for _, rt := range routes() {
 		t.Run(rt.Op, func(t *testing.T) {
+			if rt.Extension {
+				if _, ok := ops[rt.Op]; ok || !strings.HasPrefix(rt.Pattern, "/iotcore/") {
+					t.Fatalf("extension %s must be named unlike any AWS operation and live under /iotcore/", rt.Op)
+				}
+				return
+			}
 			if seen[rt.Op] {
 				t.Fatalf("operation %s is routed twice", rt.Op)
 			}
@@ -82,6 +88,9 @@ func TestRouterMatchesModelURIs(t *testing.T) {
 	ops := botocoreModel(t)
 	r := newRouter(routes())
 	for _, rt := range routes() {
+		if rt.Extension {
+			continue
+		}
 		op := ops[rt.Op]
 		uri, _, _ := strings.Cut(op.HTTP.RequestURI, "?")
 		// Fill labels with a value containing characters that need escaping.

@@ -11,6 +11,9 @@ type route struct {
 	Method  string
 	Pattern string // e.g. /things/{thingName}
 	handle  handlerFunc
+	// Extension marks an iotcore operation that AWS does not have; its path
+	// is under /iotcore/ so that it can never shadow an AWS route.
+	Extension bool
 
 	segments []string
 	literals int

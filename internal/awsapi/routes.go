@@ -83,6 +83,8 @@ func routes() []route {
 
 		{Op: "DescribeEndpoint", Method: "GET", Pattern: "/endpoint", handle: describeEndpoint},
 
+		{Op: "ListProvisioningAttempts", Method: "GET", Pattern: "/iotcore/provisioning-attempts", handle: listProvisioningAttempts, Extension: true},
+
 		{Op: "TagResource", Method: "POST", Pattern: "/tags", handle: tagResource},
 		{Op: "UntagResource", Method: "POST", Pattern: "/untag", handle: untagResource},
 		{Op: "ListTagsForResource", Method: "GET", Pattern: "/tags", handle: listTagsForResource},

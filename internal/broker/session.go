@@ -116,8 +116,8 @@ func (s *session) affectedBy(e registry.Event, acct iot.Account) bool {
 	return false
 }
 
-// Authorize decides an action against the compiled policies. Topics under
-// $aws/events/ are subscribe-only, and reserved topics cannot be retained (AWS).
+// Authorize decides an action against the compiled policies. Event topics
+// are subscribe-only, and reserved topics cannot be retained (AWS).
 func (s *session) Authorize(action Action, topic string) bool {
 	set := s.set.Load()
 	if set == nil {
@@ -128,7 +128,7 @@ func (s *session) Authorize(action Action, topic string) bool {
 	case Connect:
 		return set.Decide("iot:Connect", acct.ARN("client/"+topic), nil).Allowed()
 	case Publish:
-		if strings.HasPrefix(topic, "$aws/events/") {
+		if isSubscribeOnly(topic) {
 			return false
 		}
 		return set.Decide("iot:Publish", acct.ARN("topic/"+topic), nil).Allowed()
@@ -144,6 +144,12 @@ func (s *session) Authorize(action Action, topic string) bool {
 		return set.Decide("iot:Receive", acct.ARN("topic/"+topic), nil).Allowed()
 	}
 	return false
+}
+
+// isSubscribeOnly reports whether topic is reserved for server-published
+// events: AWS's $aws/events/ and iotcore's own $iotcore/.
+func isSubscribeOnly(topic string) bool {
+	return strings.HasPrefix(topic, "$aws/events/") || strings.HasPrefix(topic, "$iotcore/")
 }
 
 // Close ends the session and sends the disconnected presence event.

@@ -27,8 +27,17 @@ type Provisioner struct {
 	// Events receives $aws/events/certificates/registered/<caCertificateId>; nil drops events.
 	Events Publisher
 	Logger *slog.Logger
+	// Metrics counts attempts; nil counts nothing.
+	Metrics AttemptCounter
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
+}
+
+func (p *Provisioner) now() time.Time {
+	if p.Now != nil {
+		return p.Now()
+	}
+	return time.Now()
 }
 
 // Kind says what an attempt was.
@@ -58,6 +67,7 @@ type Result struct {
 // triggered it is dropped either way, as AWS does; a non-nil error means the
 // attempt failed, with the certificate left PENDING_ACTIVATION (AWS).
 func (p *Provisioner) Provision(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) (*Result, error) {
+	started := p.now()
 	res := &Result{Kind: JITR, CertificateID: pki.CertificateID(cert.Raw), CAID: ca.ID}
 	rc := ca.Registration
 	var err error
@@ -89,7 +99,7 @@ func (p *Provisioner) Provision(ctx context.Context, cert *x509.Certificate, ca 
 			res.Step, res.Reason = "internal", err.Error()
 		}
 	}
-	p.log(ctx, res)
+	p.report(ctx, res, started)
 	return res, err
 }
 
@@ -155,14 +165,10 @@ func (p *Provisioner) publishRegistered(c *registry.Certificate) {
 	if p.Events == nil {
 		return
 	}
-	now := time.Now
-	if p.Now != nil {
-		now = p.Now
-	}
 	payload, _ := json.Marshal(map[string]any{
 		"certificateId":                    c.ID,
 		"caCertificateId":                  c.CAID,
-		"timestamp":                        now().UnixMilli(),
+		"timestamp":                        p.now().UnixMilli(),
 		"certificateStatus":                "PENDING_ACTIVATION",
 		"awsAccountId":                     c.OwnedBy,
 		"certificateRegistrationTimestamp": strconv.FormatInt(c.CreatedAt.UnixMilli(), 10),

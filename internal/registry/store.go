@@ -35,6 +35,7 @@ type Tx interface {
 	PolicyTargetTx
 	ThingPrincipalTx
 	TagTx
+	ProvisioningAttemptTx
 	ProvisioningTemplateTx
 	ProvisioningTemplateVersionTx
 }

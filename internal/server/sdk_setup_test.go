@@ -29,6 +29,12 @@ type testServer struct {
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
+	return startServerLogging(t, testLogger())
+}
+
+// startServerLogging starts a server that logs to logger.
+func startServerLogging(t *testing.T, logger *slog.Logger) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	srv, err := server.Open(ctx, server.Config{
 		DataDir:   t.TempDir(),
@@ -36,7 +42,7 @@ func startServer(t *testing.T) *testServer {
 		MQTTAddr:  "127.0.0.1:0",
 		AccountID: "123456789012",
 		Region:    "us-east-1",
-		Logger:    testLogger(),
+		Logger:    logger,
 	})
 	if err != nil {
 		cancel()

@@ -21,6 +21,7 @@ import (
 	"github.com/iotcore/iotcore/internal/broker"
 	"github.com/iotcore/iotcore/internal/broker/mochi"
 	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/metrics"
 	"github.com/iotcore/iotcore/internal/pki"
 	"github.com/iotcore/iotcore/internal/provision"
 	"github.com/iotcore/iotcore/internal/registry"
@@ -54,6 +55,8 @@ type Server struct {
 
 	// Broker is the MQTT data plane.
 	Broker *mochi.Broker
+	// Metrics are served on the API listener at /metrics.
+	Metrics *metrics.Metrics
 
 	db          *sqlite.DB
 	apiListener net.Listener
@@ -111,8 +114,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Account:   iot.Account{ID: cfg.AccountID, Region: cfg.Region},
 		IssuingCA: serviceCA,
 	}
+	s.Metrics = metrics.New()
 	gate := &broker.Gatekeeper{Registry: s.Registry, Logger: cfg.Logger}
-	provisioner := &provision.Provisioner{Registry: s.Registry, Logger: cfg.Logger}
+	provisioner := &provision.Provisioner{Registry: s.Registry, Logger: cfg.Logger, Metrics: s.Metrics}
 	gate.Provisioner = broker.ProvisionerFunc(func(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) error {
 		_, err := provisioner.Provision(ctx, cert, ca)
 		return err
@@ -151,7 +155,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("listen for the API: %w", err)
 	}
 	s.apiServer = &http.Server{
-		Handler:           api,
+		Handler:           s.routes(api),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		IdleTimeout:       120 * time.Second,
@@ -162,6 +166,23 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 // APIURL is the endpoint URL to give the aws CLI and SDKs.
 func (s *Server) APIURL() string { return "http://" + s.apiListener.Addr().String() }
+
+// routes serves the operational endpoints, unsigned and read-only, beside
+// the SigV4-signed AWS API.
+func (s *Server) routes(api http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.db.Ping(r.Context()); err != nil {
+			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("/", api)
+	return mux
+}
 
 // MQTTAddr is the address devices connect to.
 func (s *Server) MQTTAddr() net.Addr { return s.Broker.Addr() }

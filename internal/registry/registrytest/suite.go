@@ -73,6 +73,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"Tag", testTag},
 		{"ProvisioningTemplate", testProvisioningTemplate},
 		{"ProvisioningTemplateVersion", testProvisioningTemplateVersion},
+		{"ProvisioningAttempt", testProvisioningAttempt},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.run(t, open) })

@@ -1,0 +1,71 @@
+package provision
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/iotcore/iotcore/internal/registry"
+)
+
+// AttemptCounter counts attempts by kind, outcome and failed step (a metric).
+type AttemptCounter interface {
+	ProvisioningAttempt(kind, outcome, reason string)
+}
+
+// AttemptsTopic is iotcore's own reserved topic where every provisioning
+// attempt of a CA is announced, for operators (documented in
+// docs/operations.md). Devices cannot publish under $iotcore/.
+func AttemptsTopic(caID string) string { return "$iotcore/events/provisioning/" + caID }
+
+// Outcome is what an attempt came to, in the terms of the record.
+func (r *Result) Outcome() string {
+	switch {
+	case r.Step != "":
+		return registry.AttemptFailed
+	case r.Kind == JITR:
+		return registry.AttemptRegistered
+	}
+	return registry.AttemptProvisioned
+}
+
+// report tells the operator about an attempt in the four places they look:
+// the log, the metric, the attempts topic and the record the API lists.
+func (p *Provisioner) report(ctx context.Context, r *Result, at time.Time) {
+	p.log(ctx, r)
+	outcome := r.Outcome()
+	if p.Metrics != nil {
+		p.Metrics.ProvisioningAttempt(string(r.Kind), outcome, r.Step)
+	}
+	a := registry.ProvisioningAttempt{
+		At: at, Kind: string(r.Kind), CAID: r.CAID, CertificateID: r.CertificateID, ThingName: r.ThingName,
+		Outcome: outcome, Step: r.Step, Reason: r.Reason, Status: r.Status,
+	}
+	if err := p.Registry.RecordProvisioningAttempt(ctx, a); err != nil && p.Logger != nil {
+		p.Logger.ErrorContext(ctx, "recording a provisioning attempt", "certificate_id", r.CertificateID, "error", err)
+	}
+	if p.Events == nil {
+		return
+	}
+	payload, _ := json.Marshal(AttemptEvent{
+		Timestamp: at.UnixMilli(), Kind: a.Kind, Outcome: outcome, CACertificateID: r.CAID, CertificateID: r.CertificateID,
+		ThingName: r.ThingName, Policies: r.Policies, CertificateStatus: r.Status, FailedStep: r.Step, Reason: r.Reason,
+	})
+	if err := p.Events.Publish(AttemptsTopic(r.CAID), payload, false, 1); err != nil && p.Logger != nil {
+		p.Logger.WarnContext(ctx, "publishing a provisioning attempt", "certificate_id", r.CertificateID, "error", err)
+	}
+}
+
+// AttemptEvent is the payload on AttemptsTopic.
+type AttemptEvent struct {
+	Timestamp         int64    `json:"timestamp"`
+	Kind              string   `json:"kind"`
+	Outcome           string   `json:"outcome"`
+	CACertificateID   string   `json:"caCertificateId"`
+	CertificateID     string   `json:"certificateId"`
+	ThingName         string   `json:"thingName,omitempty"`
+	Policies          []string `json:"policies,omitempty"`
+	CertificateStatus string   `json:"certificateStatus,omitempty"`
+	FailedStep        string   `json:"failedStep,omitempty"`
+	Reason            string   `json:"reason,omitempty"`
+}
