@@ -5,6 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 	"unicode/utf8"
 
@@ -31,6 +33,12 @@ type PlannedThing struct {
 	Attributes   map[string]string
 	Groups       []string
 	BillingGroup string
+	// AttributesSet says the template gives AttributePayload (possibly empty).
+	AttributesSet bool
+	// Overrides says what to do with each property of a thing that exists
+	// already: OverrideSettings, keyed AttributePayload, ThingTypeName and
+	// ThingGroups, valued DO_NOTHING (the default), REPLACE, MERGE or FAIL.
+	Overrides map[string]string
 }
 
 // PlannedPolicy is a policy to attach: an existing one by name, or, when
@@ -188,20 +196,115 @@ func (s *Service) provisionThing(ctx context.Context, tx Tx, c *change, t *Plann
 	if err := s.checkThingInput(in); err != nil {
 		return false, stepErr("thing", err)
 	}
-	if _, err := tx.Thing(ctx, t.Name); errors.Is(err, ErrNotFound) {
+	existing, err := tx.Thing(ctx, t.Name)
+	switch {
+	case errors.Is(err, ErrNotFound):
 		if _, err := s.createThing(ctx, tx, c, in); err != nil {
 			return false, stepErr("thing", err)
 		}
-		created = true
-	} else if err != nil {
+		for _, g := range t.Groups {
+			if err := s.addThingToGroup(ctx, tx, c, g, t.Name); err != nil {
+				return false, stepErr("thing-group", err)
+			}
+		}
+		return true, nil
+	case err != nil:
 		return false, err
 	}
-	for _, g := range t.Groups {
-		if err := s.addThingToGroup(ctx, tx, c, g, t.Name); err != nil {
-			return false, stepErr("thing-group", err)
+	if err := s.overrideThing(ctx, tx, c, existing, t); err != nil {
+		return false, err
+	}
+	return false, nil
+}
+
+// Override settings, as the template package spells them.
+const (
+	overrideDoNothing = "DO_NOTHING"
+	overrideReplace   = "REPLACE"
+	overrideMerge     = "MERGE"
+	overrideFail      = "FAIL"
+)
+
+// overrideThing applies a template to a thing that exists already, property
+// by property, as its OverrideSettings say (reference 5.4). A property without
+// a setting is left alone (DO_NOTHING; AWS documents no default). FAIL fails
+// when the template's value differs from the thing's.
+func (s *Service) overrideThing(ctx context.Context, tx Tx, c *change, th *Thing, t *PlannedThing) error {
+	conflict := func(prop string) error {
+		return stepErr("thing", iot.Errorf(iot.ResourceRegistrationFailure,
+			"the thing %s exists with another %s, and the template's OverrideSettings.%s is FAIL", th.Name, prop, prop))
+	}
+	changed := false
+	if t.AttributesSet {
+		switch t.Overrides["AttributePayload"] {
+		case overrideReplace:
+			th.Attributes, changed = maps.Clone(t.Attributes), true
+		case overrideMerge:
+			th.Attributes, changed = applyAttributes(th.Attributes, t.Attributes, true), true
+		case overrideFail:
+			if !maps.Equal(th.Attributes, t.Attributes) {
+				return conflict("AttributePayload")
+			}
+		}
+		if th.Attributes == nil {
+			th.Attributes = map[string]string{}
 		}
 	}
-	return created, nil
+	if t.TypeName != th.TypeName && t.TypeName != "" {
+		switch t.Overrides["ThingTypeName"] {
+		case overrideReplace:
+			if err := usableThingType(ctx, tx, t.TypeName); err != nil {
+				return stepErr("thing", err)
+			}
+			th.TypeName, changed = t.TypeName, true
+		case overrideFail:
+			return conflict("ThingTypeName")
+		}
+	}
+	if changed {
+		if len(th.Attributes) > MaxThingAttributes {
+			return stepErr("thing", iot.Errorf(iot.InvalidRequest, "a thing can have at most %d attributes, got %d", MaxThingAttributes, len(th.Attributes)))
+		}
+		th.Version++
+		c.emit(ThingChanged, th.Name)
+		if err := tx.UpdateThing(ctx, th); err != nil {
+			return err
+		}
+	}
+	setting := t.Overrides["ThingGroups"]
+	if setting == "" || setting == overrideDoNothing || len(t.Groups) == 0 && setting == overrideMerge {
+		return nil
+	}
+	current, err := tx.ListGroupsOfThing(ctx, th.Name, Page{})
+	if err != nil {
+		return err
+	}
+	want := slices.Clone(t.Groups)
+	slices.Sort(want)
+	want = slices.Compact(want)
+	switch setting {
+	case overrideFail:
+		if !slices.Equal(current, want) {
+			return conflict("ThingGroups")
+		}
+	case overrideReplace:
+		for _, g := range current {
+			if !slices.Contains(want, g) {
+				c.emit(ThingChanged, th.Name)
+				if err := tx.RemoveThingFromGroup(ctx, g, th.Name); err != nil {
+					return err
+				}
+			}
+		}
+		fallthrough
+	case overrideMerge:
+		for _, g := range want {
+			if err := s.addThingToGroup(ctx, tx, c, g, th.Name); err != nil {
+				return stepErr("thing-group", err)
+			}
+		}
+	}
+	return nil
 }
 
 // RegisterPending registers cert as PENDING_ACTIVATION under ca, as AWS does
@@ -339,7 +442,8 @@ func PlanFromTemplate(r *template.Resources) ProvisionPlan {
 	var plan ProvisionPlan
 	if t := r.Thing; t != nil {
 		plan.Thing = &PlannedThing{LogicalID: t.LogicalID, Name: t.ThingName, TypeName: t.ThingTypeName,
-			Attributes: t.Attributes, Groups: t.ThingGroups, BillingGroup: t.BillingGroup}
+			Attributes: t.Attributes, Groups: t.ThingGroups, BillingGroup: t.BillingGroup,
+			AttributesSet: t.AttributesSet, Overrides: t.OverrideSettings}
 	}
 	for _, p := range r.Policies {
 		name := p.PolicyName
