@@ -29,6 +29,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.Bool("api-allow-insecure", false, "allow a plain-HTTP API on a non-loopback address")
 	fs.String("mqtt-addr", server.DefaultMQTTAddr, "MQTT over mutual TLS listen address")
 	fs.String("mqtt-ws-addr", "", "MQTT over secure WebSocket listen address (path /mqtt); empty: off")
+	fs.Bool("jitp-accept-first-connection", false, "let a device provisioned just in time stay connected on its first connection (AWS drops it)")
 	fs.String("account-id", server.DefaultAccountID, "12-digit AWS account id used in ARNs")
 	fs.String("region", server.DefaultRegion, "AWS region used in ARNs")
 	fs.String("hostname", server.DefaultHostname, "endpoint host name returned by describe-endpoint and named by the server certificate")
@@ -64,15 +65,16 @@ environment, which wins over the file.`,
 			return err
 		}
 		cfg := server.Config{
-			DataDir:           k.String("data-dir"),
-			APIAddr:           k.String("api-addr"),
-			AllowInsecureAPI:  k.Bool("api-allow-insecure"),
-			MQTTAddr:          k.String("mqtt-addr"),
-			MQTTWebSocketAddr: k.String("mqtt-ws-addr"),
-			AccountID:         k.String("account-id"),
-			Region:            k.String("region"),
-			Hostname:          k.String("hostname"),
-			Logger:            logger,
+			DataDir:               k.String("data-dir"),
+			APIAddr:               k.String("api-addr"),
+			AllowInsecureAPI:      k.Bool("api-allow-insecure"),
+			MQTTAddr:              k.String("mqtt-addr"),
+			MQTTWebSocketAddr:     k.String("mqtt-ws-addr"),
+			AccountID:             k.String("account-id"),
+			AcceptFirstConnection: k.Bool("jitp-accept-first-connection"),
+			Region:                k.String("region"),
+			Hostname:              k.String("hostname"),
+			Logger:                logger,
 		}
 		srv, err := server.Open(cmd.Context(), cfg)
 		if err != nil {

@@ -37,6 +37,10 @@ type Gatekeeper struct {
 	Events      Publisher // presence events; nil drops them
 	Logger      *slog.Logger
 	Now         func() time.Time
+	// AcceptFirstConnection lets a device provisioned just in time stay
+	// connected on that first connection. AWS drops it (the default); a CA's
+	// FirstConnectionTag overrides this for its devices.
+	AcceptFirstConnection bool
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -69,12 +73,13 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 	id := pki.CertificateID(leaf.Raw)
 	cert, err := g.Registry.Certificate(ctx, id)
 	switch {
-	case iot.IsCode(err, iot.ResourceNotFound):
-		return nil, g.unknownCertificate(ctx, leaf, id)
+	case iot.IsCode(err, iot.ResourceNotFound), err == nil && cert.Status == iot.StatusPendingActivation:
+		if err := g.provisionOnConnect(ctx, leaf, id); err != nil {
+			return nil, err
+		}
+		// Accepted on its first connection: go on as for a known certificate.
 	case err != nil:
 		return nil, refuse(Drop, "looking up certificate %s: %v", id, err)
-	case cert.Status == iot.StatusPendingActivation:
-		return nil, g.pendingCertificate(ctx, leaf, cert)
 	case cert.Status != iot.StatusActive:
 		return nil, refuse(Drop, "certificate %s is %s", id, cert.Status)
 	}
@@ -95,10 +100,13 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 	return s, nil
 }
 
-// unknownCertificate handles a certificate the registry does not have: only a
-// certificate whose signer is a registered, ACTIVE, auto-registering CA gets
-// anywhere, and then only into JITP or JITR; the connection is dropped.
-func (g *Gatekeeper) unknownCertificate(ctx context.Context, leaf *x509.Certificate, id string) error {
+// provisionOnConnect handles a certificate the registry does not have, or
+// has PENDING_ACTIVATION: only a certificate whose signer is a registered,
+// ACTIVE, auto-registering CA gets anywhere, and then only into JITP or JITR
+// (AWS sends JITR's event again at every reconnect; a failed JITP is retried
+// here). The connection is dropped afterwards, as AWS does, unless
+// first-connection acceptance is on: then nil means "admit it now".
+func (g *Gatekeeper) provisionOnConnect(ctx context.Context, leaf *x509.Certificate, id string) error {
 	ca, err := g.autoRegisteringCA(ctx, leaf)
 	if err != nil {
 		return err
@@ -109,22 +117,28 @@ func (g *Gatekeeper) unknownCertificate(ctx context.Context, leaf *x509.Certific
 	if err := g.Provisioner.Provision(ctx, leaf, ca); err != nil {
 		return refuse(Drop, "certificate %s: provisioning from CA %s failed: %v", id, ca.ID, err)
 	}
-	return refuse(Drop, "certificate %s was provisioned from CA %s; the device may reconnect", id, ca.ID)
+	if !g.acceptsFirstConnection(ctx, ca) {
+		return refuse(Drop, "certificate %s was provisioned or registered from CA %s; as on AWS, its first connection is dropped", id, ca.ID)
+	}
+	return nil
 }
 
-// pendingCertificate handles a PENDING_ACTIVATION certificate: AWS sends the
-// registration event again (JITR) or, here, retries a failed JITP.
-func (g *Gatekeeper) pendingCertificate(ctx context.Context, leaf *x509.Certificate, cert *registry.Certificate) error {
-	ca, err := g.autoRegisteringCA(ctx, leaf)
-	if err != nil {
-		return refuse(Drop, "certificate %s is PENDING_ACTIVATION (%v)", cert.ID, err.(*RefusedError).Reason)
-	}
-	if g.Provisioner != nil {
-		if err := g.Provisioner.Provision(ctx, leaf, ca); err != nil {
-			return refuse(Drop, "certificate %s is PENDING_ACTIVATION; provisioning failed again: %v", cert.ID, err)
+// FirstConnectionTag is the CA tag that overrides AcceptFirstConnection for
+// the devices of one CA: value "accept" or "drop".
+const FirstConnectionTag = "iotcore:jitp-first-connection"
+
+// acceptsFirstConnection reports whether a device just provisioned from ca
+// may stay connected: the CA's FirstConnectionTag, else the server's setting.
+func (g *Gatekeeper) acceptsFirstConnection(ctx context.Context, ca *registry.CACertificate) bool {
+	tags, _, err := g.Registry.ListTags(ctx, g.Registry.Account.CACertificateARN(ca.ID), registry.PageRequest{Size: registry.MaxPageSize})
+	if err == nil {
+		for _, t := range tags {
+			if t.Key == FirstConnectionTag {
+				return t.Value == "accept"
+			}
 		}
 	}
-	return refuse(Drop, "certificate %s is PENDING_ACTIVATION", cert.ID)
+	return g.AcceptFirstConnection
 }
 
 // autoRegisteringCA finds the registered CA that signed leaf (by signature)

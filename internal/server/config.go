@@ -20,6 +20,10 @@ type Config struct {
 	// MQTTWebSocketAddr is the MQTT over secure WebSocket listen address
 	// (path /mqtt, client certificates required); "" serves none.
 	MQTTWebSocketAddr string
+	// AcceptFirstConnection lets a device provisioned just in time stay
+	// connected on its first connection; false drops it, as AWS does. A CA's
+	// tag iotcore:jitp-first-connection (accept or drop) overrides it.
+	AcceptFirstConnection bool
 	// AccountID is the 12-digit AWS account iotcore impersonates; "" means 123456789012.
 	AccountID string
 	// Region goes into ARNs; "" means us-east-1.

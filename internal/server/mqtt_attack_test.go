@@ -175,3 +175,32 @@ func (ts *testServer) observer(t *testing.T) paho.Client {
 	}
 	return c
 }
+
+// TestFirstConnectionAcceptance checks the opt-in that lets a device
+// provisioned just in time stay connected, per CA (a tag) — and that without
+// it the first connection is dropped, as on AWS.
+func TestFirstConnectionAcceptance(t *testing.T) {
+	ts := startServer(t)
+	ctx := context.Background()
+	ca, caID := ts.registerCA(t, "Factory CA", true, true)
+	must[*iot.UpdateCACertificateOutput](t)(ts.client.UpdateCACertificate(ctx, &iot.UpdateCACertificateInput{
+		CertificateId:      aws.String(caID),
+		RegistrationConfig: &types.RegistrationConfig{TemplateBody: aws.String(jitpTemplate), RoleArn: aws.String("arn:aws:iam::123456789012:role/JITPRole")},
+	}))
+	first, firstKey := pkitest.NewClient(t, ca, pkix.Name{CommonName: "dropped-first"})
+	if _, err := ts.mqttConnect(t, "dropped-first", firstKey, first, ca.Certificate); err == nil {
+		t.Fatal("without the opt-in, the first connection was accepted")
+	}
+	must[*iot.TagResourceOutput](t)(ts.client.TagResource(ctx, &iot.TagResourceInput{
+		ResourceArn: aws.String("arn:aws:iot:us-east-1:123456789012:cacert/" + caID),
+		Tags:        []types.Tag{{Key: aws.String("iotcore:jitp-first-connection"), Value: aws.String("accept")}},
+	}))
+	cert, key := pkitest.NewClient(t, ca, pkix.Name{CommonName: "welcome"})
+	c, err := ts.mqttConnect(t, "welcome", key, cert, ca.Certificate)
+	if err != nil {
+		t.Fatalf("with the CA's opt-in, the first connection was refused: %v", err)
+	}
+	if tok := c.Publish("welcome/hello", 1, false, "hi"); !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish on the first connection: %v", tok.Error())
+	}
+}

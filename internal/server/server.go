@@ -115,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		IssuingCA: serviceCA,
 	}
 	s.Metrics = metrics.New()
-	gate := &broker.Gatekeeper{Registry: s.Registry, Logger: cfg.Logger}
+	gate := &broker.Gatekeeper{Registry: s.Registry, Logger: cfg.Logger, AcceptFirstConnection: cfg.AcceptFirstConnection}
 	provisioner := &provision.Provisioner{Registry: s.Registry, Logger: cfg.Logger, Metrics: s.Metrics}
 	gate.Provisioner = broker.ProvisionerFunc(func(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) error {
 		_, err := provisioner.Provision(ctx, cert, ca)
