@@ -43,3 +43,14 @@ func (m *Metrics) ProvisioningAttempt(kind, outcome, reason string) {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{Registry: m.registry})
 }
+
+// CounterFunc exports a counter read from fn at each scrape, as
+// iotcore_<name>; fn must be cheap and safe for concurrent use.
+func (m *Metrics) CounterFunc(name, help string, fn func() float64) {
+	m.registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Namespace: "iotcore", Name: name, Help: help}, fn))
+}
+
+// GaugeFunc exports a gauge read from fn at each scrape, as iotcore_<name>.
+func (m *Metrics) GaugeFunc(name, help string, fn func() float64) {
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: "iotcore", Name: name, Help: help}, fn))
+}

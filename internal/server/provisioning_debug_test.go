@@ -159,7 +159,7 @@ func grepLines(text, word string) string {
 // served without signatures, and that nothing else is.
 func TestOperationalEndpoints(t *testing.T) {
 	ts := startServer(t)
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "go_goroutines"} {
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ready", "/metrics": "iotcore_mqtt_messages_dropped_total"} {
 		resp, err := http.Get(ts.APIURL() + path)
 		if err != nil {
 			t.Fatal(err)

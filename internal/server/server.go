@@ -133,6 +133,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	gate.Events, provisioner.Events = s.Broker, s.Broker
+	exportBrokerStats(s.Metrics, s.Broker)
 
 	creds := s.Credentials
 	api := awsapi.New(&awsapi.Server{

@@ -1,0 +1,41 @@
+package server
+
+import (
+	"github.com/iotcore/iotcore/internal/broker/mochi"
+	"github.com/iotcore/iotcore/internal/metrics"
+)
+
+// exportBrokerStats exports the MQTT broker's counters as metrics.
+func exportBrokerStats(m *metrics.Metrics, b *mochi.Broker) {
+	for _, c := range []struct {
+		name, help string
+		gauge      bool
+		value      func(mochi.Stats) int64
+	}{
+		{"mqtt_connections", "MQTT connections admitted and open.", true, func(s mochi.Stats) int64 { return s.Connections }},
+		{"mqtt_accepted_total", "TCP connections accepted on the MQTT listeners.", false, func(s mochi.Stats) int64 { return s.Accepted }},
+		{"mqtt_handshake_failures_total", "TLS handshakes that failed or timed out.", false, func(s mochi.Stats) int64 { return s.HandshakeFailures }},
+		{"mqtt_connects_refused_total", "CONNECTs refused: unknown or inactive certificates, JITP/JITR first connections, iot:Connect denied.", false, func(s mochi.Stats) int64 { return s.Refused }},
+		{"mqtt_gate_errors_total", "CONNECTs that failed because authentication failed internally.", false, func(s mochi.Stats) int64 { return s.GateErrors }},
+		{"mqtt_kicked_total", "Connections disconnected by revocation or a policy change.", false, func(s mochi.Stats) int64 { return s.Kicked }},
+		{"mqtt_engine_panics_total", "Connections ended by a recovered panic in the MQTT engine.", false, func(s mochi.Stats) int64 { return s.Panics }},
+		{"mqtt_messages_in_total", "PUBLISH packets from devices, authorized and routed.", false, func(s mochi.Stats) int64 { return s.MessagesIn }},
+		{"mqtt_messages_out_total", "PUBLISH packets written to devices.", false, func(s mochi.Stats) int64 { return s.MessagesOut }},
+		{"mqtt_messages_published_total", "Server-originated messages (events).", false, func(s mochi.Stats) int64 { return s.Published }},
+		{"mqtt_publish_denied_total", "Device PUBLISH packets denied by policy (iot:Publish, iot:RetainPublish).", false, func(s mochi.Stats) int64 { return s.PublishDenied }},
+		{"mqtt_subscribe_denied_total", "Topic filters denied by policy (iot:Subscribe).", false, func(s mochi.Stats) int64 { return s.SubscribeDenied }},
+		{"mqtt_receive_denied_total", "Deliveries denied by policy (iot:Receive).", false, func(s mochi.Stats) int64 { return s.ReceiveDenied }},
+		{"mqtt_messages_dropped_total", "Messages dropped because a device's outbound queue was full.", false, func(s mochi.Stats) int64 { return s.Dropped }},
+		{"mqtt_qos1_dropped_total", "QoS 1 messages abandoned before their PUBACK.", false, func(s mochi.Stats) int64 { return s.QoSDropped }},
+		{"mqtt_subscriptions", "Subscriptions held.", true, func(s mochi.Stats) int64 { return s.Subscriptions }},
+		{"mqtt_retained_messages", "Retained messages held.", true, func(s mochi.Stats) int64 { return s.Retained }},
+		{"mqtt_inflight_messages", "QoS 1 messages awaiting PUBACK, persistent sessions' queues included.", true, func(s mochi.Stats) int64 { return s.Inflight }},
+	} {
+		read := func() float64 { return float64(c.value(b.Stats())) }
+		if c.gauge {
+			m.GaugeFunc(c.name, c.help, read)
+		} else {
+			m.CounterFunc(c.name, c.help, read)
+		}
+	}
+}
