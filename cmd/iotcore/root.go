@@ -9,6 +9,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand())
+	root.AddCommand(newServeCommand(), newPKICommand(), newCACommand(), newDeviceCommand())
 	return root
 }
