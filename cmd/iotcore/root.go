@@ -9,6 +9,6 @@ func newRootCommand() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newPKICommand(), newCACommand(), newDeviceCommand(), newTemplateCommand())
+	root.AddCommand(newServeCommand(), newPKICommand(), newCACommand(), newDeviceCommand(), newTemplateCommand(), newBenchCommand())
 	return root
 }

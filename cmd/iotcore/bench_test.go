@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/iotcore/iotcore/internal/bench"
+)
+
+// TestBenchJITPBinary runs `iotcore bench jitp --setup --json` against
+// `iotcore serve`, both the real binary, as a user would: the API reached
+// with the data directory's credentials file.
+func TestBenchJITPBinary(t *testing.T) {
+	bin := buildBinary(t)
+	if res := runCLI(t, bin, t.TempDir(), nil, "bench", "--help"); res.code != 0 || !strings.Contains(res.stdout, "Load-test") {
+		t.Fatalf("the binary has no `bench` command (exit %d): add root.AddCommand(newBenchCommand()) to newRootCommand in root.go\n%s%s",
+			res.code, res.stdout, res.stderr)
+	}
+	dir := t.TempDir()
+	srv := startBinary(t, bin, "--data-dir", dir)
+	const devices = 20
+	res := mustCLI(t, bin, t.TempDir(), awsEnv(filepath.Join(dir, "credentials")),
+		"bench", "jitp", "--setup", "--json",
+		"--endpoint", "127.0.0.1:"+srv.mqttPort, "--cafile", filepath.Join(dir, "ca.pem"),
+		"--endpoint-url", srv.endpoint, "--region", "us-east-1",
+		"--devices", "20", "--concurrency", "4")
+	if !strings.Contains(res.stderr, "registered the CA") {
+		t.Errorf("stderr does not say what --setup did:\n%s", res.stderr)
+	}
+
+	lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
+	if len(lines) != 1 {
+		t.Fatalf("want one JSON line, got %d:\n%s", len(lines), res.stdout)
+	}
+	// The documented field names...
+	var fields map[string]any
+	if err := json.Unmarshal([]byte(lines[0]), &fields); err != nil {
+		t.Fatalf("%v\n%s", err, lines[0])
+	}
+	for _, name := range []string{"scenario", "endpoint", "elapsed_s", "failed", "failures", "interrupted", "devices", "concurrency",
+		"key_type", "prepare_s", "provisioned", "first_connection_accepted", "devices_per_s", "latency_ms", "first_connection_ms"} {
+		if _, ok := fields[name]; !ok {
+			t.Errorf("the summary has no %q: %s", name, lines[0])
+		}
+	}
+	// ...and values that add up.
+	var s bench.JITPSummary
+	dec := json.NewDecoder(strings.NewReader(lines[0]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Scenario != "jitp" || s.Devices != devices || s.Provisioned != devices || s.Failed != 0 || len(s.Failures) != 0 || s.Interrupted {
+		t.Fatalf("summary: %s", lines[0])
+	}
+	l := s.Latency
+	if l.Count != devices || !(l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max) || s.Rate <= 0 {
+		t.Errorf("latency or rate wrong: %s", lines[0])
+	}
+	if s.FirstConnection.Count != devices {
+		t.Errorf("%d first connections dropped, want %d", s.FirstConnection.Count, devices)
+	}
+}
+
+// TestBenchUsage checks that bad flags are refused before anything runs,
+// with exit status 2.
+func TestBenchUsage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"jitp without a CA", []string{"jitp", "--endpoint", "127.0.0.1:1"}, "--ca-cert and --ca-key, or --setup"},
+		{"jitp with a CA and --setup", []string{"jitp", "--endpoint", "127.0.0.1:1", "--setup", "--ca-cert", "ca.pem"}, "drop --ca-cert"},
+		{"jitp with an unknown key type", []string{"jitp", "--endpoint", "127.0.0.1:1", "--key-type", "dsa"}, "key type"},
+		{"connect without a certificate", []string{"connect", "--endpoint", "127.0.0.1:1"}, "--cert and --key, or --setup"},
+		{"pubsub at QoS 2", []string{"pubsub", "--endpoint", "127.0.0.1:1", "--qos", "2"}, "QoS 0 and 1"},
+		{"idle with a missing CA file", []string{"idle", "--endpoint", "127.0.0.1:1", "--cafile", "/nonexistent/ca.pem"}, "--cafile"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := newBenchCommand()
+			cmd.SetArgs(tc.args)
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			cmd.SetErr(&out)
+			cmd.SilenceUsage, cmd.SilenceErrors = true, true
+			err := cmd.ExecuteContext(context.Background())
+			var usage usageError
+			if !errors.As(err, &usage) || !strings.Contains(err.Error(), tc.want) || exitCode(err) != 2 {
+				t.Errorf("bench %v = %v (exit %d); want a usage error with %q", tc.args, err, exitCode(err), tc.want)
+			}
+		})
+	}
+}

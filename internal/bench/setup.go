@@ -1,0 +1,215 @@
+package bench
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iot"
+	"github.com/aws/aws-sdk-go-v2/service/iot/types"
+
+	"github.com/iotcore/iotcore/internal/pki"
+)
+
+// API is the part of the AWS IoT API that Setup calls; the AWS SDK for Go
+// v2's *iot.Client has it.
+type API interface {
+	GetRegistrationCode(ctx context.Context, in *iot.GetRegistrationCodeInput, optFns ...func(*iot.Options)) (*iot.GetRegistrationCodeOutput, error)
+	RegisterCACertificate(ctx context.Context, in *iot.RegisterCACertificateInput, optFns ...func(*iot.Options)) (*iot.RegisterCACertificateOutput, error)
+	UpdateCACertificate(ctx context.Context, in *iot.UpdateCACertificateInput, optFns ...func(*iot.Options)) (*iot.UpdateCACertificateOutput, error)
+	CreatePolicy(ctx context.Context, in *iot.CreatePolicyInput, optFns ...func(*iot.Options)) (*iot.CreatePolicyOutput, error)
+	AttachPolicy(ctx context.Context, in *iot.AttachPolicyInput, optFns ...func(*iot.Options)) (*iot.AttachPolicyOutput, error)
+}
+
+var _ API = (*iot.Client)(nil)
+
+// setupValidity is how long what Setup issues stays valid.
+const setupValidity = 30 * 24 * time.Hour
+
+// Fixture is what Setup made on a server for a run: a CA registered for
+// just-in-time provisioning with seed 000's kind of template: a thing named
+// by the certificate's CN, and a policy that lets the device connect with
+// its name, or its name followed by - and anything, as client ID, and
+// publish, receive and subscribe under its name/.
+type Fixture struct {
+	// CA is the registered CA, with its key.
+	CA *pki.Authority
+	// CAID is its certificate ID.
+	CAID string
+	// Prefix starts the name of every thing and policy the run creates.
+	Prefix string
+	// Account and Region are the server's, read from the CA's ARN.
+	Account, Region string
+
+	api API
+}
+
+// Setup creates a CA and registers it with the API through api: ACTIVE,
+// auto-registration enabled, with a JITP template. Every name it and the
+// run create starts with prefix.
+func Setup(ctx context.Context, api API, prefix string) (*Fixture, error) {
+	now := time.Now()
+	key, err := pki.GenerateKey(pki.DefaultKeyType)
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	ca, err := pki.NewRootCA(pkix.Name{CommonName: prefix + " CA", Organization: []string{"iotcore bench"}}, key, now.Add(-time.Hour), now.Add(setupValidity))
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	code, err := api.GetRegistrationCode(ctx, &iot.GetRegistrationCodeInput{})
+	if err != nil {
+		return nil, fmt.Errorf("setup: get registration code: %w", err)
+	}
+	verKey, err := pki.GenerateKey(pki.DefaultKeyType)
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	ver, err := ca.IssueVerification(verKey.Public(), aws.ToString(code.RegistrationCode), now.Add(-time.Hour), now.Add(time.Hour))
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	reg, err := api.RegisterCACertificate(ctx, &iot.RegisterCACertificateInput{
+		CaCertificate:           aws.String(pki.EncodeCertificatePEM(ca.Certificate)),
+		VerificationCertificate: aws.String(pki.EncodeCertificatePEM(ver)),
+		SetAsActive:             true,
+		AllowAutoRegistration:   true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("setup: register the CA: %w", err)
+	}
+	f := &Fixture{CA: ca, CAID: aws.ToString(reg.CertificateId), Prefix: prefix, api: api}
+	if f.Region, f.Account, err = arnScope(aws.ToString(reg.CertificateArn)); err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	// The template names the account and region, known only now.
+	if _, err := api.UpdateCACertificate(ctx, &iot.UpdateCACertificateInput{
+		CertificateId: reg.CertificateId,
+		RegistrationConfig: &types.RegistrationConfig{
+			TemplateBody: aws.String(f.template()),
+			RoleArn:      aws.String("arn:aws:iam::" + f.Account + ":role/JITPRole"),
+		},
+	}); err != nil {
+		return nil, fmt.Errorf("setup: attach the JITP template to the CA %s: %w", f.CAID, err)
+	}
+	return f, nil
+}
+
+// arnScope is the region and account of an ARN.
+func arnScope(arn string) (region, account string, err error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[3] == "" || parts[4] == "" {
+		return "", "", fmt.Errorf("the CA's ARN %q names no region and account", arn)
+	}
+	return parts[3], parts[4], nil
+}
+
+func (f *Fixture) arn(resource string) string {
+	return "arn:aws:iot:" + f.Region + ":" + f.Account + ":" + resource
+}
+
+// policy is a policy document of statements (effect Allow).
+func policy(statements ...map[string]any) string {
+	for _, s := range statements {
+		s["Effect"] = "Allow"
+	}
+	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": statements}) // maps of strings: cannot fail
+	return string(b)
+}
+
+// template is the CA's JITP template. Its policy names the thing by the
+// certificate's CN, which the template makes the thing's name, rather than
+// by ${iot:Connection.Thing.ThingName} as seed 000 does: AWS defines that
+// variable only when the client ID is the thing's name, and the scenarios
+// open several connections per device (client IDs <cn>-c0, <cn>-c1...).
+func (f *Fixture) template() string {
+	const cn = "${iot:Certificate.Subject.CommonName}"
+	doc := policy(
+		map[string]any{"Action": "iot:Connect", "Resource": []string{f.arn("client/" + cn), f.arn("client/" + cn + "-*")}},
+		map[string]any{"Action": []string{"iot:Publish", "iot:Receive"}, "Resource": f.arn("topic/" + cn + "/*")},
+		map[string]any{"Action": "iot:Subscribe", "Resource": f.arn("topicfilter/" + cn + "/*")},
+	)
+	ref := func(p string) map[string]string { return map[string]string{"Ref": "AWS::IoT::Certificate::" + p} }
+	b, _ := json.Marshal(map[string]any{
+		"Parameters": map[string]any{
+			"AWS::IoT::Certificate::CommonName": map[string]string{"Type": "String"},
+			"AWS::IoT::Certificate::Id":         map[string]string{"Type": "String"},
+		},
+		"Resources": map[string]any{
+			"thing":       map[string]any{"Type": "AWS::IoT::Thing", "Properties": map[string]any{"ThingName": ref("CommonName")}},
+			"certificate": map[string]any{"Type": "AWS::IoT::Certificate", "Properties": map[string]any{"CertificateId": ref("Id"), "Status": "ACTIVE"}},
+			"policy":      map[string]any{"Type": "AWS::IoT::Policy", "Properties": map[string]any{"PolicyDocument": doc}},
+		},
+	})
+	return string(b)
+}
+
+// Device issues a certificate with CN Prefix-name from the CA and
+// provisions it with a first connection, which the server drops (or lets
+// through), then checks that the device connects. It returns the device's
+// identity (certificate, CA and key).
+func (f *Fixture) Device(ctx context.Context, ep Endpoint, name string) (tls.Certificate, error) {
+	cn := f.Prefix + "-" + name
+	key, err := pki.GenerateKey(pki.DefaultKeyType)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("setup: %w", err)
+	}
+	now := time.Now()
+	cert, err := f.CA.IssueClient(key.Public(), pkix.Name{CommonName: cn}, now.Add(-time.Hour), now.Add(setupValidity))
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("setup: %w", err)
+	}
+	id := tls.Certificate{Certificate: [][]byte{cert.Raw, f.CA.Certificate.Raw}, PrivateKey: key, Leaf: cert}
+	tc := ep.TLSConfig(id)
+	err = connectOnce(ctx, ep, tc, cn)
+	if errors.Is(err, ErrDropped) {
+		err = connectOnce(ctx, ep, tc, cn) // the provisioning connection was dropped: this one must pass
+	}
+	if err != nil {
+		return id, fmt.Errorf("setup: device %s was not provisioned: %w", cn, err)
+	}
+	return id, nil
+}
+
+// connectOnce connects as clientID and disconnects.
+func connectOnce(ctx context.Context, ep Endpoint, tc *tls.Config, clientID string) error {
+	c, err := Dial(ctx, ep, tc)
+	if err != nil {
+		return err
+	}
+	if err := c.Connect(clientID); err != nil {
+		_ = c.Close()
+		return err
+	}
+	return c.Disconnect()
+}
+
+// Admin provisions a device named Prefix-admin and attaches to its
+// certificate a policy that lets it connect with any client ID, and
+// subscribe to and receive any topic: the subscribers' identity.
+func (f *Fixture) Admin(ctx context.Context, ep Endpoint) (tls.Certificate, error) {
+	id, err := f.Device(ctx, ep, "admin")
+	if err != nil {
+		return id, err
+	}
+	name := f.Prefix + "-admin"
+	doc := policy(
+		map[string]any{"Action": "iot:Connect", "Resource": f.arn("client/*")},
+		map[string]any{"Action": "iot:Subscribe", "Resource": f.arn("topicfilter/*")},
+		map[string]any{"Action": "iot:Receive", "Resource": f.arn("topic/*")},
+	)
+	if _, err := f.api.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(doc)}); err != nil {
+		return id, fmt.Errorf("setup: create the policy %s: %w", name, err)
+	}
+	target := f.arn("cert/" + pki.CertificateID(id.Leaf.Raw))
+	if _, err := f.api.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String(name), Target: aws.String(target)}); err != nil {
+		return id, fmt.Errorf("setup: attach the policy %s to %s: %w", name, target, err)
+	}
+	return id, nil
+}
