@@ -4,8 +4,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -36,7 +43,7 @@ type runningServer struct {
 }
 
 var (
-	endpointLine = regexp.MustCompile(`--endpoint-url (http://\S+)`)
+	endpointLine = regexp.MustCompile(`--endpoint-url (https?://\S+)`)
 	mqttLine     = regexp.MustCompile(`--mqtt-addr \S+:(\d+),`)
 )
 
@@ -374,4 +381,143 @@ func TestProvisioningTemplateWithAWSCLI(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAPITLS serves the API over HTTPS (--api-tls) and uses it with the real
+// aws CLI trusting the data directory's ca.pem (--ca-bundle, or
+// AWS_CA_BUNDLE); checks that a slow client is cut (--api-read-timeout), and
+// that a non-loopback --api-addr needs --api-tls or --api-allow-insecure.
+func TestAPITLS(t *testing.T) {
+	clis := awsCLIs(t)
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	const readTimeout = 2 * time.Second
+	srv := startBinary(t, bin, "--data-dir", dir, "--api-tls", "--api-read-timeout", readTimeout.String())
+	if !strings.HasPrefix(srv.endpoint, "https://127.0.0.1:") {
+		t.Fatalf("endpoint %s, want https://127.0.0.1:<port>", srv.endpoint)
+	}
+	credPath, caPath := filepath.Join(dir, "credentials"), filepath.Join(dir, "ca.pem")
+	aws := func(cli, endpoint string, env []string, args ...string) ([]byte, error) {
+		cmd := exec.Command(cli, append([]string{"--endpoint-url", endpoint, "--output", "json"}, args...)...)
+		cmd.Env = append(awsEnv(credPath), env...)
+		return cmd.CombinedOutput()
+	}
+	for _, cli := range clis {
+		t.Run(filepath.Base(filepath.Dir(cli))+"-aws", func(t *testing.T) {
+			if out, err := aws(cli, srv.endpoint, nil, "--ca-bundle", caPath, "iot", "create-thing", "--thing-name", "tls-"+filepath.Base(filepath.Dir(cli))); err != nil {
+				t.Fatalf("create-thing with --ca-bundle: %v\n%s", err, out)
+			}
+			out, err := aws(cli, srv.endpoint, []string{"AWS_CA_BUNDLE=" + caPath}, "iot", "list-things")
+			if err != nil || !bytes.Contains(out, []byte("tls-")) {
+				t.Fatalf("list-things with AWS_CA_BUNDLE: %v\n%s", err, out)
+			}
+			// Without the CA, the server is not trusted.
+			out, err = aws(cli, srv.endpoint, []string{"AWS_MAX_ATTEMPTS=1", "AWS_RETRY_MODE=standard"}, "iot", "list-things")
+			if err == nil || !bytes.Contains(bytes.ToLower(out), []byte("certificate verify failed")) {
+				t.Fatalf("list-things without the CA: %v\n%s; want a certificate verification failure", err, out)
+			}
+		})
+	}
+
+	roots := x509.NewCertPool()
+	pem, err := os.ReadFile(caPath)
+	if err != nil || !roots.AppendCertsFromPEM(pem) {
+		t.Fatalf("ca.pem: %v", err)
+	}
+	tlsConfig := &tls.Config{RootCAs: roots}
+	t.Run("metrics", func(t *testing.T) {
+		client := &http.Client{Transport: &http.Transport{TLSClientConfig: tlsConfig}, Timeout: 30 * time.Second}
+		res, err := client.Get(srv.endpoint + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		for _, name := range []string{"mqtt_connects_throttled_total", "mqtt_publish_throttled_total", "mqtt_subscriptions_limited_total"} {
+			if !bytes.Contains(body, []byte(name)) {
+				t.Errorf("/metrics lacks %s", name)
+			}
+		}
+	})
+	t.Run("plain http refused", func(t *testing.T) {
+		res, err := (&http.Client{Timeout: 30 * time.Second}).Get(strings.Replace(srv.endpoint, "https://", "http://", 1) + "/healthz")
+		if err == nil {
+			_ = res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				t.Fatal("the API answered plain HTTP")
+			}
+		}
+	})
+
+	// A client that sends its request slowly is cut after the read timeout:
+	// its headers, or its body.
+	u, err := url.Parse(srv.endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name           string
+		start, trickle string
+	}{
+		{"slow headers", "GET /things HTTP/1.1\r\n", "Host: " + u.Host + "\r\nX-Padding: " + strings.Repeat("x", 1000)},
+		{"slow body", "POST /things/slow HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n", strings.Repeat(" ", 1000)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := tls.Dial("tcp", u.Host, tlsConfig)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			if _, err := io.WriteString(c, tt.start); err != nil {
+				t.Fatal(err)
+			}
+			// A byte every 100ms: 100s for the whole, unless cut.
+			trickled := make(chan error, 1)
+			go func() {
+				for i := range len(tt.trickle) {
+					if _, err := io.WriteString(c, tt.trickle[i:i+1]); err != nil {
+						trickled <- nil
+						return
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				trickled <- errors.New("the whole request was sent")
+			}()
+			start := time.Now()
+			_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+			_, err = io.ReadAll(c) // a response, if any, then the close
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				t.Fatalf("connection still open after %v", time.Since(start))
+			}
+			_ = c.Close()
+			if err := <-trickled; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+
+	t.Run("non-loopback address", func(t *testing.T) {
+		out, err := exec.Command(bin, "serve", "--data-dir", t.TempDir(), "--api-addr", "0.0.0.0:0", "--mqtt-addr", "127.0.0.1:0").CombinedOutput()
+		if err == nil {
+			t.Fatalf("iotcore serve --api-addr 0.0.0.0:0 without --api-tls started:\n%s", out)
+		}
+		for _, want := range []string{"not on loopback", "--api-tls", "--api-allow-insecure"} {
+			if !bytes.Contains(out, []byte(want)) {
+				t.Errorf("the error does not say %q:\n%s", want, out)
+			}
+		}
+
+		// With --api-tls it serves, at the host name the certificate names.
+		dir := t.TempDir()
+		srv := startBinary(t, bin, "--data-dir", dir, "--api-tls", "--api-addr", "0.0.0.0:0")
+		if !strings.HasPrefix(srv.endpoint, "https://localhost:") {
+			t.Fatalf("endpoint %s, want https://localhost:<port> (--hostname)", srv.endpoint)
+		}
+		cmd := exec.Command(clis[0], "--endpoint-url", srv.endpoint, "--ca-bundle", filepath.Join(dir, "ca.pem"), "iot", "list-things")
+		cmd.Env = awsEnv(filepath.Join(dir, "credentials"))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("list-things: %v\n%s", err, out)
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/iotcore/iotcore/internal/broker/mochi"
 	"github.com/iotcore/iotcore/internal/server"
 )
 
@@ -26,13 +28,32 @@ func serveFlags() *pflag.FlagSet {
 	fs.String("config", "", "YAML configuration file (keys are the flag names)")
 	fs.String("data-dir", server.DefaultDataDir, "directory for the database, credentials and keys")
 	fs.String("api-addr", server.DefaultAPIAddr, "control-plane API listen address")
+	fs.Bool("api-tls", false, "serve the API over HTTPS with the server certificate (clients trust <data-dir>/ca.pem)")
 	fs.Bool("api-allow-insecure", false, "allow a plain-HTTP API on a non-loopback address")
+	fs.Duration("api-read-timeout", server.DefaultAPIReadTimeout, "longest time a client may take to send an API request, headers and body")
 	fs.String("mqtt-addr", server.DefaultMQTTAddr, "MQTT over mutual TLS listen address")
 	fs.String("mqtt-ws-addr", "", "MQTT over secure WebSocket listen address (path /mqtt); empty: off")
+	// MQTT limits: AWS IoT Core's by default; -1 turns a count or rate off.
+	fs.Int("mqtt-max-connections", mochi.DefaultMaxConnections, "most device connections at once (-1: no limit)")
+	fs.Int("mqtt-connect-rate", mochi.DefaultConnectRate, "CONNECTs per second allowed one client id after the burst (-1: no limit)")
+	fs.Int("mqtt-connect-burst", mochi.DefaultConnectBurst, "CONNECTs one client id may make at once")
+	fs.Int("mqtt-publish-rate", mochi.DefaultPublishRate, "PUBLISH packets per second per connection, in and out together; more are discarded (-1: no limit)")
+	fs.Int("mqtt-max-packet-size", mochi.DefaultMaxPacketSize, "largest MQTT packet, in bytes")
+	fs.Int("mqtt-max-client-id-length", mochi.DefaultMaxClientIDLength, "longest client id, in bytes (-1: no limit)")
+	fs.Int("mqtt-max-topic-length", mochi.DefaultMaxTopicLength, "longest topic name or filter, in bytes, $aws/rules/<rule>/ not counted (-1: no limit)")
+	fs.Int("mqtt-max-topic-levels", mochi.DefaultMaxTopicLevels, "most levels in a topic name or filter, $aws/rules/<rule>/ not counted (-1: no limit)")
+	fs.Int("mqtt-max-filters-per-subscribe", mochi.DefaultMaxFiltersPerSubscribe, "most topic filters in one SUBSCRIBE (-1: no limit)")
+	fs.Int("mqtt-max-subscriptions", mochi.DefaultMaxSubscriptions, "most subscriptions per connection (-1: no limit)")
+	fs.Duration("mqtt-keepalive-min", mochi.DefaultMinKeepAlive, "shortest keep-alive granted; devices silent for 1.5 times theirs are disconnected")
+	fs.Duration("mqtt-keepalive-max", mochi.DefaultMaxKeepAlive, "longest keep-alive granted, and the one given to devices that ask for none")
+	fs.Duration("mqtt-handshake-timeout", mochi.DefaultHandshakeTimeout, "longest TLS handshake on the MQTT listeners")
+	fs.Duration("mqtt-connect-timeout", mochi.DefaultConnectTimeout, "longest wait for the CONNECT packet after the TLS handshake")
+	fs.Int("mqtt-outbound-queue", mochi.DefaultOutboundQueue, "packets that may wait to be written to one device before messages to it are dropped")
 	fs.Bool("jitp-accept-first-connection", false, "let a device provisioned just in time stay connected on its first connection (AWS drops it)")
 	fs.String("account-id", server.DefaultAccountID, "12-digit AWS account id used in ARNs")
 	fs.String("region", server.DefaultRegion, "AWS region used in ARNs")
 	fs.String("hostname", server.DefaultHostname, "endpoint host name returned by describe-endpoint and named by the server certificate")
+	fs.Duration("shutdown-timeout", server.DefaultShutdownTimeout, "on SIGTERM or SIGINT, how long API requests in flight may take to finish before they are cut")
 	fs.String("log-format", "text", "log format: text or json")
 	fs.String("log-level", "info", "log level: debug, info, warn or error")
 	return fs
@@ -43,7 +64,11 @@ func newServeCommand() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the gateway",
 		Long: `Run the gateway: the AWS IoT control-plane API (signed with SigV4, for the aws CLI
-and SDKs) on --api-addr.
+and SDKs) on --api-addr, over HTTPS with --api-tls (a non-loopback --api-addr
+needs --api-tls, or --api-allow-insecure for plain HTTP).
+
+The MQTT limits (--mqtt-max-..., --mqtt-...-rate) default to AWS IoT Core's;
+docs/configuration.md says what a device that breaks one is told.
 
 On first start the data directory gets the SQLite database, admin API credentials
 (an AWS shared-credentials file), the root CA devices trust (ca.pem), the server
@@ -67,7 +92,9 @@ environment, which wins over the file.`,
 		cfg := server.Config{
 			DataDir:               k.String("data-dir"),
 			APIAddr:               k.String("api-addr"),
+			APITLS:                k.Bool("api-tls"),
 			AllowInsecureAPI:      k.Bool("api-allow-insecure"),
+			APIReadTimeout:        k.Duration("api-read-timeout"),
 			MQTTAddr:              k.String("mqtt-addr"),
 			MQTTWebSocketAddr:     k.String("mqtt-ws-addr"),
 			AccountID:             k.String("account-id"),
@@ -75,16 +102,40 @@ environment, which wins over the file.`,
 			Region:                k.String("region"),
 			Hostname:              k.String("hostname"),
 			Logger:                logger,
+
+			MQTTMaxConnections:         k.Int("mqtt-max-connections"),
+			MQTTConnectRate:            k.Int("mqtt-connect-rate"),
+			MQTTConnectBurst:           k.Int("mqtt-connect-burst"),
+			MQTTPublishRate:            k.Int("mqtt-publish-rate"),
+			MQTTMaxPacketSize:          k.Int("mqtt-max-packet-size"),
+			MQTTMaxClientIDLength:      k.Int("mqtt-max-client-id-length"),
+			MQTTMaxTopicLength:         k.Int("mqtt-max-topic-length"),
+			MQTTMaxTopicLevels:         k.Int("mqtt-max-topic-levels"),
+			MQTTMaxFiltersPerSubscribe: k.Int("mqtt-max-filters-per-subscribe"),
+			MQTTMaxSubscriptions:       k.Int("mqtt-max-subscriptions"),
+			MQTTMinKeepAlive:           k.Duration("mqtt-keepalive-min"),
+			MQTTMaxKeepAlive:           k.Duration("mqtt-keepalive-max"),
+			MQTTHandshakeTimeout:       k.Duration("mqtt-handshake-timeout"),
+			MQTTConnectTimeout:         k.Duration("mqtt-connect-timeout"),
+			MQTTOutboundQueue:          k.Int("mqtt-outbound-queue"),
 		}
 		srv, err := server.Open(cmd.Context(), cfg)
 		if err != nil {
 			return err
 		}
-		defer srv.Close()
+		srv.ShutdownTimeout = k.Duration("shutdown-timeout")
 		printWelcome(cmd.OutOrStdout(), srv)
 		logger.Info("iotcore serving", "api", srv.APIURL(), "mqtt", srv.MQTTAddr().String(), "data_dir", srv.Config.DataDir,
 			"account", srv.Config.AccountID, "region", srv.Config.Region)
-		return srv.Run(cmd.Context())
+		err = srv.Run(cmd.Context())
+		// The exit status says whether the database closed cleanly.
+		if cerr := srv.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("close: %w", cerr))
+		}
+		if err == nil {
+			logger.Info("iotcore stopped")
+		}
+		return err
 	}
 	return cmd
 }
@@ -141,8 +192,12 @@ func printWelcome(w io.Writer, srv *server.Server) {
 	}
 	fmt.Fprintf(w, "iotcore: devices connect with MQTT over mutual TLS to --mqtt-addr %s, trusting %s\n",
 		srv.MQTTAddr(), filepath.Join(srv.Config.DataDir, server.RootCAFile))
-	fmt.Fprintf(w, "iotcore: use the API with:\n  AWS_SHARED_CREDENTIALS_FILE=%s aws --region %s --endpoint-url %s iot list-things\n",
-		credPath, srv.Config.Region, srv.APIURL())
+	caBundle := ""
+	if srv.Config.APITLS {
+		caBundle = " --ca-bundle " + filepath.Join(srv.Config.DataDir, server.RootCAFile)
+	}
+	fmt.Fprintf(w, "iotcore: use the API with:\n  AWS_SHARED_CREDENTIALS_FILE=%s aws --region %s --endpoint-url %s%s iot list-things\n",
+		credPath, srv.Config.Region, srv.APIURL(), caBundle)
 }
 
 func isTerminal(w io.Writer) bool {

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"regexp"
+	"time"
 )
 
 // Config is everything a gateway needs. Zero values are documented per field.
@@ -13,8 +14,17 @@ type Config struct {
 	DataDir string
 	// APIAddr is the control-plane listen address; "" means 127.0.0.1:9080.
 	APIAddr string
+	// APITLS serves the API over HTTPS with the server certificate (which
+	// names Hostname, localhost and 127.0.0.1, signed by the data
+	// directory's ca.pem); false serves plain HTTP.
+	APITLS bool
 	// AllowInsecureAPI permits a plain-HTTP API on a non-loopback address.
 	AllowInsecureAPI bool
+	// APIReadTimeout bounds how long a client may take to send a request,
+	// headers and body (the headers alone: at most 10s); its response must
+	// then be written within twice that. Connections idle between requests
+	// are closed after 2 minutes. 0 means DefaultAPIReadTimeout.
+	APIReadTimeout time.Duration
 	// MQTTAddr is the MQTT over mutual TLS listen address; "" means :8883.
 	MQTTAddr string
 	// MQTTWebSocketAddr is the MQTT over secure WebSocket listen address
@@ -33,6 +43,40 @@ type Config struct {
 	Hostname string
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
+
+	// MQTT limits. Zero means AWS IoT Core's value (the Default... constants
+	// of internal/broker/mochi, documented in docs/configuration.md); a
+	// negative value turns a limit off, except for MQTTConnectBurst, the
+	// keep-alive range and the timeouts, which must not be negative.
+
+	// MQTTMaxConnections is the most device connections at once (500,000).
+	MQTTMaxConnections int
+	// MQTTConnectRate is the CONNECTs per second allowed one client id (1)
+	// once it has made MQTTConnectBurst at once (10).
+	MQTTConnectRate, MQTTConnectBurst int
+	// MQTTPublishRate is the PUBLISH packets per second one connection may
+	// send and receive together (100).
+	MQTTPublishRate int
+	// MQTTMaxPacketSize is the largest MQTT packet, in bytes (128 KiB).
+	MQTTMaxPacketSize int
+	// MQTTMaxClientIDLength is the longest client id, in bytes (128).
+	MQTTMaxClientIDLength int
+	// MQTTMaxTopicLength and MQTTMaxTopicLevels bound topic names and
+	// filters (256 bytes, 8 levels; $aws/rules/<rule>/ not counted).
+	MQTTMaxTopicLength, MQTTMaxTopicLevels int
+	// MQTTMaxFiltersPerSubscribe is the most topic filters in one SUBSCRIBE
+	// (8); MQTTMaxSubscriptions the most subscriptions per connection (50).
+	MQTTMaxFiltersPerSubscribe, MQTTMaxSubscriptions int
+	// MQTTMinKeepAlive and MQTTMaxKeepAlive bound the keep-alive devices may
+	// ask for (30s and 20m); a device silent for 1.5 times its keep-alive
+	// is disconnected.
+	MQTTMinKeepAlive, MQTTMaxKeepAlive time.Duration
+	// MQTTHandshakeTimeout bounds the TLS handshake, and MQTTConnectTimeout
+	// the wait for the CONNECT packet after it (10s each).
+	MQTTHandshakeTimeout, MQTTConnectTimeout time.Duration
+	// MQTTOutboundQueue is how many packets may wait to be written to one
+	// device before messages to it are dropped (1000).
+	MQTTOutboundQueue int
 }
 
 // Defaults for Config's zero values.
@@ -43,7 +87,13 @@ const (
 	DefaultAccountID = "123456789012"
 	DefaultRegion    = "us-east-1"
 	DefaultHostname  = "localhost"
+
+	DefaultAPIReadTimeout = 60 * time.Second
 )
+
+// apiReadHeaderTimeout bounds the reading of a request's headers (and the
+// TLS handshake before them).
+const apiReadHeaderTimeout = 10 * time.Second
 
 var (
 	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
@@ -65,6 +115,12 @@ func (c *Config) setDefaults() error {
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}
+	if c.APIReadTimeout == 0 {
+		c.APIReadTimeout = DefaultAPIReadTimeout
+	}
+	if c.APIReadTimeout < 0 {
+		return fmt.Errorf("api read timeout %v: must be positive", c.APIReadTimeout)
+	}
 	if !accountIDPattern.MatchString(c.AccountID) {
 		return fmt.Errorf("account id %q must be 12 digits", c.AccountID)
 	}
@@ -75,9 +131,10 @@ func (c *Config) setDefaults() error {
 	if err != nil {
 		return fmt.Errorf("api address %q: %w", c.APIAddr, err)
 	}
-	if !c.AllowInsecureAPI && !isLoopback(host) {
-		return fmt.Errorf("api address %q is not on loopback: the API would be served in plain HTTP; "+
-			"bind it to 127.0.0.1 or pass --api-allow-insecure to accept that", c.APIAddr)
+	if !c.APITLS && !c.AllowInsecureAPI && !isLoopback(host) {
+		return fmt.Errorf("api address %q is not on loopback and the API would be served in plain HTTP: "+
+			"pass --api-tls to serve it over HTTPS, or --api-allow-insecure to serve plain HTTP anyway "+
+			"(or bind it to 127.0.0.1)", c.APIAddr)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -58,12 +59,20 @@ type Server struct {
 	// Metrics are served on the API listener at /metrics.
 	Metrics *metrics.Metrics
 
+	// ShutdownTimeout bounds how long Run, once its context ends, waits for
+	// the API requests in flight; those still running then are cut. Zero
+	// means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
+
 	db          *sqlite.DB
 	apiListener net.Listener
 	apiServer   *http.Server
 	// FirstStart reports whether this start created the data directory's credentials.
 	FirstStart bool
 }
+
+// DefaultShutdownTimeout is the zero value of Server.ShutdownTimeout.
+const DefaultShutdownTimeout = 10 * time.Second
 
 // Open prepares the data directory and binds the listeners; Run serves.
 func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
@@ -128,6 +137,22 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Certificate:   s.ServerCertificate,
 		Gate:          gate,
 		Logger:        cfg.Logger,
+
+		HandshakeTimeout:       cfg.MQTTHandshakeTimeout,
+		ConnectTimeout:         cfg.MQTTConnectTimeout,
+		MaxPacketSize:          cfg.MQTTMaxPacketSize,
+		OutboundQueue:          cfg.MQTTOutboundQueue,
+		MaxClientIDLength:      cfg.MQTTMaxClientIDLength,
+		MaxTopicLength:         cfg.MQTTMaxTopicLength,
+		MaxTopicLevels:         cfg.MQTTMaxTopicLevels,
+		MaxFiltersPerSubscribe: cfg.MQTTMaxFiltersPerSubscribe,
+		MaxSubscriptions:       cfg.MQTTMaxSubscriptions,
+		ConnectRate:            cfg.MQTTConnectRate,
+		ConnectBurst:           cfg.MQTTConnectBurst,
+		PublishRate:            cfg.MQTTPublishRate,
+		MaxConnections:         cfg.MQTTMaxConnections,
+		MinKeepAlive:           cfg.MQTTMinKeepAlive,
+		MaxKeepAlive:           cfg.MQTTMaxKeepAlive,
 	})
 	if err != nil {
 		return nil, err
@@ -155,18 +180,49 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if s.apiListener, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 		return nil, fmt.Errorf("listen for the API: %w", err)
 	}
+	// A slow client holds a connection for at most ReadTimeout while it
+	// sends its request (a slow TLS handshake or slow headers for at most
+	// ReadHeaderTimeout), and WriteTimeout until the response is written
+	// (it runs from the end of the headers); an idle one for IdleTimeout.
 	s.apiServer = &http.Server{
 		Handler:           s.routes(api),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
+		ReadHeaderTimeout: min(apiReadHeaderTimeout, cfg.APIReadTimeout),
+		ReadTimeout:       cfg.APIReadTimeout,
+		WriteTimeout:      2 * cfg.APIReadTimeout,
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	if cfg.APITLS {
+		s.apiServer.TLSConfig = &tls.Config{
+			Certificates: []tls.Certificate{s.ServerCertificate},
+			MinVersion:   tls.VersionTLS12,
+			// HTTP/1.1 only, as over plain HTTP: the timeouts above apply
+			// per connection as they say.
+			NextProtos: []string{"http/1.1"},
+		}
+		s.apiServer.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
+		s.apiListener = tls.NewListener(s.apiListener, s.apiServer.TLSConfig)
 	}
 	return s, nil
 }
 
-// APIURL is the endpoint URL to give the aws CLI and SDKs.
-func (s *Server) APIURL() string { return "http://" + s.apiListener.Addr().String() }
+// APIURL is the endpoint URL to give the aws CLI and SDKs. Over TLS it names
+// a host the server certificate names: 127.0.0.1 or localhost on loopback,
+// Hostname otherwise.
+func (s *Server) APIURL() string {
+	addr := s.apiListener.Addr().(*net.TCPAddr)
+	if !s.Config.APITLS {
+		return "http://" + addr.String()
+	}
+	host := s.Config.Hostname
+	switch {
+	case addr.IP.Equal(net.IPv4(127, 0, 0, 1)):
+		host = "127.0.0.1"
+	case addr.IP.IsLoopback():
+		host = "localhost"
+	}
+	return "https://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+}
 
 // routes serves the operational endpoints, unsigned and read-only, beside
 // the SigV4-signed AWS API.
@@ -189,7 +245,10 @@ func (s *Server) routes(api http.Handler) http.Handler {
 func (s *Server) MQTTAddr() net.Addr { return s.Broker.Addr() }
 
 // Run serves the API and the broker until ctx ends (or one of them fails),
-// then shuts both down gracefully.
+// then drains both: the listeners close at once; MQTT 5 devices are told
+// 0x8B (server shutting down) and every device connection ends; API requests
+// in flight may finish within ShutdownTimeout, after which they are cut.
+// Close then closes the database.
 func (s *Server) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -200,12 +259,34 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	g.Go(func() error {
 		<-ctx.Done()
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		return s.apiServer.Shutdown(shutdownCtx)
+		return s.shutdownAPI()
 	})
 	g.Go(func() error { return s.Broker.Serve(ctx) })
 	return g.Wait()
+}
+
+// shutdownAPI stops the API listener and waits for the requests in flight,
+// for ShutdownTimeout at most; then it closes the connections left. Cutting
+// them is what the timeout is for, not a failure of the server.
+func (s *Server) shutdownAPI() error {
+	timeout := s.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = DefaultShutdownTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	err := s.apiServer.Shutdown(ctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		s.Config.Logger.Warn("shutdown timeout passed: closing the API connections still open", "shutdown_timeout", timeout)
+		if err := s.apiServer.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			return fmt.Errorf("api server: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("api server shutdown: %w", err)
+	}
+	return nil
 }
 
 // Close releases the listeners and the database.

@@ -63,6 +63,41 @@ type Config struct {
 	// device; beyond, messages to it are dropped and counted. Default
 	// DefaultOutboundQueue.
 	OutboundQueue int
+
+	// AWS IoT Core's limits (limits.go). Zero means AWS's value, the
+	// Default... constant of the same name; a negative value turns the
+	// limit off (but for ConnectBurst and the keep-alive range). What a
+	// device that breaks one is told is said where each is enforced.
+
+	// MaxClientIDLength is the longest client id, in bytes: longer ones are
+	// refused at CONNECT (connect.go).
+	MaxClientIDLength int
+	// MaxTopicLength and MaxTopicLevels bound topic names (publish.go) and
+	// topic filters (subscribe.go), in bytes and levels, the Basic Ingest
+	// prefix $aws/rules/<rule>/ and the shared-subscription prefix
+	// $share/<group>/ not counted.
+	MaxTopicLength, MaxTopicLevels int
+	// MaxFiltersPerSubscribe is the most topic filters in one SUBSCRIBE;
+	// MaxSubscriptions the most subscriptions one connection holds
+	// (subscribe.go).
+	MaxFiltersPerSubscribe, MaxSubscriptions int
+	// ConnectRate is how many CONNECTs per second a client id may make once
+	// it has made ConnectBurst at once (connect.go).
+	ConnectRate, ConnectBurst int
+	// PublishRate is how many PUBLISH packets per second one connection may
+	// send and receive together, with a burst of as many; the rest are
+	// discarded and counted (publish.go, subscribe.go).
+	PublishRate int
+	// MaxConnections is the most device connections served at once; more
+	// are refused at CONNECT (connect.go).
+	MaxConnections int
+	// MinKeepAlive and MaxKeepAlive bound the keep-alive a device may ask
+	// for; a device silent for 1.5 times its keep-alive is disconnected.
+	// Whole seconds, at least 1s.
+	MinKeepAlive, MaxKeepAlive time.Duration
+
+	// Now is the clock of the rate limits; nil means time.Now.
+	Now func() time.Time
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -91,6 +126,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.OutboundQueue == 0 {
 		c.OutboundQueue = DefaultOutboundQueue
 	}
+	if err := c.limitsWithDefaults(); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 
@@ -107,7 +145,9 @@ type Broker struct {
 	wsLn     net.Listener
 	stats    counters
 	logLimit logLimiter
-	closed   atomic.Bool // Serve has returned
+	connects *connectLimiter // CONNECTs per client id
+	slots    atomic.Int64    // connections counted against MaxConnections
+	closed   atomic.Bool     // Serve has returned
 
 	// ctx is the parent of every connection's contexts (TLS handshake, gate
 	// decisions); it ends when Serve's context does.
@@ -130,10 +170,11 @@ func Open(cfg Config) (*Broker, error) {
 		return nil, fmt.Errorf("open mqtt broker: %w", err)
 	}
 	b := &Broker{
-		cfg:  cfg,
-		log:  cfg.Logger,
-		tls:  newTLSConfig(cfg.Certificate),
-		raws: make(map[*rawConn]struct{}),
+		cfg:      cfg,
+		log:      cfg.Logger,
+		tls:      newTLSConfig(cfg.Certificate),
+		raws:     make(map[*rawConn]struct{}),
+		connects: newConnectLimiter(cfg.ConnectRate, cfg.ConnectBurst),
 	}
 	b.server = newServer(cfg, b.log)
 	if err := b.server.AddHook(&hook{b: b}, nil); err != nil {

@@ -40,6 +40,9 @@ type conn struct {
 	admitted atomic.Bool            // CONNACK success (being) sent
 	kicked   atomic.Bool            // the gate kicked it
 	dead     atomic.Bool            // we closed the transport: ignore what is still buffered
+	slot     atomic.Bool            // holds one of Config.MaxConnections
+
+	publishes publishLimiter // Config.PublishRate, inbound and outbound
 
 	// Why the connection ended, for the gate's lifecycle event.
 	clientDisconnected atomic.Bool // the device sent DISCONNECT
@@ -51,7 +54,8 @@ type conn struct {
 	session broker.Session
 
 	subsMu  sync.Mutex
-	pending map[*byte]bool // subscribe decisions of the SUBSCRIBE being processed; see subscribe.go
+	pending map[*byte]bool  // subscribe decisions of the SUBSCRIBE being processed; see subscribe.go
+	suback  *subackOverride // reason codes for that SUBSCRIBE's SUBACK, if mochi's are not ours
 
 	endOnce sync.Once
 }
@@ -142,6 +146,9 @@ func (c *conn) end(err error) {
 		}
 		if c.admitted.Load() {
 			c.b.stats.connections.Add(-1)
+		}
+		if c.slot.Load() {
+			c.b.slots.Add(-1)
 		}
 	})
 }

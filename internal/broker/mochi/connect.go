@@ -12,9 +12,12 @@ import (
 )
 
 var (
-	errNotDevice = errors.New("connection did not come through an iotcore listener")
-	errKicked    = errors.New("connection kicked while the gate was admitting it")
-	errReserved  = errors.New("client id is reserved by the mqtt engine")
+	errNotDevice       = errors.New("connection did not come through an iotcore listener")
+	errKicked          = errors.New("connection kicked while the gate was admitting it")
+	errReserved        = errors.New("client id is reserved by the mqtt engine")
+	errClientIDTooLong = errors.New("client id too long")
+	errConnectRate     = errors.New("client id connecting too often")
+	errMaxConnections  = errors.New("too many connections")
 )
 
 // OnConnect asks the gate to admit the connection. mochi calls it after
@@ -33,6 +36,9 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		h.b.stats.refused.Add(1)
 		_ = h.b.server.SendConnack(cl, packets.ErrClientIdentifierNotValid, false, nil)
 		return errReserved
+	}
+	if err := h.checkConnectLimits(c, cl); err != nil {
+		return err
 	}
 
 	ctx, cancel := context.WithTimeout(h.b.ctx, h.b.cfg.ConnectTimeout)
@@ -55,13 +61,14 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		h.b.stats.refused.Add(1)
 		return errKicked
 	}
+	h.b.connects.take(cl.ID, h.b.cfg.Now())
 
 	// mochi resends queued QoS 1 messages to a resumed session with the topic
 	// alias they were first sent with, which the new connection never saw:
 	// never alias outbound topics.
 	cl.Properties.Props.TopicAliasMaximum = 0
 
-	if k := awsKeepalive(pk.Connect.Keepalive); k != pk.Connect.Keepalive {
+	if k := h.b.cfg.keepalive(pk.Connect.Keepalive); k != pk.Connect.Keepalive {
 		cl.State.Keepalive = k
 		cl.State.ServerKeepalive = true // MQTT 5: tell the client in the CONNACK [MQTT-3.2.2-21]
 	}
@@ -95,16 +102,49 @@ func (h *hook) refuse(c *conn, cl *mqtt.Client, err error) error {
 	return err
 }
 
-// awsKeepalive is the keep-alive AWS IoT Core enforces: 30 to 1200 seconds;
-// 0 (none) and more than 1200 become 1200, less than 30 becomes 30.
-func awsKeepalive(k uint16) uint16 {
-	switch {
-	case k == 0 || k > 1200:
-		return 1200
-	case k < 30:
-		return 30
+// checkConnectLimits refuses, before the gate is asked, a CONNECT that
+// breaks AWS's limits [AWS 8.4] [AWS 9], with a CONNACK the device can act
+// on (MQTT 3.1.1 return codes in parentheses, mapped by connack):
+//
+//   - a client id longer than MaxClientIDLength: 0x85 client identifier not
+//     valid (2 identifier rejected);
+//   - a client id that connected more than ConnectBurst times at once, or
+//     more often than ConnectRate per second since: 0x9F connection rate
+//     exceeded (3 server unavailable), so that the device retries later;
+//   - a connection beyond MaxConnections: 0x97 quota exceeded (3 server
+//     unavailable).
+//
+// A connection that passes holds one of the MaxConnections slots until it
+// ends.
+func (h *hook) checkConnectLimits(c *conn, cl *mqtt.Client) error {
+	cfg := &h.b.cfg
+	remote := c.RemoteAddr().String()
+	if cfg.MaxClientIDLength > 0 && len(cl.ID) > cfg.MaxClientIDLength {
+		h.b.stats.clientIDRejected.Add(1)
+		h.b.deviceLog("mqtt connection refused: client id too long", "client", cl.ID[:cfg.MaxClientIDLength]+"...",
+			"length", len(cl.ID), "limit", cfg.MaxClientIDLength, "remote", remote)
+		_ = h.b.server.SendConnack(cl, packets.ErrClientIdentifierNotValid, false, nil)
+		return errClientIDTooLong
 	}
-	return k
+	if !h.b.connects.allowed(cl.ID, cfg.Now()) {
+		h.b.stats.connectThrottled.Add(1)
+		h.b.deviceLog("mqtt connection refused: client id connecting too often", "client", cl.ID,
+			"rate_per_s", cfg.ConnectRate, "burst", cfg.ConnectBurst, "remote", remote)
+		_ = h.b.server.SendConnack(cl, packets.ErrConnectionRateExceeded, false, nil)
+		return errConnectRate
+	}
+	if cfg.MaxConnections > 0 {
+		if h.b.slots.Add(1) > int64(cfg.MaxConnections) {
+			h.b.slots.Add(-1)
+			h.b.stats.connectionsLimited.Add(1)
+			h.b.deviceLog("mqtt connection refused: too many connections", "client", cl.ID,
+				"limit", cfg.MaxConnections, "remote", remote)
+			_ = h.b.server.SendConnack(cl, packets.ErrQuotaExceeded, false, nil)
+			return errMaxConnections
+		}
+		c.slot.Store(true)
+	}
+	return nil
 }
 
 // takeOver disconnects the live connection that holds client id, if any,
@@ -117,15 +157,20 @@ func awsKeepalive(k uint16) uint16 {
 // takeover it can delete the new connection's entry.
 func (h *hook) takeOver(ctx context.Context, c *conn, id string) {
 	old, ok := h.b.server.Clients.Get(id)
-	if !ok || old.Closed() {
+	if !ok {
 		return
 	}
 	oc := connOf(old)
 	if oc == nil || oc == c {
 		return
 	}
-	oc.takenOver.Store(true)
-	oc.disconnect(packets.ErrSessionTakenOver)
+	// A connection that has ended (DISCONNECT, a read error) may still be
+	// in mochi's teardown, which deletes a clean session's client id from
+	// the registry: after our Clients.Add, that would delete this one's.
+	if !old.Closed() {
+		oc.takenOver.Store(true)
+		oc.disconnect(packets.ErrSessionTakenOver)
+	}
 	select {
 	case <-oc.done:
 	case <-ctx.Done():

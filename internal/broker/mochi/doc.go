@@ -28,6 +28,11 @@
 //     mochi asks one callback for both; mochi's $SYS topics never delivered;
 //   - conn.go: kicks from any goroutine; engine.go: limits set on purpose
 //     (packet size, outbound queue, session expiry), drops counted;
+//   - limits.go: AWS IoT Core's quotas, enforced where each applies (client
+//     id length, connect rate per client id and maximum connections at
+//     CONNECT; topic limits and publish rate in publish.go; filters per
+//     SUBSCRIBE, subscriptions per connection and delivery rate in
+//     subscribe.go), answered per protocol version, counted and logged;
 //   - websocket.go: a WebSocket listener that keeps the TLS state.
 //
 // Comments cite the MQTT specifications as [MQTT-x.y.z-n], and sections of

@@ -182,6 +182,7 @@ type fakeSession struct {
 	kick     func(string)
 	isClosed atomic.Bool
 	closed   chan struct{}
+	info     broker.DisconnectInfo // what Close was told; read after closed
 }
 
 func (s *fakeSession) Authorize(action broker.Action, topic string) bool {
@@ -191,14 +192,21 @@ func (s *fakeSession) Authorize(action broker.Action, topic string) bool {
 	return s.g.allowed(s.req.ClientID, action, topic)
 }
 
-func (s *fakeSession) Close(broker.DisconnectInfo) {
+func (s *fakeSession) Close(info broker.DisconnectInfo) {
 	if !s.isClosed.CompareAndSwap(false, true) {
 		s.g.t.Errorf("session %q closed twice", s.req.ClientID)
 		return
 	}
+	s.info = info
 	close(s.closed)
 }
 
 func (s *fakeSession) wasClosed() bool { return s.isClosed.Load() }
 
 var errGateDown = errors.New("registry unavailable")
+
+func (g *fakeGate) requestCount() int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.requests)
+}

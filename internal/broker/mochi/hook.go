@@ -63,10 +63,14 @@ func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 	return pk, nil
 }
 
-// OnPacketEncode adjusts what mochi writes: CONNACKs (connect.go).
+// OnPacketEncode adjusts what mochi writes: CONNACKs (connect.go) and
+// SUBACKs (subscribe.go).
 func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
-	if pk.FixedHeader.Type == packets.Connack {
+	switch pk.FixedHeader.Type {
+	case packets.Connack:
 		return h.connack(cl, pk)
+	case packets.Suback:
+		return h.suback(cl, pk)
 	}
 	return pk
 }

@@ -48,11 +48,20 @@ func (h *hook) checkPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 }
 
 // OnPublish decides iot:Publish, and iot:RetainPublish for a retained
-// message, on a device's PUBLISH. mochi has already resolved its topic alias.
+// message, on a device's PUBLISH, and applies the topic limits and the
+// connection's publish rate. mochi has already resolved its topic alias.
 //
 // A denial is answered as AWS does [AWS 7.4]: MQTT 3.1.1, the connection is
 // closed; MQTT 5 QoS 1, PUBACK 0x87 not authorized; MQTT 5 QoS 0 (which has
-// no PUBACK), DISCONNECT 0x87.
+// no PUBACK), DISCONNECT 0x87. A topic name beyond MaxTopicLength or
+// MaxTopicLevels [AWS 8.4] is answered the same way with 0x90 topic name
+// invalid.
+//
+// A PUBLISH beyond the connection's PublishRate is discarded, as AWS does,
+// and the connection stays up [AWS 9]: QoS 0 silently; QoS 1 in MQTT 3.1.1
+// without a PUBACK (AWS's behaviour: the device resends it later); QoS 1 in
+// MQTT 5 with PUBACK 0x97 quota exceeded, so that the message does not hold
+// one of the device's receive-maximum slots forever.
 //
 // (mochi's OnACLCheck(write=true), which comes first, always allows: its
 // denial drops QoS 0 silently, and it runs before the topic alias is known.)
@@ -64,26 +73,63 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	if c == nil || pk.Ignore || c.dead.Load() {
 		return pk, packets.ErrRejectPacket // dropped, unanswered
 	}
-	if mayPublish(c, pk.TopicName, pk.FixedHeader.Retain) {
-		h.b.stats.messagesIn.Add(1)
-		return pk, nil
+	if why := h.b.cfg.topicLimitExceeded(pk.TopicName); why != "" {
+		h.b.stats.topicRejected.Add(1)
+		h.b.deviceLog("mqtt publish refused: topic name "+why, "client", cl.ID, "topic", pk.TopicName, "qos", pk.FixedHeader.Qos)
+		return h.refusePublish(c, cl, pk, packets.ErrTopicNameInvalid)
 	}
+	if !mayPublish(c, pk.TopicName, pk.FixedHeader.Retain) {
+		h.b.stats.publishDenied.Add(1)
+		h.b.deviceLog("mqtt publish denied", "client", cl.ID, "topic", pk.TopicName, "retain", pk.FixedHeader.Retain, "qos", pk.FixedHeader.Qos)
+		return h.refusePublish(c, cl, pk, packets.ErrNotAuthorized)
+	}
+	if !c.takePublish("inbound", pk.TopicName) {
+		h.b.stats.publishThrottled.Add(1)
+		if cl.Properties.ProtocolVersion == 5 && pk.FixedHeader.Qos > 0 {
+			return pk, packets.ErrQuotaExceeded // mochi answers PUBACK 0x97
+		}
+		return pk, packets.ErrRejectPacket
+	}
+	h.b.stats.messagesIn.Add(1)
+	return pk, nil
+}
 
-	h.b.stats.publishDenied.Add(1)
-	h.b.deviceLog("mqtt publish denied", "client", cl.ID, "topic", pk.TopicName, "retain", pk.FixedHeader.Retain, "qos", pk.FixedHeader.Qos)
+// refusePublish answers a PUBLISH refused with code: MQTT 3.1.1, the
+// connection is closed; MQTT 5 QoS 1, PUBACK code; MQTT 5 QoS 0, DISCONNECT
+// code [AWS 7.4].
+func (h *hook) refusePublish(c *conn, cl *mqtt.Client, pk packets.Packet, code packets.Code) (packets.Packet, error) {
 	switch {
 	case cl.Properties.ProtocolVersion < 5:
 		c.closeTransport()
 	case pk.FixedHeader.Qos == 0:
-		_ = cl.WritePacket(disconnectPacket(packets.ErrNotAuthorized))
+		_ = cl.WritePacket(disconnectPacket(code))
 		c.closeTransport()
 	default:
 		// mochi answers a packets.Code with a PUBACK of that code (MQTT 5,
 		// QoS 1) and does not route the message. Any other error it would
 		// log and then route the message anyway.
-		return pk, packets.ErrNotAuthorized
+		return pk, code
 	}
 	return pk, packets.ErrRejectPacket
+}
+
+// takePublish counts a PUBLISH to or from the device against its
+// PublishRate [AWS 9], and reports whether it may go. While the session is
+// not live (a persistent session's queue, after the connection) nothing is
+// counted. The first refusal of a run is logged.
+func (c *conn) takePublish(direction, topic string) bool {
+	c.mu.RLock()
+	live := c.state == sessionLive
+	c.mu.RUnlock()
+	if !live {
+		return true
+	}
+	ok, first := c.publishes.take(c.b.cfg.Now(), c.b.cfg.PublishRate)
+	if first {
+		c.b.deviceLog("mqtt publish rate exceeded: discarding messages", "client", c.clientID(),
+			"direction", direction, "topic", topic, "rate_per_s", c.b.cfg.PublishRate)
+	}
+	return ok
 }
 
 // mayPublish decides a publish by a device, or its will.
@@ -102,17 +148,32 @@ func mayPublish(c *conn, topic string, retain bool) bool {
 
 // OnWill decides the will of a connection that ended without DISCONNECT,
 // as a publish by the device at that moment: AWS requires iot:Publish (and
-// iot:RetainPublish) on the will topic.
+// iot:RetainPublish) on the will topic, which must be within the topic
+// limits.
 func (h *hook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
-	if c := connOf(cl); c != nil && mayPublish(c, will.TopicName, will.Retain) {
+	c := connOf(cl)
+	if c != nil && h.b.mayPublishWill(c, will) {
 		return will, nil
 	}
-	h.b.stats.willsDenied.Add(1)
-	h.b.deviceLog("mqtt will denied", "client", cl.ID, "topic", will.TopicName, "retain", will.Retain)
 	// mochi cannot cancel a will from here, and an error keeps the will
 	// unchanged. An empty topic name matches no subscriber, and without the
 	// retain flag nothing is stored.
 	return mqtt.Will{}, nil
+}
+
+// mayPublishWill decides a will, counting and logging a refusal.
+func (b *Broker) mayPublishWill(c *conn, will mqtt.Will) bool {
+	if why := b.cfg.topicLimitExceeded(will.TopicName); why != "" {
+		b.stats.topicRejected.Add(1)
+		b.deviceLog("mqtt will refused: topic name "+why, "client", c.clientID(), "topic", will.TopicName)
+		return false
+	}
+	if !mayPublish(c, will.TopicName, will.Retain) {
+		b.stats.willsDenied.Add(1)
+		b.deviceLog("mqtt will denied", "client", c.clientID(), "topic", will.TopicName, "retain", will.Retain)
+		return false
+	}
+	return true
 }
 
 // Publish sends a server-originated message, such as an AWS event on a

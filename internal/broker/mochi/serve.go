@@ -62,7 +62,7 @@ func (b *Broker) recovered(c *conn, r any) {
 	// The will, as mochi's sendLWT would (without will delay) [MQTT-3.1.2-8].
 	if atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 {
 		w := cl.Properties.Will
-		if mayPublish(c, w.TopicName, w.Retain) {
+		if b.mayPublishWill(c, w) {
 			if err := b.Publish(w.TopicName, w.Payload, w.Retain, min(w.Qos, 1)); err != nil {
 				b.log.Debug("mqtt will not published", "client", d.id, "error", err)
 			}

@@ -61,6 +61,7 @@ func TestServeReturnsWithStuckConnections(t *testing.T) {
 	e := newEnv(t, func(c *Config) {
 		c.HandshakeTimeout, c.ConnectTimeout = time.Hour, time.Hour
 		c.OutboundQueue = 4
+		c.PublishRate = -1 // every message reaches the outbound queue
 	})
 	e.gate.allowAll("*")
 

@@ -26,6 +26,16 @@ type Stats struct {
 	Dropped    int64 // messages dropped because a device's outbound queue was full
 	QoSDropped int64 // QoS 1 messages abandoned before their PUBACK (expired, session ended)
 
+	// Limits (Config.Max..., ...Rate): what devices were refused.
+	ClientIDRejected    int64 // CONNECTs refused: client id longer than MaxClientIDLength
+	ConnectThrottled    int64 // CONNECTs refused: the client id's ConnectRate
+	ConnectionsLimited  int64 // CONNECTs refused: MaxConnections reached
+	TopicRejected       int64 // PUBLISH packets and wills refused: topic beyond MaxTopicLength or MaxTopicLevels
+	FilterRejected      int64 // topic filters refused: beyond MaxTopicLength or MaxTopicLevels
+	SubscribeLimited    int64 // topic filters refused: MaxFiltersPerSubscribe or MaxSubscriptions
+	PublishThrottled    int64 // device PUBLISH packets discarded: the connection's PublishRate
+	DeliveriesThrottled int64 // messages not delivered to a device: the connection's PublishRate
+
 	Subscriptions int64 // subscriptions held
 	Retained      int64 // retained messages held
 	Inflight      int64 // QoS 1 messages awaiting PUBACK, persistent sessions' queues included
@@ -37,6 +47,9 @@ type counters struct {
 	messagesIn, published                                                         atomic.Int64
 	publishDenied, subscribeDenied, receiveDenied, willsDenied                    atomic.Int64
 	dropped, qosDropped                                                           atomic.Int64
+	clientIDRejected, connectThrottled, connectionsLimited                        atomic.Int64
+	topicRejected, filterRejected, subscribeLimited                               atomic.Int64
+	publishThrottled, deliveriesThrottled                                         atomic.Int64
 }
 
 // Stats returns the broker's counters.
@@ -59,8 +72,18 @@ func (b *Broker) Stats() Stats {
 		WillsDenied:       b.stats.willsDenied.Load(),
 		Dropped:           b.stats.dropped.Load(),
 		QoSDropped:        b.stats.qosDropped.Load(),
-		Subscriptions:     atomic.LoadInt64(&info.Subscriptions),
-		Retained:          atomic.LoadInt64(&info.Retained),
-		Inflight:          atomic.LoadInt64(&info.Inflight),
+
+		ClientIDRejected:    b.stats.clientIDRejected.Load(),
+		ConnectThrottled:    b.stats.connectThrottled.Load(),
+		ConnectionsLimited:  b.stats.connectionsLimited.Load(),
+		TopicRejected:       b.stats.topicRejected.Load(),
+		FilterRejected:      b.stats.filterRejected.Load(),
+		SubscribeLimited:    b.stats.subscribeLimited.Load(),
+		PublishThrottled:    b.stats.publishThrottled.Load(),
+		DeliveriesThrottled: b.stats.deliveriesThrottled.Load(),
+
+		Subscriptions: atomic.LoadInt64(&info.Subscriptions),
+		Retained:      atomic.LoadInt64(&info.Retained),
+		Inflight:      atomic.LoadInt64(&info.Inflight),
 	}
 }

@@ -1,0 +1,239 @@
+package mochi
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	mqtt "github.com/mochi-mqtt/server/v2"
+)
+
+// AWS IoT Core's per-device limits [AWS 8.4] [AWS 9], the defaults of the
+// Config fields of the same names. A negative Config value turns a limit off.
+const (
+	// DefaultMaxClientIDLength is the longest client id, in bytes.
+	DefaultMaxClientIDLength = 128
+	// DefaultMaxTopicLength is the longest topic name or filter, in bytes,
+	// not counting the Basic Ingest prefix $aws/rules/<rule>/.
+	DefaultMaxTopicLength = 256
+	// DefaultMaxTopicLevels is the most levels (7 slashes) in a topic name
+	// or filter, not counting the Basic Ingest prefix.
+	DefaultMaxTopicLevels = 8
+	// DefaultMaxFiltersPerSubscribe is the most topic filters in one SUBSCRIBE.
+	DefaultMaxFiltersPerSubscribe = 8
+	// DefaultMaxSubscriptions is the most subscriptions one connection holds.
+	DefaultMaxSubscriptions = 50
+	// DefaultConnectRate is how many CONNECTs per second one client id may
+	// make: AWS's 1.
+	DefaultConnectRate = 1
+	// DefaultConnectBurst is how many CONNECTs one client id may make at
+	// once before DefaultConnectRate applies. AWS documents no burst: this
+	// lets a device reconnect at once after the JITP first-connection drop,
+	// or a test script reconnect a few times in a row.
+	DefaultConnectBurst = 10
+	// DefaultPublishRate is how many PUBLISH packets per second one
+	// connection may send and receive, together; as many may come at once.
+	DefaultPublishRate = 100
+	// DefaultMaxConnections is the most device connections served at once:
+	// AWS's default per account.
+	DefaultMaxConnections = 500_000
+	// DefaultMinKeepAlive and DefaultMaxKeepAlive bound the keep-alive a
+	// device may ask for; 0 (none) means the maximum.
+	DefaultMinKeepAlive = 30 * time.Second
+	DefaultMaxKeepAlive = 1200 * time.Second
+)
+
+// basicIngestPrefix starts Basic Ingest topics, $aws/rules/<rule>/..., whose
+// first three levels do not count against the topic limits [AWS 8.4].
+const basicIngestPrefix = "$aws/rules/"
+
+// limitsWithDefaults applies the defaults of the limits' zero values and
+// checks the rest.
+func (c *Config) limitsWithDefaults() error {
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.MaxClientIDLength, DefaultMaxClientIDLength)
+	def(&c.MaxTopicLength, DefaultMaxTopicLength)
+	def(&c.MaxTopicLevels, DefaultMaxTopicLevels)
+	def(&c.MaxFiltersPerSubscribe, DefaultMaxFiltersPerSubscribe)
+	def(&c.MaxSubscriptions, DefaultMaxSubscriptions)
+	def(&c.ConnectRate, DefaultConnectRate)
+	def(&c.ConnectBurst, DefaultConnectBurst)
+	def(&c.PublishRate, DefaultPublishRate)
+	def(&c.MaxConnections, DefaultMaxConnections)
+	if c.MinKeepAlive == 0 {
+		c.MinKeepAlive = DefaultMinKeepAlive
+	}
+	if c.MaxKeepAlive == 0 {
+		c.MaxKeepAlive = DefaultMaxKeepAlive
+	}
+	switch {
+	case c.ConnectBurst < 0:
+		return fmt.Errorf("connect burst %d: must be positive", c.ConnectBurst)
+	case c.MinKeepAlive < time.Second || c.MaxKeepAlive < time.Second:
+		return fmt.Errorf("keep-alive range %v to %v: both must be at least 1s", c.MinKeepAlive, c.MaxKeepAlive)
+	case c.MinKeepAlive > c.MaxKeepAlive:
+		return fmt.Errorf("keep-alive range %v to %v: the minimum exceeds the maximum", c.MinKeepAlive, c.MaxKeepAlive)
+	case c.MaxKeepAlive > 65535*time.Second:
+		return fmt.Errorf("maximum keep-alive %v: MQTT allows at most 65535s", c.MaxKeepAlive)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// keepalive is the keep-alive enforced for the one a device asked for: as
+// AWS, between MinKeepAlive and MaxKeepAlive (30 and 1200 seconds), with 0
+// (none) and anything above the maximum becoming the maximum [AWS 8.4].
+// mochi then cuts a device silent for 1.5 times that [MQTT-3.1.2-22].
+func (c Config) keepalive(k uint16) uint16 {
+	lo, hi := uint16(c.MinKeepAlive/time.Second), uint16(c.MaxKeepAlive/time.Second)
+	switch {
+	case k == 0 || k > hi:
+		return hi
+	case k < lo:
+		return lo
+	}
+	return k
+}
+
+// topicLimitExceeded says which limit a topic name or filter breaks, ""
+// if none. The Basic Ingest prefix $aws/rules/<rule>/ and the shared
+// subscription prefix $share/<group>/ are not counted.
+func (c Config) topicLimitExceeded(topic string) string {
+	t := topic
+	if rest, ok := strings.CutPrefix(t, basicIngestPrefix); ok {
+		if _, after, ok := strings.Cut(rest, "/"); ok {
+			t = after
+		}
+	} else if mqtt.IsSharedFilter(t) {
+		if _, after, ok := strings.Cut(t, "/"); ok { // $share/
+			if _, after, ok := strings.Cut(after, "/"); ok { // <group>/
+				t = after
+			}
+		}
+	}
+	switch {
+	case c.MaxTopicLength > 0 && len(t) > c.MaxTopicLength:
+		return fmt.Sprintf("longer than %d bytes", c.MaxTopicLength)
+	case c.MaxTopicLevels > 0 && strings.Count(t, "/")+1 > c.MaxTopicLevels:
+		return fmt.Sprintf("more than %d levels", c.MaxTopicLevels)
+	}
+	return ""
+}
+
+// bucket is a token bucket: up to burst tokens, refilled at rate per
+// second. The caller synchronizes.
+type bucket struct {
+	tokens float64
+	last   time.Time // zero: full
+}
+
+func (b *bucket) refill(now time.Time, rate, burst float64) {
+	switch {
+	case b.last.IsZero():
+		b.tokens = burst
+	case now.After(b.last):
+		b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+	default:
+		return // the clock went back: keep what we have
+	}
+	b.last = now
+}
+
+// connectLimiter enforces the CONNECT rate per client id [AWS 9]: a token
+// bucket per client id. A CONNECT is refused while its client id's bucket
+// is empty, and takes a token once the gate has admitted it: CONNECTs the
+// gate refuses (unknown certificates, the JITP first connection) cost
+// nothing, so nobody can lock a device out by connecting with its client id
+// and another certificate.
+type connectLimiter struct {
+	rate, burst float64 // rate <= 0: no limit
+
+	mu      sync.Mutex
+	buckets map[string]*bucket
+	sweepAt int // sweep full buckets when the map reaches this size
+}
+
+func newConnectLimiter(rate, burst int) *connectLimiter {
+	return &connectLimiter{rate: float64(rate), burst: float64(burst), buckets: map[string]*bucket{}, sweepAt: 1024}
+}
+
+// allowed reports whether id may connect now.
+func (l *connectLimiter) allowed(id string, now time.Time) bool {
+	if l.rate <= 0 {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[id]
+	if !ok {
+		return true
+	}
+	b.refill(now, l.rate, l.burst)
+	return b.tokens >= 1
+}
+
+// take counts an admitted CONNECT of id. Admissions that passed allowed
+// together may take the bucket below zero: the next CONNECT waits longer.
+func (l *connectLimiter) take(id string, now time.Time) {
+	if l.rate <= 0 {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b, ok := l.buckets[id]
+	if !ok {
+		b = &bucket{}
+		l.buckets[id] = b
+	}
+	b.refill(now, l.rate, l.burst)
+	b.tokens--
+	if len(l.buckets) >= l.sweepAt {
+		l.sweep(now)
+	}
+}
+
+// sweep forgets full buckets, which are as good as none: the map holds only
+// the client ids that connected within the last burst/rate seconds.
+func (l *connectLimiter) sweep(now time.Time) {
+	for id, b := range l.buckets {
+		if b.refill(now, l.rate, l.burst); b.tokens >= l.burst {
+			delete(l.buckets, id)
+		}
+	}
+	l.sweepAt = max(1024, 2*len(l.buckets))
+}
+
+// publishLimiter enforces a connection's publish rate, inbound and
+// outbound together [AWS 9]: a token bucket of rate tokens refilled at rate
+// per second.
+type publishLimiter struct {
+	mu         sync.Mutex
+	b          bucket
+	throttling bool // the last publish was refused: log only the first of a run
+}
+
+// take takes a token if there is one; first reports whether this refusal
+// starts a run of them.
+func (p *publishLimiter) take(now time.Time, rate int) (ok, first bool) {
+	if rate <= 0 {
+		return true, false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.b.refill(now, float64(rate), float64(rate))
+	if p.b.tokens >= 1 {
+		p.b.tokens--
+		p.throttling = false
+		return true, false
+	}
+	first = !p.throttling
+	p.throttling = true
+	return false, first
+}
