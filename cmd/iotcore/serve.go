@@ -102,6 +102,7 @@ environment, which wins over the file.`,
 			Region:                k.String("region"),
 			Hostname:              k.String("hostname"),
 			Logger:                logger,
+			ShutdownTimeout:       k.Duration("shutdown-timeout"),
 
 			MQTTMaxConnections:         k.Int("mqtt-max-connections"),
 			MQTTConnectRate:            k.Int("mqtt-connect-rate"),
@@ -123,7 +124,6 @@ environment, which wins over the file.`,
 		if err != nil {
 			return err
 		}
-		srv.ShutdownTimeout = k.Duration("shutdown-timeout")
 		printWelcome(cmd.OutOrStdout(), srv)
 		logger.Info("iotcore serving", "api", srv.APIURL(), "mqtt", srv.MQTTAddr().String(), "data_dir", srv.Config.DataDir,
 			"account", srv.Config.AccountID, "region", srv.Config.Region)

@@ -41,6 +41,10 @@ type Config struct {
 	// Hostname is the endpoint address DescribeEndpoint returns and the server
 	// certificate names; "" means localhost.
 	Hostname string
+	// ShutdownTimeout bounds how long Run, once its context ends, waits for
+	// the API requests in flight; those still running then are cut. Zero
+	// means DefaultShutdownTimeout.
+	ShutdownTimeout time.Duration
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
 
@@ -79,6 +83,9 @@ type Config struct {
 	MQTTOutboundQueue int
 }
 
+// DefaultShutdownTimeout is the zero value of Config.ShutdownTimeout.
+const DefaultShutdownTimeout = 10 * time.Second
+
 // Defaults for Config's zero values.
 const (
 	DefaultDataDir   = "./iotcore-data"
@@ -114,6 +121,9 @@ func (c *Config) setDefaults() error {
 	def(&c.Hostname, DefaultHostname)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.ShutdownTimeout <= 0 {
+		c.ShutdownTimeout = DefaultShutdownTimeout
 	}
 	if c.APIReadTimeout == 0 {
 		c.APIReadTimeout = DefaultAPIReadTimeout

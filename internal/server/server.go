@@ -59,20 +59,12 @@ type Server struct {
 	// Metrics are served on the API listener at /metrics.
 	Metrics *metrics.Metrics
 
-	// ShutdownTimeout bounds how long Run, once its context ends, waits for
-	// the API requests in flight; those still running then are cut. Zero
-	// means DefaultShutdownTimeout.
-	ShutdownTimeout time.Duration
-
 	db          *sqlite.DB
 	apiListener net.Listener
 	apiServer   *http.Server
 	// FirstStart reports whether this start created the data directory's credentials.
 	FirstStart bool
 }
-
-// DefaultShutdownTimeout is the zero value of Server.ShutdownTimeout.
-const DefaultShutdownTimeout = 10 * time.Second
 
 // Open prepares the data directory and binds the listeners; Run serves.
 func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
@@ -247,7 +239,7 @@ func (s *Server) MQTTAddr() net.Addr { return s.Broker.Addr() }
 // Run serves the API and the broker until ctx ends (or one of them fails),
 // then drains both: the listeners close at once; MQTT 5 devices are told
 // 0x8B (server shutting down) and every device connection ends; API requests
-// in flight may finish within ShutdownTimeout, after which they are cut.
+// in flight may finish within Config.ShutdownTimeout, after which they are cut.
 // Close then closes the database.
 func (s *Server) Run(ctx context.Context) error {
 	g, ctx := errgroup.WithContext(ctx)
@@ -266,13 +258,10 @@ func (s *Server) Run(ctx context.Context) error {
 }
 
 // shutdownAPI stops the API listener and waits for the requests in flight,
-// for ShutdownTimeout at most; then it closes the connections left. Cutting
+// for Config.ShutdownTimeout at most; then it closes the connections left. Cutting
 // them is what the timeout is for, not a failure of the server.
 func (s *Server) shutdownAPI() error {
-	timeout := s.ShutdownTimeout
-	if timeout <= 0 {
-		timeout = DefaultShutdownTimeout
-	}
+	timeout := s.Config.ShutdownTimeout
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	err := s.apiServer.Shutdown(ctx)

@@ -25,6 +25,9 @@ type Stats struct {
 
 	Dropped    int64 // messages dropped because a device's outbound queue was full
 	QoSDropped int64 // QoS 1 messages abandoned before their PUBACK (expired, session ended)
+	// InflightDropped counts QoS 1 messages not sent to a device because it
+	// already had the maximum of unacknowledged ones (mochi's inflight quota).
+	InflightDropped int64
 
 	// Limits (Config.Max..., ...Rate): what devices were refused.
 	ClientIDRejected    int64 // CONNECTs refused: client id longer than MaxClientIDLength
@@ -72,6 +75,7 @@ func (b *Broker) Stats() Stats {
 		WillsDenied:       b.stats.willsDenied.Load(),
 		Dropped:           b.stats.dropped.Load(),
 		QoSDropped:        b.stats.qosDropped.Load(),
+		InflightDropped:   atomic.LoadInt64(&info.InflightDropped),
 
 		ClientIDRejected:    b.stats.clientIDRejected.Load(),
 		ConnectThrottled:    b.stats.connectThrottled.Load(),
