@@ -44,6 +44,38 @@ type Gatekeeper struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	parsed   documentCache
+}
+
+// documentCache keeps parsed policy documents by their text, so that a
+// connect does not parse the same documents again: a fleet shares a few
+// policies. Documents are immutable once parsed.
+type documentCache struct {
+	mu   sync.Mutex
+	docs map[string]*policy.Document
+}
+
+// maxCachedDocuments bounds the cache; it starts over when full.
+const maxCachedDocuments = 4096
+
+func (c *documentCache) parse(text string) (*policy.Document, error) {
+	c.mu.Lock()
+	d, ok := c.docs[text]
+	c.mu.Unlock()
+	if ok {
+		return d, nil
+	}
+	d, err := policy.Parse(text)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	if c.docs == nil || len(c.docs) >= maxCachedDocuments {
+		c.docs = make(map[string]*policy.Document)
+	}
+	c.docs[text] = d
+	c.mu.Unlock()
+	return d, nil
 }
 
 var _ Gate = (*Gatekeeper)(nil)
@@ -202,7 +234,7 @@ func (g *Gatekeeper) compile(pc *registry.PrincipalContext, vars policy.Variable
 	docs := make([]*policy.Document, 0, len(pc.Policies))
 	names := make([]string, 0, len(pc.Policies))
 	for _, p := range pc.Policies {
-		d, err := policy.Parse(p.Document)
+		d, err := g.parsed.parse(p.Document)
 		if err != nil {
 			if g.Logger != nil {
 				g.Logger.Error("stored policy does not parse", "policy", p.Name, "error", err)
