@@ -35,6 +35,10 @@ type Server struct {
 	// Logger receives one line per request; nil discards.
 	Logger *slog.Logger
 
+	// Audit receives one record per signed call that may change the
+	// registry (who, what, when, outcome); nil audits nothing.
+	Audit *slog.Logger
+
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
@@ -113,8 +117,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if s.router == nil {
 		panic("awsapi: Server used without New")
 	}
-	op := "unknown"
-	status, code, err := s.serve(w, hr, &op)
+	call := callInfo{op: "unknown"}
+	status, code, err := s.serve(w, hr, &call)
+	s.audit(hr, reqID, &call, status, code)
+	op := call.op
 	if s.Logger != nil {
 		attrs := []any{"op", op, "method", hr.Method, "path", hr.URL.Path, "status", status,
 			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", reqID}
@@ -132,7 +138,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 }
 
-func (s *Server) serve(w http.ResponseWriter, hr *http.Request, op *string) (int, string, error) {
+func (s *Server) serve(w http.ResponseWriter, hr *http.Request, call *callInfo) (int, string, error) {
 	limit := s.MaxBodyBytes
 	if limit == 0 {
 		limit = DefaultMaxBodyBytes
@@ -145,6 +151,7 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request, op *string) (int
 		return s.writeError(w, iot.Errorf(iot.InvalidRequest, "the request body is larger than %d bytes", limit))
 	}
 	id, err := s.Verifier.Verify(hr, body)
+	call.principal = id.AccessKeyID
 	if err != nil {
 		var se *sigv4.Error
 		if errors.As(err, &se) {
@@ -162,7 +169,7 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request, op *string) (int
 		return writeJSONError(w, http.StatusNotFound, "UnknownOperationException",
 			fmt.Sprintf("no operation is served at %s %s", hr.Method, hr.URL.Path), nil), "UnknownOperationException", nil
 	}
-	*op = rt.Op
+	call.op, call.labels, call.route, call.body = rt.Op, labels, rt, body
 	out, err := rt.handle(s, &request{Request: hr, op: rt.Op, labels: labels, body: body})
 	if err != nil {
 		return s.writeError(w, err)

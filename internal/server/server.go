@@ -39,6 +39,7 @@ const (
 	ServerKeyFile   = "server.key"
 	ServiceCAFile   = "service-ca.pem"
 	ServiceCAKey    = "service-ca.key"
+	AuditLogFile    = "audit.log"
 )
 
 // serviceCAExpiry is when the service CA expires: after the 2049-12-31 that
@@ -60,6 +61,7 @@ type Server struct {
 	Metrics *metrics.Metrics
 
 	db          *sqlite.DB
+	auditFile   *os.File
 	apiListener net.Listener
 	apiServer   *http.Server
 	// FirstStart reports whether this start created the data directory's credentials.
@@ -152,6 +154,10 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	gate.Events, provisioner.Events = s.Broker, s.Broker
 	exportBrokerStats(s.Metrics, s.Broker)
 
+	// The audit log: one JSON line per control-plane change, appended, 0600.
+	if s.auditFile, err = os.OpenFile(path(AuditLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
+		return nil, fmt.Errorf("open the audit log: %w", err)
+	}
 	creds := s.Credentials
 	api := awsapi.New(&awsapi.Server{
 		Registry: s.Registry,
@@ -168,6 +174,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		},
 		Endpoint: cfg.Hostname,
 		Logger:   cfg.Logger,
+		Audit:    slog.New(slog.NewJSONHandler(s.auditFile, nil)),
 	})
 	if s.apiListener, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 		return nil, fmt.Errorf("listen for the API: %w", err)
@@ -291,6 +298,9 @@ func (s *Server) Close() error {
 	}
 	if s.db != nil {
 		errs = append(errs, s.db.Close())
+	}
+	if s.auditFile != nil {
+		errs = append(errs, s.auditFile.Close())
 	}
 	return errors.Join(errs...)
 }
