@@ -2,12 +2,18 @@
 # 10-minute soak: reconnect storm + QoS 0/1 traffic against iotcore, sampling
 # goroutines and RSS every 30 s.
 set -u
-cd "${SOAK_DIR:-/tmp/soak}"  # holds the iotcore binary (go build -o $SOAK_DIR/iotcore ./cmd/iotcore)
+# Usage: bench/soak.sh [DIR] — results (samples.log, *.json) go to DIR
+# (default: a new temporary directory).
+repo=$(cd "$(dirname "$0")/.." && pwd)
+dir=${1:-$(mktemp -d)}
+mkdir -p "$dir" && go -C "$repo" build -o "$dir/iotcore" ./cmd/iotcore || exit 1
+cd "$dir" && rm -rf data
+echo "soak: results in $dir" >&2
 ./iotcore serve --data-dir data --api-addr 127.0.0.1:19180 --mqtt-addr 127.0.0.1:19183 \
   --mqtt-publish-rate -1 --mqtt-connect-rate -1 --log-level warn > serve.out 2> serve.err &
 srv=$!
 for _ in $(seq 1 100); do grep -q endpoint-url serve.out 2>/dev/null && break; sleep 0.1; done
-export AWS_SHARED_CREDENTIALS_FILE=/tmp/soak/data/credentials AWS_REGION=us-east-1
+export AWS_SHARED_CREDENTIALS_FILE=$PWD/data/credentials AWS_REGION=us-east-1
 common=(--endpoint 127.0.0.1:19183 --server-name localhost --cafile data/ca.pem --setup --endpoint-url http://127.0.0.1:19180 --json)
 sample() {
   while kill -0 $srv 2>/dev/null; do
