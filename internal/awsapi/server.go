@@ -39,6 +39,9 @@ type Server struct {
 	// registry (who, what, when, outcome); nil audits nothing.
 	Audit *slog.Logger
 
+	// Metrics counts requests by operation and answer; nil counts nothing.
+	Metrics RequestCounter
+
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
@@ -48,6 +51,11 @@ type Server struct {
 }
 
 type handlerFunc func(s *Server, r *request) (any, error)
+
+// RequestCounter records each request's operation, answer and latency.
+type RequestCounter interface {
+	APIRequest(op, code string, d time.Duration)
+}
 
 // request is one decoded API call.
 type request struct {
@@ -121,6 +129,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	status, code, err := s.serve(w, hr, &call)
 	s.audit(hr, reqID, &call, status, code)
 	op := call.op
+	if s.Metrics != nil {
+		answer := code
+		if answer == "" {
+			answer = "OK"
+		}
+		s.Metrics.APIRequest(op, answer, time.Since(start))
+	}
 	if s.Logger != nil {
 		attrs := []any{"op", op, "method", hr.Method, "path", hr.URL.Path, "status", status,
 			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", reqID}

@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -12,6 +13,8 @@ import (
 type Metrics struct {
 	registry     *prometheus.Registry
 	provisioning *prometheus.CounterVec
+	apiRequests  *prometheus.CounterVec
+	apiLatency   *prometheus.HistogramVec
 }
 
 // New creates the metrics, with the Go runtime and process collectors.
@@ -23,9 +26,22 @@ func New() *Metrics {
 			Name:      "provisioning_attempts_total",
 			Help:      "Just-in-time provisioning (JITP) and registration (JITR) attempts, by kind, outcome and, for failures, the step that failed.",
 		}, []string{"kind", "outcome", "reason"}),
+		apiRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "iotcore",
+			Name:      "api_requests_total",
+			Help:      "Control-plane API requests, by AWS operation and answer (OK or the AWS error code).",
+		}, []string{"operation", "code"}),
+		apiLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Namespace: "iotcore",
+			Name:      "api_request_duration_seconds",
+			Help:      "Control-plane API request latency, by AWS operation.",
+			Buckets:   []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, []string{"operation"}),
 	}
 	m.registry.MustRegister(
 		m.provisioning,
+		m.apiRequests,
+		m.apiLatency,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -37,6 +53,14 @@ func New() *Metrics {
 // internal) or "" on success: a small, fixed set, never free text.
 func (m *Metrics) ProvisioningAttempt(kind, outcome, reason string) {
 	m.provisioning.WithLabelValues(kind, outcome, reason).Inc()
+}
+
+// APIRequest counts one control-plane request and its latency. op is an AWS
+// operation name or "unknown"; code is "OK" or an AWS error code: both are
+// small fixed sets.
+func (m *Metrics) APIRequest(op, code string, d time.Duration) {
+	m.apiRequests.WithLabelValues(op, code).Inc()
+	m.apiLatency.WithLabelValues(op).Observe(d.Seconds())
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -125,6 +125,11 @@ func TestProvisioningFailureIsVisible(t *testing.T) {
 	}
 	metricsText, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	for _, want := range []string{`iotcore_api_requests_total{code="OK",operation="UpdateCACertificate"} 1`, `iotcore_api_request_duration_seconds_count{operation="UpdateCACertificate"} 1`} {
+		if !strings.Contains(string(metricsText), want) {
+			t.Errorf("metrics lack %s:\n%s", want, grepLines(string(metricsText), "iotcore_api"))
+		}
+	}
 	if !strings.Contains(string(metricsText), `iotcore_provisioning_attempts_total{kind="JITP",outcome="FAILED",reason="render"} 1`) {
 		t.Fatalf("metrics lack the failed attempt:\n%s", grepLines(string(metricsText), "provisioning"))
 	}

@@ -175,6 +175,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Endpoint: cfg.Hostname,
 		Logger:   cfg.Logger,
 		Audit:    slog.New(slog.NewJSONHandler(s.auditFile, nil)),
+		Metrics:  s.Metrics,
 	})
 	if s.apiListener, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 		return nil, fmt.Errorf("listen for the API: %w", err)
