@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -40,6 +41,26 @@ type runningServer struct {
 	endpoint string // the API URL
 	mqttPort string
 	done     chan error
+	stderr   *syncBuffer // the server's log
+	stdout   *syncBuffer
+}
+
+// syncBuffer collects a process's output for the test to read.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 var (
@@ -55,16 +76,17 @@ func startBinary(t *testing.T, bin string, args ...string) *runningServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	rs := &runningServer{cmd: cmd, done: make(chan error, 1)}
+	rs := &runningServer{cmd: cmd, done: make(chan error, 1), stderr: stderr, stdout: &syncBuffer{}}
 	found := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			rs.stdout.Write(append(sc.Bytes(), '\n'))
 			if m := mqttLine.FindStringSubmatch(sc.Text()); m != nil {
 				rs.mqttPort = m[1] // written before the endpoint is sent: read after receiving it
 			}
@@ -184,6 +206,24 @@ func TestSeedFlowsWithAWSCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.stop(t)
+	// The server's output (not a terminal) never holds the secret key, though
+	// the API was used, errors included (wrong registration code, revoked).
+	creds, err := os.ReadFile(credPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := regexp.MustCompile(`aws_secret_access_key = (\S+)`).FindSubmatch(creds)
+	if secret == nil {
+		t.Fatalf("no secret in %s", credPath)
+	}
+	for name, out := range map[string]string{"stdout": srv.stdout.String(), "log": srv.stderr.String()} {
+		if strings.Contains(out, string(secret[1])) {
+			t.Fatalf("the server's %s holds the secret access key", name)
+		}
+		if !strings.Contains(out, "iotcore") {
+			t.Fatalf("the server's %s is empty: the check above proves nothing", name)
+		}
+	}
 	srv = startBinary(t, bin, "--data-dir", dataDir, "--account-id", account)
 	after, _ := os.ReadFile(filepath.Join(dataDir, "ca.pem"))
 	if !bytes.Equal(before, after) {
@@ -520,4 +560,22 @@ func TestAPITLS(t *testing.T) {
 			t.Fatalf("list-things: %v\n%s", err, out)
 		}
 	})
+}
+
+// TestJSONLogs checks --log-format json: every line the server logs is a
+// JSON object with a time, a level and a message.
+func TestJSONLogs(t *testing.T) {
+	bin := buildBinary(t)
+	srv := startBinary(t, bin, "--data-dir", t.TempDir(), "--log-format", "json")
+	srv.stop(t)
+	lines := strings.Split(strings.TrimSpace(srv.stderr.String()), "\n")
+	if len(lines) < 2 {
+		t.Fatalf("too few log lines: %q", lines)
+	}
+	for _, l := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(l), &rec); err != nil || rec["time"] == nil || rec["level"] == nil || rec["msg"] == nil {
+			t.Fatalf("log line %q is not a JSON log record (%v)", l, err)
+		}
+	}
 }
