@@ -115,7 +115,8 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 	case cert.Status != iot.StatusActive:
 		return nil, refuse(Drop, "certificate %s is %s", id, cert.Status)
 	}
-	s := &session{gate: g, certID: id, cert: leaf, clientID: req.ClientID, kick: kick, connected: g.now()}
+	s := &session{gate: g, certID: id, cert: leaf, clientID: req.ClientID, kick: kick, connected: g.now(),
+		arnPrefix: g.Registry.Account.ARN("")}
 	if err := s.load(ctx); err != nil {
 		return nil, refuse(Drop, "loading the policies of certificate %s: %v", id, err)
 	}

@@ -25,6 +25,7 @@ type session struct {
 	kick      func(reason string)
 	connected time.Time
 	id        string
+	arnPrefix string // arn:aws:iot:<region>:<account>:
 
 	set    atomic.Pointer[policy.Set]
 	kicked atomic.Bool
@@ -123,25 +124,26 @@ func (s *session) Authorize(action Action, topic string) bool {
 	if set == nil {
 		return false
 	}
-	acct := s.gate.Registry.Account
+	// One concatenation per decision: this runs on every publish and delivery.
+	prefix := s.arnPrefix
 	switch action {
 	case Connect:
-		return set.Decide("iot:Connect", acct.ARN("client/"+topic), nil).Allowed()
+		return set.Decide("iot:Connect", prefix+"client/"+topic, nil).Allowed()
 	case Publish:
 		if isSubscribeOnly(topic) {
 			return false
 		}
-		return set.Decide("iot:Publish", acct.ARN("topic/"+topic), nil).Allowed()
+		return set.Decide("iot:Publish", prefix+"topic/"+topic, nil).Allowed()
 	case RetainPublish:
 		if strings.HasPrefix(topic, "$") {
 			return false
 		}
-		arn := acct.ARN("topic/" + topic)
+		arn := prefix + "topic/" + topic
 		return set.Decide("iot:Publish", arn, nil).Allowed() && set.Decide("iot:RetainPublish", arn, nil).Allowed()
 	case Subscribe:
-		return set.Decide("iot:Subscribe", acct.ARN("topicfilter/"+topic), nil).Allowed()
+		return set.Decide("iot:Subscribe", prefix+"topicfilter/"+topic, nil).Allowed()
 	case Receive:
-		return set.Decide("iot:Receive", acct.ARN("topic/"+topic), nil).Allowed()
+		return set.Decide("iot:Receive", prefix+"topic/"+topic, nil).Allowed()
 	}
 	return false
 }
