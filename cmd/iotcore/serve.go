@@ -49,6 +49,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.Duration("mqtt-handshake-timeout", mochi.DefaultHandshakeTimeout, "longest TLS handshake on the MQTT listeners")
 	fs.Duration("mqtt-connect-timeout", mochi.DefaultConnectTimeout, "longest wait for the CONNECT packet after the TLS handshake")
 	fs.Int("mqtt-outbound-queue", mochi.DefaultOutboundQueue, "packets that may wait to be written to one device before messages to it are dropped")
+	fs.Duration("mqtt-stall-timeout", mochi.DefaultStallTimeout, "how long a subscriber whose queue is nearly full may take nothing before messages to it are dropped; until then its publishers are held back (negative: drop at once)")
 	fs.Bool("jitp-accept-first-connection", false, "let a device provisioned just in time stay connected on its first connection (AWS drops it)")
 	fs.String("account-id", server.DefaultAccountID, "12-digit AWS account id used in ARNs")
 	fs.String("region", server.DefaultRegion, "AWS region used in ARNs")
@@ -56,6 +57,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.Duration("shutdown-timeout", server.DefaultShutdownTimeout, "on SIGTERM or SIGINT, how long API requests in flight may take to finish before they are cut")
 	fs.String("log-format", "text", "log format: text or json")
 	fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.String("pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this loopback address, such as 127.0.0.1:6060; empty: off")
 	return fs
 }
 
@@ -119,10 +121,17 @@ environment, which wins over the file.`,
 			MQTTHandshakeTimeout:       k.Duration("mqtt-handshake-timeout"),
 			MQTTConnectTimeout:         k.Duration("mqtt-connect-timeout"),
 			MQTTOutboundQueue:          k.Int("mqtt-outbound-queue"),
+			MQTTStallTimeout:           k.Duration("mqtt-stall-timeout"),
 		}
 		srv, err := server.Open(cmd.Context(), cfg)
 		if err != nil {
 			return err
+		}
+		if addr := k.String("pprof-addr"); addr != "" {
+			if err := servePprof(cmd.Context(), addr, logger); err != nil {
+				_ = srv.Close()
+				return err
+			}
 		}
 		printWelcome(cmd.OutOrStdout(), srv)
 		logger.Info("iotcore serving", "api", srv.APIURL(), "mqtt", srv.MQTTAddr().String(), "data_dir", srv.Config.DataDir,

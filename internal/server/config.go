@@ -81,6 +81,9 @@ type Config struct {
 	// MQTTOutboundQueue is how many packets may wait to be written to one
 	// device before messages to it are dropped (1000).
 	MQTTOutboundQueue int
+	// MQTTStallTimeout is how long a subscriber may take nothing before it
+	// stops holding back its publishers (see mochi.Config.StallTimeout).
+	MQTTStallTimeout time.Duration
 }
 
 // DefaultShutdownTimeout is the zero value of Config.ShutdownTimeout.

@@ -36,6 +36,8 @@ func exportBrokerStats(m *metrics.Metrics, b *mochi.Broker) {
 		{"mqtt_publish_throttled_total", "Device PUBLISH packets discarded: the connection's --mqtt-publish-rate.", false, func(s mochi.Stats) int64 { return s.PublishThrottled }},
 		{"mqtt_deliveries_throttled_total", "Messages not delivered to a device: the connection's --mqtt-publish-rate.", false, func(s mochi.Stats) int64 { return s.DeliveriesThrottled }},
 		{"mqtt_inflight_dropped_total", "QoS 1 messages not sent because the device already had the maximum of unacknowledged ones.", false, func(s mochi.Stats) int64 { return s.InflightDropped }},
+		{"mqtt_publishers_held_total", "Deliveries a publisher was held back for: the subscriber's queue or QoS 1 window was nearly full.", false, func(s mochi.Stats) int64 { return s.PublishersHeld }},
+		{"mqtt_subscribers_stalled_total", "Held deliveries given up on: the subscriber took nothing for --mqtt-stall-timeout.", false, func(s mochi.Stats) int64 { return s.Stalled }},
 		{"mqtt_subscriptions", "Subscriptions held.", true, func(s mochi.Stats) int64 { return s.Subscriptions }},
 		{"mqtt_retained_messages", "Retained messages held.", true, func(s mochi.Stats) int64 { return s.Retained }},
 		{"mqtt_inflight_messages", "QoS 1 messages awaiting PUBACK, persistent sessions' queues included.", true, func(s mochi.Stats) int64 { return s.Inflight }},

@@ -136,6 +136,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		ConnectTimeout:         cfg.MQTTConnectTimeout,
 		MaxPacketSize:          cfg.MQTTMaxPacketSize,
 		OutboundQueue:          cfg.MQTTOutboundQueue,
+		StallTimeout:           cfg.MQTTStallTimeout,
 		MaxClientIDLength:      cfg.MQTTMaxClientIDLength,
 		MaxTopicLength:         cfg.MQTTMaxTopicLength,
 		MaxTopicLevels:         cfg.MQTTMaxTopicLevels,

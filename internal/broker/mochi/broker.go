@@ -29,6 +29,10 @@ const (
 	// 100 publishes per second: a device that stops reading for longer loses
 	// messages (counted in Stats.Dropped) rather than the broker's memory.
 	DefaultOutboundQueue = 1000
+	// DefaultStallTimeout is how long a subscriber may take nothing (no
+	// write completes, no PUBACK arrives) before it stops holding its
+	// publishers back (flow.go).
+	DefaultStallTimeout = time.Second
 )
 
 // shutdownGrace bounds how long Serve, once its context ends, spends telling
@@ -63,6 +67,11 @@ type Config struct {
 	// device; beyond, messages to it are dropped and counted. Default
 	// DefaultOutboundQueue.
 	OutboundQueue int
+	// StallTimeout is how long a subscriber whose outbound queue or QoS 1
+	// window is nearly full may take nothing before messages to it are
+	// dropped; until then its publishers are held back (flow.go). Default
+	// DefaultStallTimeout; negative: never hold publishers back.
+	StallTimeout time.Duration
 
 	// AWS IoT Core's limits (limits.go). Zero means AWS's value, the
 	// Default... constant of the same name; a negative value turns the
@@ -126,6 +135,9 @@ func (c Config) withDefaults() (Config, error) {
 	if c.OutboundQueue == 0 {
 		c.OutboundQueue = DefaultOutboundQueue
 	}
+	if c.StallTimeout == 0 {
+		c.StallTimeout = DefaultStallTimeout
+	}
 	if err := c.limitsWithDefaults(); err != nil {
 		return c, err
 	}
@@ -144,6 +156,7 @@ type Broker struct {
 	ws       *http.Server // MQTT over WebSocket, nil if off
 	wsLn     net.Listener
 	stats    counters
+	flow     flowLimits
 	logLimit logLimiter
 	connects *connectLimiter // CONNECTs per client id
 	slots    atomic.Int64    // connections counted against MaxConnections
@@ -173,6 +186,7 @@ func Open(cfg Config) (*Broker, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		tls:      newTLSConfig(cfg.Certificate),
+		flow:     newFlowLimits(cfg.OutboundQueue, cfg.StallTimeout),
 		raws:     make(map[*rawConn]struct{}),
 		connects: newConnectLimiter(cfg.ConnectRate, cfg.ConnectBurst),
 	}

@@ -43,6 +43,7 @@ type conn struct {
 	slot     atomic.Bool            // holds one of Config.MaxConnections
 
 	publishes publishLimiter // Config.PublishRate, inbound and outbound
+	flow      flow           // deliveries queued to it (flow.go)
 
 	// Why the connection ended, for the gate's lifecycle event.
 	clientDisconnected atomic.Bool // the device sent DISCONNECT

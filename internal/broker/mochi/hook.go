@@ -44,6 +44,7 @@ func (h *hook) Provides(b byte) bool {
 		mqtt.OnSubscribe,
 		mqtt.OnSubscribed,
 		mqtt.OnPublishDropped,
+		mqtt.OnQosComplete,
 		mqtt.OnQosDropped:
 		return true
 	}
@@ -64,13 +65,18 @@ func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 }
 
 // OnPacketEncode adjusts what mochi writes: CONNACKs (connect.go) and
-// SUBACKs (subscribe.go).
+// SUBACKs (subscribe.go). A PUBLISH leaving the outbound queue makes room
+// (flow.go).
 func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	switch pk.FixedHeader.Type {
 	case packets.Connack:
 		return h.connack(cl, pk)
 	case packets.Suback:
 		return h.suback(cl, pk)
+	case packets.Publish:
+		if c := connOf(cl); c != nil {
+			c.flow.dequeued(h.b.flow, true)
+		}
 	}
 	return pk
 }
@@ -79,6 +85,16 @@ func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet
 // queue (Config.OutboundQueue) was full. mochi drops them silently otherwise.
 func (h *hook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
 	h.b.stats.dropped.Add(1)
+	if c := connOf(cl); c != nil {
+		c.flow.dequeued(h.b.flow, false)
+	}
+}
+
+// OnQosComplete sees a device acknowledge a QoS 1 delivery (flow.go).
+func (h *hook) OnQosComplete(cl *mqtt.Client, pk packets.Packet) {
+	if c := connOf(cl); c != nil {
+		c.flow.acked(h.b.flow, cl.State.Inflight.Len())
+	}
 }
 
 // OnQosDropped counts QoS 1 messages abandoned before their PUBACK: expired,

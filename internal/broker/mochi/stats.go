@@ -28,6 +28,11 @@ type Stats struct {
 	// InflightDropped counts QoS 1 messages not sent to a device because it
 	// already had the maximum of unacknowledged ones (mochi's inflight quota).
 	InflightDropped int64
+	// PublishersHeld counts deliveries a publisher waited for, its
+	// subscriber's queue or QoS 1 window being nearly full (flow control);
+	// Stalled those of them that were given up on because the subscriber
+	// took nothing for Config.StallTimeout.
+	PublishersHeld, Stalled int64
 
 	// Limits (Config.Max..., ...Rate): what devices were refused.
 	ClientIDRejected    int64 // CONNECTs refused: client id longer than MaxClientIDLength
@@ -49,7 +54,7 @@ type counters struct {
 	accepted, handshakeFailures, connections, refused, gateErrors, kicked, panics atomic.Int64
 	messagesIn, published                                                         atomic.Int64
 	publishDenied, subscribeDenied, receiveDenied, willsDenied                    atomic.Int64
-	dropped, qosDropped                                                           atomic.Int64
+	dropped, qosDropped, publishersHeld, stalled                                  atomic.Int64
 	clientIDRejected, connectThrottled, connectionsLimited                        atomic.Int64
 	topicRejected, filterRejected, subscribeLimited                               atomic.Int64
 	publishThrottled, deliveriesThrottled                                         atomic.Int64
@@ -76,6 +81,8 @@ func (b *Broker) Stats() Stats {
 		Dropped:           b.stats.dropped.Load(),
 		QoSDropped:        b.stats.qosDropped.Load(),
 		InflightDropped:   atomic.LoadInt64(&info.InflightDropped),
+		PublishersHeld:    b.stats.publishersHeld.Load(),
+		Stalled:           b.stats.stalled.Load(),
 
 		ClientIDRejected:    b.stats.clientIDRejected.Load(),
 		ConnectThrottled:    b.stats.connectThrottled.Load(),

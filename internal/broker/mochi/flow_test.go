@@ -1,0 +1,124 @@
+package mochi
+
+import (
+	"fmt"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+)
+
+// A subscriber slower than its publisher, but reading, gets every message:
+// the publisher is held back while the subscriber's outbound queue or QoS 1
+// window is nearly full, instead of mochi dropping what does not fit.
+func TestFlowControlHoldsPublisherForSubscriberThatReads(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.OutboundQueue = 8
+		c.PublishRate = -1
+	})
+	e.gate.allowAll("*")
+	sub := e.dialRaw("device", 4)
+	sub.mustConnect("reader")
+	if codes := sub.subscribe(1, "flow/#"); codes[0] != 1 {
+		t.Fatalf("SUBACK %v", codes)
+	}
+
+	// More QoS 1 messages than mochi's inflight quota (maximumInflight)
+	// and, many times over, than the outbound queue holds.
+	const n = 3 * maximumInflight
+	published := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := e.b.Publish("flow/"+strconv.Itoa(i%7), []byte(strconv.Itoa(i)), false, 1); err != nil {
+				published <- err
+				return
+			}
+		}
+		published <- nil
+	}()
+	for i := range n {
+		pk := sub.nextPublish()
+		if got := string(pk.Payload); got != strconv.Itoa(i) {
+			t.Fatalf("message %d: got %q: lost or out of order (stats %+v)", i, got, e.b.Stats())
+		}
+	}
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	s := e.b.Stats()
+	if s.Dropped != 0 || s.InflightDropped != 0 {
+		t.Errorf("dropped %d, inflight dropped %d: want none", s.Dropped, s.InflightDropped)
+	}
+	if s.PublishersHeld == 0 || s.Stalled != 0 {
+		t.Errorf("publishers held %d times (want some), stalled %d (want 0)", s.PublishersHeld, s.Stalled)
+	}
+}
+
+// A device publishing QoS 0 as fast as it can to one that reads loses
+// nothing either: the broker stops reading the publisher.
+func TestFlowControlBetweenDevices(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.OutboundQueue = 8
+		c.PublishRate = -1
+	})
+	e.gate.allowAll("*")
+	sub := e.dialRaw("device", 5)
+	sub.mustConnect("reader")
+	if codes := sub.subscribe(1, "burst"); codes[0] != 1 {
+		t.Fatalf("SUBACK %v", codes)
+	}
+	pub := e.dialRaw("device", 4)
+	pub.mustConnect("writer")
+	const n = 5000
+	var burst []byte
+	for i := range n {
+		burst = append(burst, pub.encode(packets.Packet{
+			FixedHeader: packets.FixedHeader{Type: packets.Publish},
+			TopicName:   "burst",
+			Payload:     []byte(fmt.Sprintf("%08d", i)),
+		})...)
+	}
+	go func() { _, _ = pub.c.Write(burst) }() // the broker may stop reading it
+	for i := range n {
+		pk := sub.nextPublish()
+		if got, want := string(pk.Payload), fmt.Sprintf("%08d", i); got != want {
+			t.Fatalf("message %d: got %q (stats %+v)", i, got, e.b.Stats())
+		}
+	}
+	if s := e.b.Stats(); s.Dropped != 0 {
+		t.Errorf("dropped %d: want none", s.Dropped)
+	}
+}
+
+// A subscriber that stops reading holds its publisher back for
+// StallTimeout once; after that what does not fit its queue is dropped and
+// the publisher goes on at full speed, until the subscriber reads again.
+func TestFlowControlGivesUpOnStalledSubscriber(t *testing.T) {
+	const stall = 200 * time.Millisecond
+	e := newEnv(t, func(c *Config) {
+		c.OutboundQueue = 4
+		c.PublishRate = -1
+		c.StallTimeout = stall
+	})
+	e.gate.allowAll("*")
+	deaf := e.dialRaw("device", 4)
+	deaf.mustConnect("deaf")
+	if codes := deaf.subscribe(1, "flood"); codes[0] != 1 {
+		t.Fatalf("SUBACK %v", codes)
+	}
+	// 32 MiB: more than the loopback socket buffers hold, so the broker's
+	// writes to the deaf device block and its queue stays full.
+	payload := make([]byte, 64*1024)
+	for range 512 {
+		if err := e.b.Publish("flood", payload, false, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Stalled once (a few times if the kernel took a little more between
+	// waits), not once per dropped message.
+	s := e.b.Stats()
+	if s.Stalled < 1 || s.Dropped == 0 || s.Stalled > s.Dropped/10 {
+		t.Errorf("stalled %d times (want a few), dropped %d (want many)", s.Stalled, s.Dropped)
+	}
+}
