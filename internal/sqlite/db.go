@@ -28,6 +28,8 @@ type DB struct {
 	path  string
 	write *sql.DB // exactly one connection; every transaction is BEGIN IMMEDIATE
 	read  *sql.DB // read-only connections for View
+
+	writeStmts, readStmts *stmtCache
 }
 
 // Open opens the database file at path, creating it with mode 0600 if it does
@@ -73,6 +75,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
+	db.writeStmts, db.readStmts = newStmtCache(db.write), newStmtCache(db.read)
 	if err := db.read.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -101,6 +104,11 @@ func dsn(abs string, write bool) string {
 // the database file when the last connection closes.
 func (db *DB) Close() error {
 	var errs []error
+	for _, c := range []*stmtCache{db.writeStmts, db.readStmts} {
+		if c != nil {
+			c.close()
+		}
+	}
 	if db.read != nil {
 		errs = append(errs, db.read.Close())
 	}
@@ -128,7 +136,7 @@ func (db *DB) Update(ctx context.Context, fn func(registry.Tx) error) error {
 			_ = sqlTx.Rollback()
 		}
 	}()
-	if err := fn(&tx{sqlTx}); err != nil {
+	if err := fn(&tx{sqlTx, db.writeStmts}); err != nil {
 		return err
 	}
 	done = true
@@ -146,7 +154,7 @@ func (db *DB) View(ctx context.Context, fn func(registry.Tx) error) error {
 		return fmt.Errorf("sqlite: begin view: %w", err)
 	}
 	defer sqlTx.Rollback()
-	return fn(&tx{sqlTx})
+	return fn(&tx{sqlTx, db.readStmts})
 }
 
 // IntegrityCheck runs PRAGMA integrity_check and reports what it finds wrong.

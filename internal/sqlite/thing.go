@@ -23,7 +23,7 @@ func (t *tx) Thing(ctx context.Context, name string) (*registry.Thing, error) {
 		return nil, err
 	}
 	th.CreatedAt = fromMillis(created)
-	rows, err := t.tx.QueryContext(ctx, `SELECT name, value FROM thing_attributes WHERE thing_name = $1`, name)
+	rows, err := t.queryContext(ctx, `SELECT name, value FROM thing_attributes WHERE thing_name = $1`, name)
 	if err != nil {
 		return nil, fmt.Errorf("attributes of thing %q: %w", name, err)
 	}
@@ -106,7 +106,7 @@ func (t *tx) ListThings(ctx context.Context, f registry.ThingFilter, p registry.
 	s.after("t.name", p, false)
 	// The page of things, then their attributes, in one statement.
 	page := s.build(`SELECT `+thingColumns+` FROM things t`, `ORDER BY t.name`, p.Limit)
-	rows, err := t.tx.QueryContext(ctx, `
+	rows, err := t.queryContext(ctx, `
 		SELECT `+thingColumns+`, a.name, a.value
 		FROM (`+page+`) t LEFT JOIN thing_attributes a ON a.thing_name = t.name
 		ORDER BY t.name, a.name`, s.args...)

@@ -17,17 +17,18 @@ var _ registry.Tx = (*tx)(nil)
 // tx is one registry transaction. Its methods (one file per concept) use
 // only portable SQL, so that they could run unchanged on PostgreSQL.
 type tx struct {
-	tx *sql.Tx
+	tx    *sql.Tx
+	stmts *stmtCache // of the pool tx is from
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return t.tx.ExecContext(ctx, query, args...)
+	return t.execContext(ctx, query, args...)
 }
 
 // execOne runs a statement that must change exactly one row, and reports
 // ErrNotFound (wrapped with what) when it changed none.
 func (t *tx) execOne(ctx context.Context, what, query string, args ...any) error {
-	res, err := t.tx.ExecContext(ctx, query, args...)
+	res, err := t.execContext(ctx, query, args...)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
@@ -44,7 +45,7 @@ func (t *tx) execOne(ctx context.Context, what, query string, args ...any) error
 // queryRow scans the single row of query into dest, and reports ErrNotFound
 // (wrapped with what) when there is none.
 func (t *tx) queryRow(ctx context.Context, what, query string, args []any, dest ...any) error {
-	err := t.tx.QueryRowContext(ctx, query, args...).Scan(dest...)
+	err := t.queryRowContext(ctx, query, args...).Scan(dest...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("%s: %w", what, registry.ErrNotFound)
 	}
@@ -62,7 +63,7 @@ type scanner interface {
 // queryOne converts the single row of query with scan, and reports
 // ErrNotFound (wrapped with what) when there is none.
 func queryOne[T any](ctx context.Context, t *tx, what, query string, args []any, scan func(scanner) (T, error)) (*T, error) {
-	v, err := scan(t.tx.QueryRowContext(ctx, query, args...))
+	v, err := scan(t.queryRowContext(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%s: %w", what, registry.ErrNotFound)
 	}
@@ -74,7 +75,7 @@ func queryOne[T any](ctx context.Context, t *tx, what, query string, args []any,
 
 // queryAll converts every row of query with scan.
 func queryAll[T any](ctx context.Context, t *tx, what, query string, args []any, scan func(scanner) (T, error)) ([]T, error) {
-	rows, err := t.tx.QueryContext(ctx, query, args...)
+	rows, err := t.queryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
@@ -104,7 +105,7 @@ func (t *tx) queryStrings(ctx context.Context, what, query string, args ...any) 
 // count returns the single integer of query.
 func (t *tx) count(ctx context.Context, what, query string, args ...any) (int, error) {
 	var n int
-	if err := t.tx.QueryRowContext(ctx, query, args...).Scan(&n); err != nil {
+	if err := t.queryRowContext(ctx, query, args...).Scan(&n); err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)
 	}
 	return n, nil

@@ -52,7 +52,7 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		HasWill:         pk.Connect.WillFlag,
 		RemoteAddr:      c.RemoteAddr().String(),
 	}
-	s, err := h.b.cfg.Gate.Connect(ctx, req, c.kick)
+	s, err := h.b.gateConnect(ctx, req, c.kick)
 	if err != nil {
 		return h.refuse(c, cl, err)
 	}
@@ -75,6 +75,25 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 
 	h.takeOver(ctx, c, cl.ID)
 	return nil
+}
+
+// gateConnect asks the gate on a goroutine of its own. The gate's work
+// (certificate lookups, policy compilation, provisioning) needs a deep
+// stack, and a goroutine's stack does not shrink back while it is idle: on
+// the connection's goroutine, which lives as long as the connection, it
+// would cost tens of kilobytes per idle device.
+func (b *Broker) gateConnect(ctx context.Context, req broker.ConnectRequest, kick func(string)) (broker.Session, error) {
+	type result struct {
+		s   broker.Session
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := b.cfg.Gate.Connect(ctx, req, kick)
+		done <- result{s, err}
+	}()
+	r := <-done
+	return r.s, r.err
 }
 
 // refuse answers a connection the gate did not admit.

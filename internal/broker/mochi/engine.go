@@ -29,6 +29,16 @@ const (
 	maximumInflight = 1000
 	// topicAliasMaximum is the inbound topic aliases allowed an MQTT 5 device.
 	topicAliasMaximum = 8
+	// readBufferSize is the buffer mochi reads each connection's packets
+	// through, allocated for every connection: the TLS connection under it
+	// buffers whole records already, so a small one costs nothing but a few
+	// more calls on large packets (mochi's default: 2 KiB).
+	readBufferSize = 512
+	// writeBufferSize is how much mochi gathers from a device's outbound
+	// queue before writing: one full TLS record. It is allocated only while
+	// the queue is not empty (mochi's default, 2 KiB, made four times as
+	// many records and writes in a burst).
+	writeBufferSize = 16 * 1024
 )
 
 // sysTopicInterval effectively turns off mochi's $SYS publishing after its
@@ -52,9 +62,11 @@ func newServer(cfg Config, log *slog.Logger) *mqtt.Server {
 	caps.SubIDAvailable = 0  // AWS does not support subscription identifiers
 	caps.RetainAvailable = 1 //
 	return mqtt.New(&mqtt.Options{
-		Capabilities:           caps,
-		InlineClient:           true, // for Broker.Publish
-		Logger:                 slog.New(debugHandler{log.Handler()}).With("component", "mochi"),
-		SysTopicResendInterval: sysTopicInterval,
+		Capabilities:             caps,
+		InlineClient:             true, // for Broker.Publish
+		ClientNetReadBufferSize:  readBufferSize,
+		ClientNetWriteBufferSize: writeBufferSize,
+		Logger:                   slog.New(debugHandler{log.Handler()}).With("component", "mochi"),
+		SysTopicResendInterval:   sysTopicInterval,
 	})
 }

@@ -90,5 +90,10 @@ func (b *Broker) serveTLS(raw *rawConn) {
 		return
 	}
 	_ = raw.SetDeadline(time.Time{})
-	b.serveMQTT(newConn(b, tc, raw, tc.ConnectionState(), listenerMQTT))
+	// MQTT is served on a new goroutine: the handshake grew this one's
+	// stack to tens of kilobytes, which an idle connection would keep.
+	c := newConn(b, tc, raw, tc.ConnectionState(), listenerMQTT)
+	if !b.goTracked(func() { b.serveMQTT(c) }) {
+		_ = raw.Close()
+	}
 }
