@@ -103,21 +103,23 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 		return nil, refuse(Drop, "client certificate: %v", err)
 	}
 	id := pki.CertificateID(leaf.Raw)
-	cert, err := g.Registry.Certificate(ctx, id)
+	pc, err := g.Registry.PrincipalContext(ctx, id)
 	switch {
-	case iot.IsCode(err, iot.ResourceNotFound), err == nil && cert.Status == iot.StatusPendingActivation:
+	case iot.IsCode(err, iot.ResourceNotFound), err == nil && pc.Certificate.Status == iot.StatusPendingActivation:
 		if err := g.provisionOnConnect(ctx, leaf, id); err != nil {
 			return nil, err
 		}
-		// Accepted on its first connection: go on as for a known certificate.
+		// Accepted on its first connection: go on as for a known
+		// certificate, with what provisioning made of it.
+		pc = nil
 	case err != nil:
 		return nil, refuse(Drop, "looking up certificate %s: %v", id, err)
-	case cert.Status != iot.StatusActive:
-		return nil, refuse(Drop, "certificate %s is %s", id, cert.Status)
+	case pc.Certificate.Status != iot.StatusActive:
+		return nil, refuse(Drop, "certificate %s is %s", id, pc.Certificate.Status)
 	}
 	s := &session{gate: g, certID: id, cert: leaf, clientID: req.ClientID, kick: kick, connected: g.now(),
 		arnPrefix: g.Registry.Account.ARN("")}
-	if err := s.load(ctx); err != nil {
+	if err := s.load(ctx, pc); err != nil {
 		return nil, refuse(Drop, "loading the policies of certificate %s: %v", id, err)
 	}
 	if !s.Authorize(Connect, req.ClientID) {

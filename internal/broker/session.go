@@ -36,11 +36,14 @@ type session struct {
 	closed   bool
 }
 
-// load compiles the session's policies from the registry's current state.
-func (s *session) load(ctx context.Context) error {
-	pc, err := s.gate.Registry.PrincipalContext(ctx, s.certID)
-	if err != nil {
-		return err
+// load compiles the session's policies from pc, or from the registry's
+// current state if pc is nil.
+func (s *session) load(ctx context.Context, pc *registry.PrincipalContext) error {
+	if pc == nil {
+		var err error
+		if pc, err = s.gate.Registry.PrincipalContext(ctx, s.certID); err != nil {
+			return err
+		}
 	}
 	if pc.Certificate.Status != iot.StatusActive {
 		return &RefusedError{How: Drop, Reason: "certificate " + s.certID + " is " + pc.Certificate.Status}
@@ -73,7 +76,7 @@ func (s *session) reload(ctx context.Context) {
 	if closed {
 		return
 	}
-	if err := s.load(ctx); err != nil {
+	if err := s.load(ctx, nil); err != nil {
 		s.disconnect("certificate " + s.certID + ": " + reason(err))
 		return
 	}

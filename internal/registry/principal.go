@@ -28,8 +28,21 @@ type ThingWithPrincipal struct {
 }
 
 // PrincipalContext loads, in one snapshot, everything needed to authorize the
-// connection of the certificate id.
+// connection of the certificate id. The answer is shared: callers must not
+// modify it. Answers are cached until the next change (principalcache.go).
 func (s *Service) PrincipalContext(ctx context.Context, certID string) (*PrincipalContext, error) {
+	if pc, ok := s.principals.get(certID); ok {
+		return pc, nil
+	}
+	gen := s.principals.gen.Load()
+	pc, err := s.loadPrincipalContext(ctx, certID)
+	if err == nil {
+		s.principals.put(certID, gen, pc)
+	}
+	return pc, err
+}
+
+func (s *Service) loadPrincipalContext(ctx context.Context, certID string) (*PrincipalContext, error) {
 	var out *PrincipalContext
 	err := s.view(ctx, func(tx Tx) error {
 		cert, err := tx.Certificate(ctx, certID)

@@ -27,6 +27,8 @@ type Service struct {
 	// Notify, when set, is called after each committed change with what changed,
 	// so that live connections can re-evaluate their authorization.
 	Notify func(Event)
+
+	principals principalCache
 }
 
 // EventKind says what kind of resource an Event is about.
@@ -69,6 +71,8 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, c *change) error) e
 		c = &change{now: s.now()} // fresh per attempt: a store may retry fn
 		return fn(tx, c)
 	})
+	// Invalidated even on failure: a store may fail after its commit.
+	s.principals.invalidate()
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,82 @@
+package registry_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/pki/pkitest"
+	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/sqlite"
+)
+
+// PrincipalContext answers from its cache only while nothing changed: every
+// change made through the Service shows in the next answer.
+func TestPrincipalContextSeesEveryChange(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iotcore.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	s := &registry.Service{Store: db, Account: iot.Account{ID: "123456789012", Region: "us-east-1"}, IssuingCA: pkitest.NewRoot(t, "issuer")}
+
+	issued, err := s.CreateKeysAndCertificate(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := issued.Certificate.ID
+	arn := s.Account.CertificateARN(id)
+	policyNames := func() []string {
+		t.Helper()
+		pc, err := s.PrincipalContext(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range pc.Policies {
+			names = append(names, p.Name+"="+p.Document)
+		}
+		return names
+	}
+	const allow = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}`
+	const deny = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iot:Connect","Resource":"*"}]}`
+	if got := policyNames(); len(got) != 0 {
+		t.Fatalf("policies %v, want none", got)
+	}
+	if got := policyNames(); len(got) != 0 { // from the cache
+		t.Fatalf("policies %v, want none", got)
+	}
+	if _, err := s.CreatePolicy(ctx, "p", allow, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AttachPolicy(ctx, "p", arn); err != nil {
+		t.Fatal(err)
+	}
+	if got := policyNames(); len(got) != 1 || got[0] != "p="+allow {
+		t.Fatalf("after AttachPolicy: %v", got)
+	}
+	if _, _, err := s.CreatePolicyVersion(ctx, "p", deny, true); err != nil {
+		t.Fatal(err)
+	}
+	if got := policyNames(); len(got) != 1 || got[0] != "p="+deny {
+		t.Fatalf("after a new default version: %v", got)
+	}
+	if err := s.UpdateCertificate(ctx, id, iot.StatusInactive); err != nil {
+		t.Fatal(err)
+	}
+	pc, err := s.PrincipalContext(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pc.Certificate.Status != iot.StatusInactive {
+		t.Fatalf("after UpdateCertificate: status %s", pc.Certificate.Status)
+	}
+	if err := s.DetachPolicy(ctx, "p", arn); err != nil {
+		t.Fatal(err)
+	}
+	if got := policyNames(); len(got) != 0 {
+		t.Fatalf("after DetachPolicy: %v", got)
+	}
+}
