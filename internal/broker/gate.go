@@ -92,4 +92,7 @@ type Gate interface {
 // Publisher sends server-originated messages, such as AWS events, to subscribers.
 type Publisher interface {
 	Publish(topic string, payload []byte, retain bool, qos byte) error
+	// Subscribed reports whether any subscription matches topic: an event
+	// nobody would receive is not worth building.
+	Subscribed(topic string) bool
 }

@@ -192,6 +192,10 @@ func (g *Gatekeeper) publishPresence(s *session, event string, extra map[string]
 	if g.Events == nil || strings.ContainsAny(s.clientID, "#+") { // AWS sends none for such client ids
 		return
 	}
+	topic := "$aws/events/presence/" + event + "/" + s.clientID
+	if !g.Events.Subscribed(topic) {
+		return
+	}
 	body := map[string]any{
 		"clientId":            s.clientID,
 		"timestamp":           g.now().UnixMilli(),
@@ -204,7 +208,7 @@ func (g *Gatekeeper) publishPresence(s *session, event string, extra map[string]
 		body[k] = v
 	}
 	payload, _ := json.Marshal(body)
-	if err := g.Events.Publish("$aws/events/presence/"+event+"/"+s.clientID, payload, false, 0); err != nil && g.Logger != nil {
+	if err := g.Events.Publish(topic, payload, false, 0); err != nil && g.Logger != nil {
 		g.Logger.Warn("publish a presence event", "client_id", s.clientID, "error", err)
 	}
 }

@@ -19,6 +19,8 @@ import (
 // Publisher sends the registration event to subscribers.
 type Publisher interface {
 	Publish(topic string, payload []byte, retain bool, qos byte) error
+	// Subscribed reports whether any subscription matches topic.
+	Subscribed(topic string) bool
 }
 
 // Provisioner runs JITP and JITR.
@@ -162,7 +164,7 @@ func RegisteredTopic(caID string) string { return "$aws/events/certificates/regi
 
 // publishRegistered sends AWS's registration event (reference 4.2).
 func (p *Provisioner) publishRegistered(c *registry.Certificate) {
-	if p.Events == nil {
+	if p.Events == nil || !p.Events.Subscribed(RegisteredTopic(c.CAID)) {
 		return
 	}
 	payload, _ := json.Marshal(map[string]any{

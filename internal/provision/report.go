@@ -44,7 +44,7 @@ func (p *Provisioner) report(ctx context.Context, r *Result, at time.Time) {
 	if err := p.Registry.RecordProvisioningAttempt(ctx, a); err != nil && p.Logger != nil {
 		p.Logger.ErrorContext(ctx, "recording a provisioning attempt", "certificate_id", r.CertificateID, "error", err)
 	}
-	if p.Events == nil {
+	if p.Events == nil || !p.Events.Subscribed(AttemptsTopic(r.CAID)) {
 		return
 	}
 	payload, _ := json.Marshal(AttemptEvent{

@@ -200,4 +200,11 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) er
 	return nil
 }
 
+// Subscribed reports whether any subscription, of a device or of the
+// server, matches topic.
+func (b *Broker) Subscribed(topic string) bool {
+	s := b.server.Topics.Subscribers(topic)
+	return len(s.Subscriptions) > 0 || len(s.Shared) > 0 || len(s.InlineSubscriptions) > 0
+}
+
 var _ broker.Publisher = (*Broker)(nil)

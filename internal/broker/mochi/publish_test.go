@@ -244,3 +244,33 @@ func TestPublishReservedTopic(t *testing.T) {
 	shadows.expectOnly("marker", "m")
 	all.expectOnly("marker", "m")
 }
+
+// Subscribed sees device subscriptions, wildcards and shared ones
+// included, so that events nobody would receive are not built.
+func TestSubscribed(t *testing.T) {
+	e := newEnv(t)
+	e.gate.allowAll("*")
+	topic := "$aws/events/presence/connected/dev1"
+	if e.b.Subscribed(topic) {
+		t.Fatal("subscribed before any subscription")
+	}
+	sub := e.dialRaw("device", 4)
+	sub.mustConnect("watcher")
+	if codes := sub.subscribe(1, "$aws/events/presence/+/+"); codes[0] != 1 {
+		t.Fatalf("SUBACK %v", codes)
+	}
+	if !e.b.Subscribed(topic) {
+		t.Error("wildcard subscription not seen")
+	}
+	if e.b.Subscribed("$aws/events/subscriptions/subscribed/dev1") {
+		t.Error("a topic nobody subscribed to is subscribed")
+	}
+	shared := e.dialRaw("device", 5)
+	shared.mustConnect("group-member")
+	if codes := shared.subscribe(1, "$share/g/fleet/+/telemetry"); codes[0] != 1 {
+		t.Fatalf("SUBACK %v", codes)
+	}
+	if !e.b.Subscribed("fleet/d1/telemetry") {
+		t.Error("shared subscription not seen")
+	}
+}
