@@ -25,10 +25,13 @@ const (
 	// DefaultMaxPacketSize is AWS IoT Core's message size limit, 128 KiB,
 	// applied to whole MQTT packets (payload, topic and properties).
 	DefaultMaxPacketSize = 128 * 1024
-	// DefaultOutboundQueue is 10 seconds of AWS's per-connection limit of
-	// 100 publishes per second: a device that stops reading for longer loses
-	// messages (counted in Stats.Dropped) rather than the broker's memory.
-	DefaultOutboundQueue = 1000
+	// DefaultOutboundQueue is 2.5 seconds of AWS's per-connection limit of
+	// 100 publishes per second: a device that stops reading for longer (and
+	// for StallTimeout, see flow.go) loses messages, counted in
+	// Stats.Dropped, rather than the broker's memory. mochi allocates the
+	// whole queue for every connection, 8 bytes a packet, idle or not: at
+	// 1000 it was an eighth of an idle connection's memory.
+	DefaultOutboundQueue = 256
 	// DefaultStallTimeout is how long a subscriber may take nothing (no
 	// write completes, no PUBACK arrives) before it stops holding its
 	// publishers back (flow.go).
