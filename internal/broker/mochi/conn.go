@@ -43,7 +43,11 @@ type conn struct {
 	slot     atomic.Bool            // holds one of Config.MaxConnections
 
 	publishes publishLimiter // Config.PublishRate, inbound and outbound
-	flow      flow           // deliveries queued to it (flow.go)
+	flow      flow           // flow control of the deliveries to it (flow.go)
+	// publishing is set while the connection's goroutine delivers one of
+	// the device's messages (OnPublish to OnPublished): it reads no PUBACK
+	// meanwhile, so no delivery to it may wait for one (flow.go).
+	publishing atomic.Bool
 
 	// Why the connection ended, for the gate's lifecycle event.
 	clientDisconnected atomic.Bool // the device sent DISCONNECT

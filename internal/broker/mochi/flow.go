@@ -28,12 +28,6 @@ import (
 
 // flow is one connection's outbound flow state.
 type flow struct {
-	// queued counts deliveries handed to mochi's outbound queue and not yet
-	// taken by its writer: +1 when OnACLCheck allows one, -1 when mochi
-	// encodes a PUBLISH or drops one (OnPublishDropped). Publishes mochi
-	// writes without queueing them (inflight resends) may take it below
-	// zero, which counts as zero.
-	queued atomic.Int64
 	// progress counts PUBLISH packets written and PUBACKs received: while
 	// it moves, the subscriber is being served.
 	progress atomic.Uint64
@@ -48,30 +42,34 @@ type flow struct {
 
 // flowLimits are the thresholds of one broker's flow control.
 type flowLimits struct {
-	queueHigh, queueLow       int64 // outbound queue: wait at high, wake at low
+	queueHigh, queueLow       int // outbound queue: wait at high, wake at low
 	inflightHigh, inflightLow int   // unacknowledged QoS 1 deliveries
 	stall                     time.Duration
 }
 
 func newFlowLimits(outboundQueue int, stall time.Duration) flowLimits {
 	return flowLimits{
-		queueHigh:    max(1, int64(outboundQueue)*3/4),
-		queueLow:     int64(outboundQueue) / 2,
+		queueHigh:    max(1, outboundQueue*3/4),
+		queueLow:     outboundQueue / 2,
 		inflightHigh: max(1, maximumInflight*3/4),
 		inflightLow:  maximumInflight / 2,
 		stall:        stall,
 	}
 }
 
-// full reports whether a delivery to cl must wait.
-func (l flowLimits) full(f *flow, cl *mqtt.Client) bool {
-	return f.queued.Load() >= l.queueHigh || cl.State.Inflight.Len() >= l.inflightHigh
+// full reports whether a delivery to cl must wait: its queue is nearly
+// full, or its QoS 1 window is and acks can free it.
+func (l flowLimits) full(f *flow, cl *mqtt.Client, acks bool) bool {
+	return outboundLen(cl) >= l.queueHigh || acks && cl.State.Inflight.Len() >= l.inflightHigh
 }
 
 // awaitRoom waits until a delivery to cl fits, and reports whether it had
-// to wait and whether it gave up on a stalled subscriber.
-func (l flowLimits) awaitRoom(f *flow, cl *mqtt.Client) (held, stalled bool) {
-	if l.stall <= 0 || !l.full(f, cl) {
+// to wait and whether it gave up on a stalled subscriber. acks says whether
+// cl's PUBACKs can be read meanwhile: not while cl's own goroutine is the
+// one delivering (a device subscribed to what it publishes, or two devices
+// publishing to each other), which would wait for itself.
+func (l flowLimits) awaitRoom(f *flow, cl *mqtt.Client, acks bool) (held, stalled bool) {
+	if l.stall <= 0 || !l.full(f, cl, acks) {
 		return false, false
 	}
 	last := f.progress.Load()
@@ -82,7 +80,7 @@ func (l flowLimits) awaitRoom(f *flow, cl *mqtt.Client) (held, stalled bool) {
 	defer timer.Stop()
 	for {
 		room := f.wait()
-		if !l.full(f, cl) || cl.Closed() {
+		if !l.full(f, cl, acks) || cl.Closed() {
 			return true, false
 		}
 		select {
@@ -124,20 +122,10 @@ func (f *flow) wake() {
 	f.waiting.Store(false)
 }
 
-// queuedOne records a delivery handed to the outbound queue.
-func (f *flow) queuedOne() { f.queued.Add(1) }
-
-// dequeued records a delivery that left the outbound queue: written
-// (sent=true) or dropped.
-func (f *flow) dequeued(l flowLimits, sent bool) {
-	q := f.queued.Add(-1)
-	if q < 0 {
-		f.queued.CompareAndSwap(q, 0)
-	}
-	if sent {
-		f.progress.Add(1)
-	}
-	if q <= l.queueLow {
+// dequeued records a PUBLISH mochi took from cl's outbound queue to write.
+func (f *flow) dequeued(l flowLimits, cl *mqtt.Client) {
+	f.progress.Add(1)
+	if outboundLen(cl) <= l.queueLow {
 		f.wake()
 	}
 }

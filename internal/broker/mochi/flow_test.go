@@ -122,3 +122,61 @@ func TestFlowControlGivesUpOnStalledSubscriber(t *testing.T) {
 		t.Errorf("stalled %d times (want a few), dropped %d (want many)", s.Stalled, s.Dropped)
 	}
 }
+
+// A device subscribed to the topic it publishes to, at QoS 1 and faster
+// than its PUBACKs come back, is not held back waiting for itself: its
+// connection's goroutine, delivering its messages, is the one that would
+// read those PUBACKs. What exceeds mochi's inflight quota meanwhile is
+// dropped and counted (its limit, docs/benchmarks.md), but nothing stalls.
+func TestFlowControlDeviceSubscribedToItself(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.PublishRate = -1 })
+	e.gate.allowAll("*")
+	loop := e.dialRaw("device", 4)
+	loop.mustConnect("echo")
+	if codes := loop.subscribe(1, "echo/#"); codes[0] != 1 {
+		t.Fatalf("SUBACK %v", codes)
+	}
+	const n = 2 * maximumInflight
+	var burst []byte
+	for i := range n {
+		burst = append(burst, loop.encode(packets.Packet{
+			FixedHeader: packets.FixedHeader{Type: packets.Publish, Qos: 1},
+			TopicName:   "echo/x",
+			PacketID:    uint16(i + 1),
+			Payload:     []byte(strconv.Itoa(i)),
+		})...)
+	}
+	// The PUBACKs for the deliveries queue up behind the burst, as a
+	// device's would behind its own publishes.
+	wrote := make(chan struct{})
+	go func() {
+		defer close(wrote)
+		_, _ = loop.c.Write(burst)
+	}()
+	var deliveries []uint16
+	got, acks := 0, 0
+	for acks < n || got+int(e.b.Stats().InflightDropped) < n {
+		pk, err := loop.recv(waitTimeout)
+		if err != nil {
+			t.Fatalf("after %d deliveries and %d PUBACKs: %v (stats %+v)", got, acks, err, e.b.Stats())
+		}
+		switch pk.FixedHeader.Type {
+		case packets.Puback:
+			acks++
+		case packets.Publish:
+			got++
+			deliveries = append(deliveries, pk.PacketID)
+		}
+		select {
+		case <-wrote:
+			for _, id := range deliveries {
+				loop.send(packets.Packet{FixedHeader: packets.FixedHeader{Type: packets.Puback}, PacketID: id})
+			}
+			deliveries = deliveries[:0]
+		default:
+		}
+	}
+	if s := e.b.Stats(); s.Stalled != 0 {
+		t.Errorf("stalled %d times: the device's goroutine waited for itself", s.Stalled)
+	}
+}

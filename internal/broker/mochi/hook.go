@@ -40,6 +40,7 @@ func (h *hook) Provides(b byte) bool {
 		mqtt.OnPacketRead,
 		mqtt.OnPacketEncode,
 		mqtt.OnPublish,
+		mqtt.OnPublished,
 		mqtt.OnWill,
 		mqtt.OnSubscribe,
 		mqtt.OnSubscribed,
@@ -75,7 +76,7 @@ func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet
 		return h.suback(cl, pk)
 	case packets.Publish:
 		if c := connOf(cl); c != nil {
-			c.flow.dequeued(h.b.flow, true)
+			c.flow.dequeued(h.b.flow, cl)
 		}
 	}
 	return pk
@@ -85,9 +86,6 @@ func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet
 // queue (Config.OutboundQueue) was full. mochi drops them silently otherwise.
 func (h *hook) OnPublishDropped(cl *mqtt.Client, pk packets.Packet) {
 	h.b.stats.dropped.Add(1)
-	if c := connOf(cl); c != nil {
-		c.flow.dequeued(h.b.flow, false)
-	}
 }
 
 // OnQosComplete sees a device acknowledge a QoS 1 delivery (flow.go).

@@ -91,7 +91,15 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 		return pk, packets.ErrRejectPacket
 	}
 	h.b.stats.messagesIn.Add(1)
+	c.publishing.Store(true) // until OnPublished (flow.go)
 	return pk, nil
+}
+
+// OnPublished marks the end of the delivery of a device's message.
+func (h *hook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
+	if c := connOf(cl); c != nil {
+		c.publishing.Store(false)
+	}
 }
 
 // refusePublish answers a PUBLISH refused with code: MQTT 3.1.1, the

@@ -195,12 +195,11 @@ func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 		return false
 	}
 	// mochi queues the delivery next: wait for room (flow.go).
-	if held, stalled := h.b.flow.awaitRoom(&c.flow, cl); held {
+	if held, stalled := h.b.flow.awaitRoom(&c.flow, cl, !c.publishing.Load()); held {
 		h.b.stats.publishersHeld.Add(1)
 		if stalled {
 			h.b.stats.stalled.Add(1)
 		}
 	}
-	c.flow.queuedOne()
 	return true
 }
