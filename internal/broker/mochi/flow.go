@@ -43,7 +43,7 @@ type flow struct {
 // flowLimits are the thresholds of one broker's flow control.
 type flowLimits struct {
 	queueHigh, queueLow       int // outbound queue: wait at high, wake at low
-	inflightHigh, inflightLow int   // unacknowledged QoS 1 deliveries
+	inflightHigh, inflightLow int // unacknowledged QoS 1 deliveries
 	stall                     time.Duration
 }
 
