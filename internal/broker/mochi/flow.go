@@ -25,6 +25,12 @@ import (
 // messages — no write completed and no PUBACK received for
 // Config.StallTimeout — holds no one back any longer: what does not fit in
 // its queue is dropped and counted, as before. See docs/aws-differences.md.
+//
+// A delivery to a device whose own goroutine is the one delivering (it
+// publishes to a topic it subscribes to, or to a device publishing back to
+// it) waits only for its queue, never for its PUBACKs: that goroutine is
+// the one that would read them. mochi's inflight quota (maximumInflight)
+// then bounds what it holds, and drops the rest, counted.
 
 // flow is one connection's outbound flow state.
 type flow struct {
