@@ -49,6 +49,12 @@ type conn struct {
 	// meanwhile, so no delivery to it may wait for one (flow.go).
 	publishing atomic.Bool
 
+	// Acknowledgements held back while the connection's goroutine deals
+	// with input already read (acks.go).
+	processing atomic.Bool
+	wmu        sync.Mutex
+	acks       []byte
+
 	// Why the connection ended, for the gate's lifecycle event.
 	clientDisconnected atomic.Bool // the device sent DISCONNECT
 	takenOver          atomic.Bool // a newer connection took its client id
