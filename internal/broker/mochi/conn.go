@@ -55,6 +55,8 @@ type conn struct {
 	wmu        sync.Mutex
 	acks       []byte
 
+	deadline time.Time // the last deadline mochi set (deadline.go)
+
 	// Why the connection ended, for the gate's lifecycle event.
 	clientDisconnected atomic.Bool // the device sent DISCONNECT
 	takenOver          atomic.Bool // a newer connection took its client id
