@@ -514,7 +514,7 @@ openssl = " ".join(sh("openssl", "version").split()[:2])
 if openssl:
     mosquitto_version += ", " + openssl
 commit = sh("git", "-C", repo, "rev-parse", "--short", "HEAD")
-if sh("git", "-C", repo, "status", "--porcelain", "--untracked-files=no"):
+if sh("git", "-C", repo, "status", "--porcelain", "--untracked-files=no", "--", ".", ":!docs/benchmarks.*"):
     commit += " (with uncommitted changes)"
 machine = [
     ("CPU", "%s × %s" % (sh("nproc"), cpu_model or "unknown")),
