@@ -31,6 +31,7 @@ func (c *conn) Write(b []byte) (int, error) {
 	defer c.wmu.Unlock()
 	if c.processing.Load() && isAck(b) && len(c.acks)+len(b) <= maxHeldAcks {
 		c.acks = append(c.acks, b...)
+		c.acksHeld.Store(true)
 		return len(b), nil
 	}
 	if err := c.flushAcksLocked(); err != nil {
@@ -41,14 +42,16 @@ func (c *conn) Write(b []byte) (int, error) {
 
 // Read reads from the device, first writing the acknowledgements held
 // back: the connection's goroutine comes here when it has dealt with all
-// it had read.
+// it had read. It never waits for another write to finish: one in progress
+// wrote the acknowledgements held before its own packets.
 func (c *conn) Read(b []byte) (int, error) {
 	c.processing.Store(false)
-	c.wmu.Lock()
-	err := c.flushAcksLocked()
-	c.wmu.Unlock()
-	if err != nil {
-		return 0, err
+	if c.acksHeld.Load() && c.wmu.TryLock() {
+		err := c.flushAcksLocked()
+		c.wmu.Unlock()
+		if err != nil {
+			return 0, err
+		}
 	}
 	n, err := c.Conn.Read(b)
 	c.processing.Store(n > 0)
@@ -61,6 +64,7 @@ func (c *conn) flushAcksLocked() error {
 	}
 	_, err := c.Conn.Write(c.acks)
 	c.acks = c.acks[:0]
+	c.acksHeld.Store(false)
 	if cap(c.acks) > maxHeldAcks {
 		c.acks = nil
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"testing"
+	"time"
 )
 
 // recordingConn records each write to it and reads from a fixed input.
@@ -88,5 +89,52 @@ func TestIsAck(t *testing.T) {
 		if got := isAck(tc.b); got != tc.want {
 			t.Errorf("isAck(%x) = %v, want %v", tc.b, got, tc.want)
 		}
+	}
+}
+
+// blockingConn's writes wait until released; reads return at once.
+type blockingConn struct {
+	net.Conn
+	release chan struct{}
+}
+
+func (b *blockingConn) Write(p []byte) (int, error) {
+	<-b.release
+	return len(p), nil
+}
+
+func (b *blockingConn) Read(p []byte) (int, error) { return len(p), nil }
+
+// Reading never waits for a write in progress (to a device slow to read,
+// say): the device's own packets are read meanwhile, as before batching.
+func TestReadDoesNotWaitForWrites(t *testing.T) {
+	bc := &blockingConn{release: make(chan struct{})}
+	c := &conn{Conn: bc}
+	defer close(bc.release)
+	buf := make([]byte, 8)
+	if _, err := c.Read(buf); err != nil { // dealing with input now
+		t.Fatal(err)
+	}
+	go func() { _, _ = c.Write([]byte{0x30, 0x03, 0x00, 0x01, 'a'}) }() // blocks, holding the write lock
+	waitFor(t, "the write to start", func() bool {
+		if c.wmu.TryLock() {
+			c.wmu.Unlock()
+			return false
+		}
+		return true
+	})
+	c.acksHeld.Store(true) // as if PUBACKs were held before that write began
+	read := make(chan error, 1)
+	go func() {
+		_, err := c.Read(buf)
+		read <- err
+	}()
+	select {
+	case err := <-read:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("Read waited for a write in progress")
 	}
 }

@@ -54,6 +54,7 @@ type conn struct {
 	processing atomic.Bool
 	wmu        sync.Mutex
 	acks       []byte
+	acksHeld   atomic.Bool // len(acks) > 0
 
 	deadline time.Time // the last deadline mochi set (deadline.go)
 
