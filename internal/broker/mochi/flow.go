@@ -65,7 +65,7 @@ func newFlowLimits(outboundQueue int, stall time.Duration) flowLimits {
 
 // full reports whether a delivery to cl must wait: its queue is nearly
 // full, or its QoS 1 window is and acks can free it.
-func (l flowLimits) full(f *flow, cl *mqtt.Client, acks bool) bool {
+func (l flowLimits) full(cl *mqtt.Client, acks bool) bool {
 	return outboundLen(cl) >= l.queueHigh || acks && cl.State.Inflight.Len() >= l.inflightHigh
 }
 
@@ -75,7 +75,7 @@ func (l flowLimits) full(f *flow, cl *mqtt.Client, acks bool) bool {
 // one delivering (a device subscribed to what it publishes, or two devices
 // publishing to each other), which would wait for itself.
 func (l flowLimits) awaitRoom(f *flow, cl *mqtt.Client, acks bool) (held, stalled bool) {
-	if l.stall <= 0 || !l.full(f, cl, acks) {
+	if l.stall <= 0 || !l.full(cl, acks) {
 		return false, false
 	}
 	last := f.progress.Load()
@@ -86,7 +86,7 @@ func (l flowLimits) awaitRoom(f *flow, cl *mqtt.Client, acks bool) (held, stalle
 	defer timer.Stop()
 	for {
 		room := f.wait()
-		if !l.full(f, cl, acks) || cl.Closed() {
+		if !l.full(cl, acks) || cl.Closed() {
 			return true, false
 		}
 		select {
