@@ -23,6 +23,7 @@ type principalCache struct {
 
 	mu      sync.Mutex
 	entries map[string]cachedPrincipal // by certificate id
+	entGen  uint64                     // the generation of the newest entry
 }
 
 type cachedPrincipal struct {
@@ -47,8 +48,13 @@ func (c *principalCache) get(certID string) (*PrincipalContext, bool) {
 func (c *principalCache) put(certID string, gen uint64, pc *PrincipalContext) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.entries == nil || len(c.entries) >= maxCachedPrincipals {
-		c.entries = make(map[string]cachedPrincipal)
+	switch {
+	case gen < c.entGen:
+		return // read before a change that newer entries have seen
+	case c.entries == nil || gen > c.entGen || len(c.entries) >= maxCachedPrincipals:
+		// A new generation makes every entry stale: drop them rather than
+		// keep them until the bound.
+		c.entries, c.entGen = make(map[string]cachedPrincipal), gen
 	}
 	c.entries[certID] = cachedPrincipal{gen: gen, pc: pc}
 }
