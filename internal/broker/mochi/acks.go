@@ -9,13 +9,19 @@ import "github.com/mochi-mqtt/server/v2/packets"
 // a QoS 1 fan-in. A device that sends many publishes at once has them read
 // from one buffer; their PUBACKs now wait while the connection's goroutine
 // goes on with what it has already read, and go out together when it comes
-// back for more input (conn.Read), before any other write to the device, or
-// when the connection closes. A device that sent one publish gets its
-// PUBACK as soon as the broker has handed the message to its subscribers.
+// back for more input (conn.Read) or before any other write to the device.
+// A device that sent one publish gets its PUBACK as soon as the broker has
+// handed the message to its subscribers. PUBACKs still held when the
+// connection closes are lost with it, as they would be in the socket: the
+// device sends the publishes again on its next connection (QoS 1).
 
 // maxHeldAcks bounds the acknowledgements held back: a full TLS record's
 // worth of them is written at once.
 const maxHeldAcks = 16 * 1024
+
+// keptAckBuffer is the most buffer a connection keeps for acknowledgements
+// between bursts; a larger one, grown by a burst, is let go.
+const keptAckBuffer = 1024
 
 // isAck reports whether b is exactly one PUBACK: what mochi writes for a
 // QoS 1 PUBLISH, 4 bytes in MQTT 3.1.1, up to 4 plus a reason code and
@@ -65,7 +71,7 @@ func (c *conn) flushAcksLocked() error {
 	_, err := c.Conn.Write(c.acks)
 	c.acks = c.acks[:0]
 	c.acksHeld.Store(false)
-	if cap(c.acks) > maxHeldAcks {
+	if cap(c.acks) > keptAckBuffer {
 		c.acks = nil
 	}
 	return err
