@@ -12,8 +12,9 @@ import "github.com/mochi-mqtt/server/v2/packets"
 // back for more input (conn.Read) or before any other write to the device.
 // A device that sent one publish gets its PUBACK as soon as the broker has
 // handed the message to its subscribers. PUBACKs still held when the
-// connection closes are lost with it, as they would be in the socket: the
-// device sends the publishes again on its next connection (QoS 1).
+// connection closes are lost with it, as they would be in a socket buffer:
+// to the device, a PUBACK lost in the network (it resends on its next
+// connection if it keeps its session).
 
 // maxHeldAcks bounds the acknowledgements held back: a full TLS record's
 // worth of them is written at once.
