@@ -9,6 +9,11 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 )
 
+// patientStall is the stall timeout of the tests whose subscribers never
+// stall: long enough that a test goroutine descheduled on a loaded machine
+// is not taken for a stalled subscriber.
+const patientStall = waitTimeout
+
 // A subscriber slower than its publisher, but reading, gets every message:
 // the publisher is held back while the subscriber's outbound queue or QoS 1
 // window is nearly full, instead of mochi dropping what does not fit.
@@ -16,6 +21,7 @@ func TestFlowControlHoldsPublisherForSubscriberThatReads(t *testing.T) {
 	e := newEnv(t, func(c *Config) {
 		c.OutboundQueue = 8
 		c.PublishRate = -1
+		c.StallTimeout = patientStall
 	})
 	e.gate.allowAll("*")
 	sub := e.dialRaw("device", 4)
@@ -61,6 +67,7 @@ func TestFlowControlBetweenDevices(t *testing.T) {
 	e := newEnv(t, func(c *Config) {
 		c.OutboundQueue = 8
 		c.PublishRate = -1
+		c.StallTimeout = patientStall
 	})
 	e.gate.allowAll("*")
 	sub := e.dialRaw("device", 5)
@@ -129,7 +136,10 @@ func TestFlowControlGivesUpOnStalledSubscriber(t *testing.T) {
 // read those PUBACKs. What exceeds mochi's inflight quota meanwhile is
 // dropped and counted (its limit, docs/benchmarks.md), but nothing stalls.
 func TestFlowControlDeviceSubscribedToItself(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.PublishRate = -1 })
+	e := newEnv(t, func(c *Config) {
+		c.PublishRate = -1
+		c.StallTimeout = patientStall
+	})
 	e.gate.allowAll("*")
 	loop := e.dialRaw("device", 4)
 	loop.mustConnect("echo")
