@@ -294,7 +294,7 @@ log "microbenchmarks"
 $quick && benchtime=100ms || benchtime=1s
 go -C "$repo" test -run '^$' -benchmem -benchtime "$benchtime" \
   -bench '^(BenchmarkDecide|BenchmarkParseRender|BenchmarkSignedBy|BenchmarkVerify)$' \
-  ./internal/policy ./internal/provision/template ./internal/pki ./internal/awsapi/sigv4 > "$res/micro.txt" 2>&1 ||
+  ./internal/policy ./internal/template ./internal/pki ./internal/awsapi/sigv4 > "$res/micro.txt" 2>&1 ||
   log "microbenchmarks failed: $(tail -3 "$res/micro.txt")"
 log "measured in $(($(date +%s) - started))s; writing docs/benchmarks.md"
 

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/iotcore/iotcore/internal/pki"
-	"github.com/iotcore/iotcore/internal/provision/template"
 	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/template"
 )
 
 // TemplateBody accepts either a template body or a registration config as

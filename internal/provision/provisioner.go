@@ -12,8 +12,8 @@ import (
 
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/pki"
-	"github.com/iotcore/iotcore/internal/provision/template"
 	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/template"
 )
 
 // Publisher sends the registration event to subscribers.

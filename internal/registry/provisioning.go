@@ -12,7 +12,7 @@ import (
 
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/pki"
-	"github.com/iotcore/iotcore/internal/provision/template"
+	"github.com/iotcore/iotcore/internal/template"
 )
 
 // ProvisionPlan is what a rendered provisioning template asks the registry to

@@ -8,7 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iotcore/iotcore/internal/iot"
-	"github.com/iotcore/iotcore/internal/provision/template"
+	"github.com/iotcore/iotcore/internal/template"
 )
 
 // MaxTemplateVersions is how many versions a provisioning template keeps;

@@ -14,7 +14,7 @@ import (
 
 	"github.com/iotcore/iotcore/internal/pki"
 	"github.com/iotcore/iotcore/internal/pki/pkitest"
-	"github.com/iotcore/iotcore/internal/provision/template"
+	"github.com/iotcore/iotcore/internal/template"
 )
 
 const provisioningRole = "arn:aws:iam::123456789012:role/Provisioning"
