@@ -60,6 +60,7 @@ type Server struct {
 	// Metrics are served on the API listener at /metrics.
 	Metrics *metrics.Metrics
 
+	lock        *dataDirLock
 	db          *sqlite.DB
 	auditFile   *os.File
 	apiListener net.Listener
@@ -82,6 +83,11 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	// Nothing in the directory is read or written before the lock is ours.
+	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
+	}
+	warnOpenDataDir(cfg.DataDir, cfg.Logger)
 	path := func(name string) string { return filepath.Join(cfg.DataDir, name) }
 	now := time.Now()
 
@@ -304,6 +310,8 @@ func (s *Server) Close() error {
 	if s.auditFile != nil {
 		errs = append(errs, s.auditFile.Close())
 	}
+	// Last: the directory is free only once nothing in it is open.
+	errs = append(errs, s.lock.release())
 	return errors.Join(errs...)
 }
 
