@@ -2,6 +2,8 @@ package registry_test
 
 import (
 	"context"
+	"fmt"
+	"sync/atomic"
 	"path/filepath"
 	"testing"
 
@@ -78,5 +80,75 @@ func TestPrincipalContextSeesEveryChange(t *testing.T) {
 	}
 	if got := policyNames(); len(got) != 0 {
 		t.Fatalf("after DetachPolicy: %v", got)
+	}
+}
+
+// viewCounter counts the read transactions a Service runs.
+type viewCounter struct {
+	registry.Store
+	views atomic.Int64
+}
+
+func (c *viewCounter) View(ctx context.Context, fn func(registry.Tx) error) error {
+	c.views.Add(1)
+	return c.Store.View(ctx, fn)
+}
+
+// Writes that no principal context reads (a provisioning attempt, which JITR
+// reconnects and failed JITPs record; the registration code; tags), and
+// changes that failed and rolled back, leave every cached context valid:
+// the next connect of every device is still served without the store.
+func TestPrincipalCacheKeptByUnrelatedWrites(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iotcore.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	store := &viewCounter{Store: db}
+	s := &registry.Service{Store: store, Account: iot.Account{ID: "123456789012", Region: "us-east-1"}, IssuingCA: pkitest.NewRoot(t, "issuer")}
+	issued, err := s.CreateKeysAndCertificate(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := issued.Certificate.ID
+	if _, err := s.CreateThing(ctx, registry.CreateThingInput{Name: "t1"}); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name  string
+		write func() error
+	}{
+		{"provisioning attempt", func() error {
+			return s.RecordProvisioningAttempt(ctx, registry.ProvisioningAttempt{Kind: "JITR", CAID: "ca", CertificateID: "c", Outcome: registry.AttemptRegistered})
+		}},
+		{"registration code", func() error { _, err := s.RegistrationCode(ctx); return err }},
+		{"tag", func() error {
+			return s.TagResource(ctx, s.Account.ThingARN("t1"), []iot.Tag{{Key: "k", Value: "v"}})
+		}},
+		{"failed change", func() error {
+			// Found missing inside the transaction, which rolls back.
+			if err := s.AttachPolicy(ctx, "no-such-policy", s.Account.CertificateARN(id)); !iot.IsCode(err, iot.ResourceNotFound) {
+				return fmt.Errorf("attaching a missing policy: %v, want ResourceNotFoundException", err)
+			}
+			return nil
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := s.PrincipalContext(ctx, id); err != nil { // cached from here on
+				t.Fatal(err)
+			}
+			if err := tc.write(); err != nil {
+				t.Fatal(err)
+			}
+			before := store.views.Load()
+			if _, err := s.PrincipalContext(ctx, id); err != nil {
+				t.Fatal(err)
+			}
+			if n := store.views.Load() - before; n != 0 {
+				t.Errorf("after the %s the principal context was read again (%d reads): the cache was dropped", tc.name, n)
+			}
+		})
 	}
 }

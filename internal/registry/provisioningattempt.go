@@ -52,6 +52,7 @@ const ProvisioningAttemptRetention = 7 * 24 * time.Hour
 // older than ProvisioningAttemptRetention.
 func (s *Service) RecordProvisioningAttempt(ctx context.Context, a ProvisioningAttempt) error {
 	return s.update(ctx, func(tx Tx, c *change) error {
+		c.touchesNoPrincipal()
 		if a.ID == "" {
 			a.ID = newID()
 		}

@@ -23,6 +23,7 @@ func (s *Service) RegistrationCode(ctx context.Context) (string, error) {
 		return "", err
 	}
 	err = s.update(ctx, func(tx Tx, c *change) error {
+		c.touchesNoPrincipal()
 		existing, err := tx.RegistrationCode(ctx, s.Account.ID)
 		if err == nil { // created concurrently
 			code = existing
@@ -45,6 +46,7 @@ func (s *Service) RegistrationCode(ctx context.Context) (string, error) {
 // RegistrationCode call makes a new one.
 func (s *Service) DeleteRegistrationCode(ctx context.Context) error {
 	return s.update(ctx, func(tx Tx, c *change) error {
+		c.touchesNoPrincipal()
 		if _, err := tx.RegistrationCode(ctx, s.Account.ID); err != nil {
 			return notFound(err, "registration code for account", s.Account.ID)
 		}

@@ -60,19 +60,39 @@ func (s *Service) now() time.Time {
 type change struct {
 	now    time.Time
 	events []Event
+	// principalsUntouched says the transaction wrote nothing a principal
+	// context reads (certificates, things, their groups, policies and
+	// attachments), so the cached contexts stay true.
+	principalsUntouched bool
 }
 
 func (c *change) emit(kind EventKind, id string) { c.events = append(c.events, Event{kind, id}) }
 
+// touchesNoPrincipal marks a transaction whose writes no PrincipalContext
+// reads (provisioning attempts, registration codes, tags, templates): the
+// cached contexts of every connected device stay valid. Without it, every
+// JITR reconnect and failed JITP (which record an attempt) would make every
+// device's next connect read the store again.
+func (c *change) touchesNoPrincipal() { c.principalsUntouched = true }
+
 // update runs fn in one store transaction and sends its events after commit.
 func (s *Service) update(ctx context.Context, fn func(tx Tx, c *change) error) error {
-	var c *change
+	var (
+		c    *change
+		fnOK bool
+	)
 	err := s.Store.Update(ctx, func(tx Tx) error {
 		c = &change{now: s.now()} // fresh per attempt: a store may retry fn
-		return fn(tx, c)
+		ferr := fn(tx, c)
+		fnOK = ferr == nil
+		return ferr
 	})
-	// Invalidated even on failure: a store may fail after its commit.
-	s.principals.invalidate()
+	// When fn failed the store rolled back: nothing changed. When fn
+	// succeeded the change may have committed even if Update failed after
+	// it (a commit that fails may have reached the disk), so the cache goes.
+	if fnOK && !c.principalsUntouched {
+		s.principals.invalidate()
+	}
 	if err != nil {
 		return err
 	}

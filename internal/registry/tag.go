@@ -42,6 +42,7 @@ func (s *Service) TagResource(ctx context.Context, resourceARN string, tags []io
 		return err
 	}
 	return s.update(ctx, func(tx Tx, c *change) error {
+		c.touchesNoPrincipal()
 		if err := s.checkTaggable(ctx, tx, resourceARN); err != nil {
 			return err
 		}
@@ -62,6 +63,7 @@ func (s *Service) TagResource(ctx context.Context, resourceARN string, tags []io
 // UntagResource removes tags from a resource.
 func (s *Service) UntagResource(ctx context.Context, resourceARN string, keys []string) error {
 	return s.update(ctx, func(tx Tx, c *change) error {
+		c.touchesNoPrincipal()
 		if err := s.checkTaggable(ctx, tx, resourceARN); err != nil {
 			return err
 		}
