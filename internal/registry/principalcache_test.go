@@ -3,8 +3,8 @@ package registry_test
 import (
 	"context"
 	"fmt"
-	"sync/atomic"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/iotcore/iotcore/internal/iot"
