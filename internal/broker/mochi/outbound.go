@@ -15,7 +15,8 @@ import (
 // drifts: mochi drops some deliveries (its inflight quota) with no hook to
 // say so. mochi is pinned (v2.7.9, unmaintained upstream); if a version
 // moves or retypes the field, the broker refuses to start rather than
-// guess, and every test fails.
+// guess, and every test fails; TestMochiVersion (mochiversion_test.go)
+// fails as soon as the version changes.
 var outboundOffset = func() uintptr {
 	f, ok := reflect.TypeFor[mqtt.ClientState]().FieldByName("outbound")
 	if !ok || f.Type != reflect.TypeFor[chan *packets.Packet]() {
