@@ -3,6 +3,7 @@ package mochi
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
@@ -18,7 +19,28 @@ var (
 	errClientIDTooLong = errors.New("client id too long")
 	errConnectRate     = errors.New("client id connecting too often")
 	errMaxConnections  = errors.New("too many connections")
+	errWillQoS2        = errors.New("will qos 2 not supported")
 )
+
+// checkConnect runs when a CONNECT has been read, before mochi validates
+// it. A will at QoS 2 is refused, as QoS 2 is everywhere [AWS 8.2]. MQTT 5
+// devices were going to be told so by mochi, with CONNACK 0x9B QoS not
+// supported [MQTT-3.2.2-12]. MQTT 3.1.1 has no return code for it, so the
+// connection is closed without a CONNACK [MQTT-3.2.2-6] (3.1.1): mochi
+// would send 3 server unavailable, which tells the device to retry later,
+// for ever.
+func (h *hook) checkConnect(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+	if pk.Connect.WillFlag && pk.Connect.WillQos > 1 && pk.ProtocolVersion < 5 {
+		h.b.stats.refused.Add(1)
+		id := pk.Connect.ClientIdentifier
+		if n := h.b.cfg.MaxClientIDLength; n > 0 && len(id) > n {
+			id = id[:n] + "..."
+		}
+		h.b.deviceLog("mqtt connection refused: will qos 2 not supported", "client", id, "remote", cl.Net.Remote)
+		return pk, fmt.Errorf("%w: %w", errWillQoS2, packets.ErrRejectPacket)
+	}
+	return pk, nil
+}
 
 // OnConnect asks the gate to admit the connection. mochi calls it after
 // reading and validating the CONNECT and before any CONNACK; an error makes

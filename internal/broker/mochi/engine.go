@@ -13,12 +13,6 @@ const (
 	// sessionExpiry is how long a persistent session outlives its
 	// connection: AWS's default, 1 hour (MQTT 5 clients may ask for less).
 	sessionExpiry = 3600
-	// messageExpiry bounds how long mochi keeps a message: retained
-	// messages, and QoS 1 messages queued for a session. AWS keeps retained
-	// messages up to 3 years; a session's queue goes with the session after
-	// sessionExpiry anyway. (mochi's default, 1 day, would delete retained
-	// messages after a day.)
-	messageExpiry = 3 * 365 * 24 * 3600
 	// receiveMaximum is how many QoS 1 publishes a device may have awaiting
 	// our PUBACK: AWS's 100 unacknowledged inbound QoS 1 messages per client.
 	receiveMaximum = 100
@@ -56,7 +50,19 @@ func newServer(cfg Config, log *slog.Logger) *mqtt.Server {
 	caps.MaximumPacketSize = uint32(cfg.MaxPacketSize) // 0 would be unlimited
 	caps.MaximumClientWritesPending = int32(cfg.OutboundQueue)
 	caps.MaximumSessionExpiryInterval = sessionExpiry
-	caps.MaximumMessageExpiryInterval = messageExpiry
+	// No Message Expiry Interval of our own: mochi stamps a non-zero one
+	// on every delivery that had none, as if the publisher had set it,
+	// and a message without one must not expire [MQTT-3.3.2-5]. A
+	// publisher's own expiry is still honoured, and forwarded with the
+	// time left [MQTT-3.3.2-6]. So retained messages are kept until
+	// replaced or deleted (AWS: 3 years since their last update), and a
+	// persistent session's queued messages go with the session, after
+	// sessionExpiry. (mochi's default, 1 day, would delete retained
+	// messages after a day.)
+	caps.MaximumMessageExpiryInterval = 0
+	// Acknowledgements carry no properties of the packet they acknowledge
+	// (mochi copies a PUBLISH's user properties into its PUBACK).
+	caps.Compatibilities.NoInheritedPropertiesOnAck = true
 	caps.ReceiveMaximum = receiveMaximum
 	caps.MaximumInflight = maximumInflight
 	caps.TopicAliasMaximum = topicAliasMaximum

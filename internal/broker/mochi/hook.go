@@ -55,6 +55,8 @@ func (h *hook) Provides(b byte) bool {
 // OnPacketRead checks what mochi would mishandle in an inbound packet.
 func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	switch pk.FixedHeader.Type {
+	case packets.Connect:
+		return h.checkConnect(cl, pk)
 	case packets.Publish:
 		return h.checkPublish(cl, pk)
 	case packets.Disconnect:
@@ -65,8 +67,8 @@ func (h *hook) OnPacketRead(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 	return pk, nil
 }
 
-// OnPacketEncode adjusts what mochi writes: CONNACKs (connect.go) and
-// SUBACKs (subscribe.go). A PUBLISH leaving the outbound queue makes room
+// OnPacketEncode adjusts what mochi writes: CONNACKs (connect.go), SUBACKs
+// (subscribe.go) and PUBACKs (publish.go). A PUBLISH leaving the outbound queue makes room
 // (flow.go).
 func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	switch pk.FixedHeader.Type {
@@ -74,6 +76,8 @@ func (h *hook) OnPacketEncode(cl *mqtt.Client, pk packets.Packet) packets.Packet
 		return h.connack(cl, pk)
 	case packets.Suback:
 		return h.suback(cl, pk)
+	case packets.Puback:
+		return puback(pk)
 	case packets.Publish:
 		if c := connOf(cl); c != nil {
 			c.flow.dequeued(h.b.flow, cl)

@@ -47,6 +47,20 @@ func (h *hook) checkPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 	return pk, packets.ErrRejectPacket
 }
 
+// puback corrects the reason code of the PUBACK mochi writes for an
+// accepted QoS 1 PUBLISH: mochi takes it from the SUBACK table (0x01
+// granted QoS 1, upstream issue 474), and a PUBACK's reason codes are
+// those of Table 3-4, where 0x01 is not [MQTT-3.4.2-1]. AWS answers 0x00
+// success, with or without subscribers (not 0x10 no matching subscribers).
+// Refusals (0x87, 0x90, 0x97) pass unchanged; MQTT 3.1.1 PUBACKs carry no
+// reason code.
+func puback(pk packets.Packet) packets.Packet {
+	if pk.ReasonCode == packets.CodeGrantedQos1.Code {
+		pk.ReasonCode = packets.CodeSuccess.Code
+	}
+	return pk
+}
+
 // OnPublish decides iot:Publish, and iot:RetainPublish for a retained
 // message, on a device's PUBLISH, and applies the topic limits and the
 // connection's publish rate. mochi has already resolved its topic alias.
