@@ -464,9 +464,16 @@ func newBenchIdleCommand() *cobra.Command {
 		Short: "Hold N idle connections, for the server's memory per connection",
 		Long: `Establish --connections connections, --concurrency at a time, and hold them for
 --hold (0: until interrupted) with nothing but keep-alive pings; then check
-that each still answers a PINGREQ. Once they are established a line
-"iotcore bench: idle: N connections established..." goes to standard error:
-the moment to measure the server's memory.`,
+that each still answers a PINGREQ. Each connection pings every half
+--keepalive from its CONNACK on, however long the others take to connect.
+Once they are established a line "iotcore bench: idle: N connections
+established..." goes to standard error: the moment to measure the server's
+memory.
+
+Connections lost are counted by cause: "connect: tcp connect: too many open
+files" is this process's file-descriptor limit (ulimit -n); "hold: closed by
+the server" a connection the server ended ("...: keep-alive" when the client
+had been silent past its keep-alive, a client too loaded to ping).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := noIdentityWithSetup(cmd, f.setup, "cert", "key"); err != nil {

@@ -80,6 +80,7 @@ type Conn struct {
 	wbuf      []byte
 	timeout   time.Duration
 	keepalive uint16
+	sent      time.Time // when Flush last wrote, for the keep-alive; the writer's
 }
 
 // Dial opens TCP and does the TLS handshake with tlsConfig (see
@@ -217,7 +218,8 @@ func (c *Conn) Flush() error {
 	if len(c.wbuf) == 0 {
 		return nil
 	}
-	_ = c.nc.SetWriteDeadline(time.Now().Add(c.timeout))
+	c.sent = time.Now()
+	_ = c.nc.SetWriteDeadline(c.sent.Add(c.timeout))
 	_, err := c.nc.Write(c.wbuf)
 	c.wbuf = c.wbuf[:0]
 	return err

@@ -19,7 +19,8 @@
 //     messages per second, latency (each payload carries its send time) and
 //     loss (each carries its publisher and sequence number).
 //   - [RunIdle]: N connections held open for a while, to measure the
-//     server's memory per connection.
+//     server's memory per connection; each keeps itself alive (PINGREQ)
+//     from its CONNACK on.
 //
 // [Setup] prepares an iotcore (or AWS IoT) account through the AWS IoT
 // API: a CA registered with a JITP template, devices provisioned from it,
@@ -62,7 +63,10 @@
 //
 // idle adds connections, concurrency, established, alive (answered a
 // PINGREQ at the end), connect_s, hold_s and latency_ms (TCP connect to
-// CONNACK).
+// CONNACK). Its failures name the cause: "connect: tcp connect: too many
+// open files" (the generator's own file-descriptor limit), "hold: closed by
+// the server" ("...: keep-alive" when the client had been silent past its
+// keep-alive), "hold: no PINGRESP in time".
 //
 // The package reads no files and no flags, and never logs: the command
 // line gives it certificates and endpoints and prints what it returns.

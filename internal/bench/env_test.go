@@ -31,8 +31,19 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with a server configuration changed by configure
+// (nil: none).
+func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
+	t.Helper()
+	cfg := server.Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", MQTTAddr: "127.0.0.1:0", Logger: testLogger()}
+	if configure != nil {
+		configure(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", MQTTAddr: "127.0.0.1:0", Logger: testLogger()})
+	srv, err := server.Open(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -79,17 +79,29 @@ func reason(err error) string {
 		tcp     *tcpError
 		hs      *handshakeError
 		refused *RefusedError
+		closed  *closedError
 		unknown x509.UnknownAuthorityError
 		verify  *tls.CertificateVerificationError
 	)
 	switch {
 	case errors.As(err, &refused):
 		return refused.Error()
-	case errors.As(err, &tcp):
-		if errors.Is(err, syscall.ECONNREFUSED) {
-			return "tcp connect: connection refused"
+	case errors.As(err, &closed):
+		if closed.keepAliveExpired() {
+			return "closed by the server: keep-alive" // the client was silent too long
 		}
-		if isTimeout(err) {
+		return "closed by the server"
+	case errors.Is(err, errNoPingresp):
+		return "no PINGRESP in time"
+	case errors.As(err, &tcp):
+		switch {
+		case errors.Is(err, syscall.ECONNREFUSED):
+			return "tcp connect: connection refused"
+		case errors.Is(err, syscall.EMFILE), errors.Is(err, syscall.ENFILE):
+			return "tcp connect: too many open files" // this process's: ulimit -n
+		case errors.Is(err, syscall.EADDRNOTAVAIL):
+			return "tcp connect: no free local port"
+		case isTimeout(err):
 			return "tcp connect: timeout"
 		}
 		return "tcp connect failed"
@@ -99,6 +111,8 @@ func reason(err error) string {
 			return "tls handshake: server certificate not trusted"
 		case isTimeout(err):
 			return "tls handshake: timeout"
+		case isClosed(err):
+			return "tls handshake: closed by the server"
 		}
 		return "tls handshake failed"
 	case isTimeout(err):

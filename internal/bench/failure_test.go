@@ -9,6 +9,7 @@ import (
 	"os"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestReason(t *testing.T) {
@@ -19,6 +20,15 @@ func TestReason(t *testing.T) {
 	}{
 		{"refused connection", &tcpError{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}}, "tcp connect: connection refused"},
 		{"tcp timeout", &tcpError{os.ErrDeadlineExceeded}, "tcp connect: timeout"},
+		{"out of file descriptors", &tcpError{&net.OpError{Op: "dial", Err: os.NewSyscallError("socket", syscall.EMFILE)}}, "tcp connect: too many open files"},
+		{"system out of file descriptors", &tcpError{&net.OpError{Op: "dial", Err: os.NewSyscallError("socket", syscall.ENFILE)}}, "tcp connect: too many open files"},
+		{"out of local ports", &tcpError{&net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.EADDRNOTAVAIL)}}, "tcp connect: no free local port"},
+		{"handshake closed", &handshakeError{io.EOF}, "tls handshake: closed by the server"},
+		{"handshake reset", &handshakeError{&net.OpError{Op: "read", Err: os.NewSyscallError("read", syscall.ECONNRESET)}}, "tls handshake: closed by the server"},
+		{"held, closed after the keep-alive", &closedError{err: io.EOF, silent: time.Second, keepAlive: time.Second}, "closed by the server: keep-alive"},
+		{"held, closed", &closedError{err: io.EOF, silent: 999 * time.Millisecond, keepAlive: time.Second}, "closed by the server"},
+		{"held, reset", &closedError{err: syscall.ECONNRESET, keepAlive: time.Second}, "closed by the server"},
+		{"no PINGRESP", fmt.Errorf("%w (10s)", errNoPingresp), "no PINGRESP in time"},
 		{"untrusted server", &handshakeError{x509.UnknownAuthorityError{}}, "tls handshake: server certificate not trusted"},
 		{"handshake timeout", &handshakeError{fmt.Errorf("read: %w", os.ErrDeadlineExceeded)}, "tls handshake: timeout"},
 		{"handshake other", &handshakeError{errors.New("remote error: tls: handshake failure")}, "tls handshake failed"},

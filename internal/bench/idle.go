@@ -3,19 +3,18 @@ package bench
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
 	"time"
-
-	"github.com/mochi-mqtt/server/v2/packets"
 )
 
 // IdleConfig configures the idle scenario: Connections connections are
-// established, Concurrency at a time, then held open for Hold with a
-// PINGREQ every half keep-alive and nothing else, for the server's memory
-// per connection to be measured; at the end each must answer a PINGREQ.
+// established, Concurrency at a time, then held open for Hold, for the
+// server's memory per connection to be measured; at the end each must
+// answer a PINGREQ. Each connection keeps itself alive from its CONNACK on
+// with a PINGREQ every half keep-alive and nothing else, however long
+// connecting the others takes.
 type IdleConfig struct {
 	Endpoint Endpoint
 	// Certificate is the identity every connection presents. Required.
@@ -33,13 +32,6 @@ type IdleConfig struct {
 	Ready func(established int64)
 	// Progress, if set, is a terminal to draw a progress bar on.
 	Progress io.Writer
-}
-
-// idleConn is one held connection.
-type idleConn struct {
-	c     *Conn
-	pings int // PINGREQs sent, whose PINGRESPs are unread
-	dead  bool
 }
 
 // RunIdle runs the idle scenario. Ending ctx ends the hold (or the
@@ -62,16 +54,16 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleSummary, error) {
 	var (
 		fails       failures
 		established atomic.Int64
-		conns       = make([]idleConn, cfg.Connections)
+		conns       = make([]*keeper, cfg.Connections)
 		latency     = make([]histogram, cfg.Concurrency)
 		work        = &budget{ctx: ctx, count: int64(cfg.Connections)}
 		opCtx       = context.WithoutCancel(ctx)
 		bar         = startProgress(cfg.Progress, "idle: connecting", "connections", int64(cfg.Connections), 0)
 	)
 	defer func() {
-		for _, ic := range conns {
-			if ic.c != nil {
-				_ = ic.c.Close()
+		for _, k := range conns {
+			if k != nil {
+				_ = k.c.Close()
 			}
 		}
 	}()
@@ -95,7 +87,7 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleSummary, error) {
 				continue
 			}
 			latency[w].record(time.Since(t0))
-			conns[i].c = c
+			conns[i] = startKeeper(c)
 			established.Add(1)
 			bar.add(1)
 		}
@@ -109,8 +101,9 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleSummary, error) {
 	}
 
 	if ctx.Err() == nil {
-		hold(ctx, &cfg, conns)
+		hold(ctx, &cfg)
 	}
+	stopKeepers(conns)
 	s.HoldSeconds = seconds(time.Since(connected))
 	s.Alive = checkAlive(&cfg, conns, &fails)
 	end := time.Now()
@@ -119,9 +112,9 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleSummary, error) {
 	return s, nil
 }
 
-// hold keeps the connections for cfg.Hold or until ctx ends, pinging each
-// every half keep-alive.
-func hold(ctx context.Context, cfg *IdleConfig, conns []idleConn) {
+// hold waits for cfg.Hold, or until ctx ends; the keepers keep the
+// connections alive meanwhile.
+func hold(ctx context.Context, cfg *IdleConfig) {
 	bar := startProgress(cfg.Progress, "idle: holding", "connections", 0, cfg.Hold)
 	defer bar.finish()
 	var until <-chan time.Time
@@ -130,33 +123,30 @@ func hold(ctx context.Context, cfg *IdleConfig, conns []idleConn) {
 		defer t.Stop()
 		until = t.C
 	}
-	pings := time.NewTicker(time.Duration(cfg.Endpoint.keepAlive()) * time.Second / 2)
-	defer pings.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-until:
-			return
-		case <-pings.C:
-			for i := range conns {
-				ic := &conns[i]
-				if ic.c == nil || ic.dead {
-					continue
-				}
-				if err := ic.c.Ping(); err != nil {
-					ic.dead = true
-					continue
-				}
-				ic.pings++
-			}
+	select {
+	case <-ctx.Done():
+	case <-until:
+	}
+}
+
+// stopKeepers stops every keeper and waits for them all.
+func stopKeepers(conns []*keeper) {
+	for _, k := range conns {
+		if k != nil {
+			k.signalStop()
+		}
+	}
+	for _, k := range conns {
+		if k != nil {
+			<-k.done
 		}
 	}
 }
 
 // checkAlive pings every established connection once more, counts those
-// that answer, and disconnects them all.
-func checkAlive(cfg *IdleConfig, conns []idleConn, fails *failures) int64 {
+// that answer, and disconnects them all; a lost one is counted a failure,
+// with what its keeper saw.
+func checkAlive(cfg *IdleConfig, conns []*keeper, fails *failures) int64 {
 	var alive, next atomic.Int64
 	runWorkers(cfg.Concurrency, func(int) {
 		for {
@@ -164,23 +154,16 @@ func checkAlive(cfg *IdleConfig, conns []idleConn, fails *failures) int64 {
 			if i >= len(conns) {
 				return
 			}
-			ic := &conns[i]
-			if ic.c == nil {
+			k := conns[i]
+			if k == nil {
 				continue
 			}
-			err := errors.New("a keep-alive PINGREQ could not be written")
-			if !ic.dead {
-				err = ic.c.Ping()
-			}
-			for n := ic.pings + 1; err == nil && n > 0; n-- {
-				_, err = ic.c.Await(packets.Pingresp, 0)
-			}
-			if err != nil {
+			if err := k.check(); err != nil {
 				fails.add("hold", err)
 				continue
 			}
 			alive.Add(1)
-			_ = ic.c.Disconnect()
+			_ = k.c.Disconnect()
 		}
 	})
 	return alive.Load()
