@@ -39,6 +39,7 @@ func FuzzParseRender(f *testing.F) {
 		if err := tmpl.CheckJITP(); err != nil {
 			checkError(t, err)
 		}
+		_ = tmpl.PolicyDocuments() // must not panic either
 		params := map[string]string{}
 		for _, line := range strings.Split(paramText, "\n") {
 			k, v, _ := strings.Cut(line, "=")
