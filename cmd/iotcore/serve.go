@@ -50,6 +50,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.Duration("mqtt-connect-timeout", mochi.DefaultConnectTimeout, "longest wait for the CONNECT packet after the TLS handshake")
 	fs.Int("mqtt-outbound-queue", mochi.DefaultOutboundQueue, "packets that may wait to be written to one device before messages to it are dropped")
 	fs.Duration("mqtt-stall-timeout", mochi.DefaultStallTimeout, "how long a subscriber whose queue is nearly full may take nothing before messages to it are dropped; until then its publishers are held back (negative: drop at once)")
+	fs.String("database-synchronous", "full", "how durable an acknowledged write is: full (on disk, survives a power failure) or normal (survives a crash of iotcore, not of the machine)")
 	fs.Bool("jitp-accept-first-connection", false, "let a device provisioned just in time stay connected on its first connection (AWS drops it)")
 	fs.String("account-id", server.DefaultAccountID, "12-digit AWS account id used in ARNs")
 	fs.String("region", server.DefaultRegion, "AWS region used in ARNs")
@@ -105,6 +106,7 @@ environment, which wins over the file.`,
 			Hostname:              k.String("hostname"),
 			Logger:                logger,
 			ShutdownTimeout:       k.Duration("shutdown-timeout"),
+			DatabaseSynchronous:   k.String("database-synchronous"),
 
 			MQTTMaxConnections:         k.Int("mqtt-max-connections"),
 			MQTTConnectRate:            k.Int("mqtt-connect-rate"),

@@ -47,6 +47,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
+	// DatabaseSynchronous is how durable an acknowledged write is:
+	// "full" (""), on disk before the API or a device is answered, or
+	// "normal", which a power failure may undo (sqlite.Synchronous).
+	DatabaseSynchronous string
 
 	// MQTT limits. Zero means AWS IoT Core's value (the Default... constants
 	// of internal/broker/mochi, documented in docs/configuration.md); a

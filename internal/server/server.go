@@ -115,7 +115,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.db, err = sqlite.Open(ctx, path(DatabaseFile)); err != nil {
+	if s.db, err = sqlite.OpenWith(ctx, path(DatabaseFile), sqlite.Options{Synchronous: sqlite.Synchronous(cfg.DatabaseSynchronous)}); err != nil {
 		return nil, err
 	}
 	s.Registry = &registry.Service{

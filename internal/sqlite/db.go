@@ -30,12 +30,48 @@ type DB struct {
 	read  *sql.DB // read-only connections for View
 
 	writeStmts, readStmts *stmtCache
+	commits               *committer
 }
 
-// Open opens the database file at path, creating it with mode 0600 if it does
-// not exist, and migrates its schema to the newest version. The directory must
-// exist. Close releases it.
+// Synchronous is how far a commit goes before Update returns (SQLite's
+// PRAGMA synchronous in WAL mode).
+type Synchronous string
+
+const (
+	// SynchronousFull makes every acknowledged write durable: a commit
+	// returns once the write-ahead log is on disk, so not even a power or
+	// kernel failure loses it. The default. Updates that arrive together
+	// share one commit (group commit), so the disk's flushes, not the
+	// updates, set the pace.
+	SynchronousFull Synchronous = "full"
+	// SynchronousNormal commits without waiting for the disk: a process
+	// crash loses nothing, but a power or kernel failure may lose the last
+	// acknowledged writes (a revocation among them).
+	SynchronousNormal Synchronous = "normal"
+)
+
+// Options tune the database. The zero value is the safe default.
+type Options struct {
+	// Synchronous is SynchronousFull or SynchronousNormal; "" means full.
+	Synchronous Synchronous
+}
+
+// Open opens the database file at path with the default Options.
 func Open(ctx context.Context, path string) (*DB, error) {
+	return OpenWith(ctx, path, Options{})
+}
+
+// OpenWith opens the database file at path, creating it with mode 0600 if it
+// does not exist, and migrates its schema to the newest version. The
+// directory must exist. Close releases it.
+func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
+	switch opts.Synchronous {
+	case "":
+		opts.Synchronous = SynchronousFull
+	case SynchronousFull, SynchronousNormal:
+	default:
+		return nil, fmt.Errorf("sqlite: open: synchronous %q: want full or normal", opts.Synchronous)
+	}
 	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open: %q is not a file path", path)
 	}
@@ -54,7 +90,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 
 	db := &DB{path: abs}
-	db.write, err = sql.Open("sqlite", dsn(abs, true))
+	db.write, err = sql.Open("sqlite", dsn(abs, true, opts.Synchronous))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -67,7 +103,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 
-	db.read, err = sql.Open("sqlite", dsn(abs, false))
+	db.read, err = sql.Open("sqlite", dsn(abs, false, opts.Synchronous))
 	if err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -76,6 +112,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
 	db.writeStmts, db.readStmts = newStmtCache(db.write), newStmtCache(db.read)
+	db.commits = &committer{db: db.write, stmts: db.writeStmts}
 	if err := db.read.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -86,13 +123,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 // dsn returns the driver's data source name for the file at the absolute
 // path abs: a file: URI (so that any character in the path is safe) with the
 // connection's pragmas, applied by the driver to every new connection.
-func dsn(abs string, write bool) string {
+func dsn(abs string, write bool, sync Synchronous) string {
 	q := url.Values{}
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis))
 	q.Add("_pragma", "foreign_keys(1)")
 	if write {
 		q.Add("_pragma", "journal_mode(WAL)") // persistent: readers inherit it
-		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_pragma", "synchronous("+strings.ToUpper(string(sync))+")")
 		q.Set("_txlock", "immediate")
 	} else {
 		q.Add("_pragma", "query_only(1)")
@@ -121,29 +158,14 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Update runs fn in a write transaction and commits it when fn returns nil.
+// Update runs fn in a write transaction and commits it when fn returns nil;
+// it returns once the commit is as durable as Options.Synchronous says.
 // It returns fn's error as is. When fn returns an error, panics or calls
-// runtime.Goexit, the transaction is rolled back (and the panic goes on).
-// Updates are serialised: only one runs at a time.
+// runtime.Goexit, its writes are rolled back (and the panic goes on).
+// Updates are serialised: only one fn runs at a time; updates that arrive
+// while one runs share its commit (groupcommit.go).
 func (db *DB) Update(ctx context.Context, fn func(registry.Tx) error) error {
-	sqlTx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("sqlite: begin update: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			_ = sqlTx.Rollback()
-		}
-	}()
-	if err := fn(&tx{sqlTx, db.writeStmts}); err != nil {
-		return err
-	}
-	done = true
-	if err := sqlTx.Commit(); err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
-	}
-	return nil
+	return db.commits.update(ctx, fn)
 }
 
 // View runs fn in a read-only transaction that sees the data committed when
@@ -154,7 +176,7 @@ func (db *DB) View(ctx context.Context, fn func(registry.Tx) error) error {
 		return fmt.Errorf("sqlite: begin view: %w", err)
 	}
 	defer sqlTx.Rollback()
-	return fn(&tx{sqlTx, db.readStmts})
+	return fn(&tx{tx: sqlTx, stmts: db.readStmts})
 }
 
 // IntegrityCheck runs PRAGMA integrity_check and reports what it finds wrong.

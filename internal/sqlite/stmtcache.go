@@ -86,6 +86,10 @@ func (c *stmtCache) close() {
 // The statements of a transaction, prepared once per pool.
 
 func (t *tx) execContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, err := t.statementContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if s := t.stmts.in(ctx, t.tx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
@@ -93,6 +97,10 @@ func (t *tx) execContext(ctx context.Context, query string, args ...any) (sql.Re
 }
 
 func (t *tx) queryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	ctx, err := t.statementContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if s := t.stmts.in(ctx, t.tx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
@@ -100,6 +108,11 @@ func (t *tx) queryContext(ctx context.Context, query string, args ...any) (*sql.
 }
 
 func (t *tx) queryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	if t.shared {
+		// A *sql.Row cannot carry an error of ours: the next statement
+		// reports a context that has ended.
+		ctx = context.WithoutCancel(ctx)
+	}
 	if s := t.stmts.in(ctx, t.tx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}

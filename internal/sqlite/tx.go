@@ -19,6 +19,24 @@ var _ registry.Tx = (*tx)(nil)
 type tx struct {
 	tx    *sql.Tx
 	stmts *stmtCache // of the pool tx is from
+	// shared says that tx carries other updates' writes too (group commit):
+	// its statements must not be interrupted by the caller's context, since
+	// SQLite rolls back the whole transaction when a write is interrupted.
+	// A caller whose context has ended gets its error before the next
+	// statement instead.
+	shared bool
+}
+
+// statementContext is the context a statement of t runs with, or the
+// caller's context's error when it has ended and t is shared.
+func (t *tx) statementContext(ctx context.Context) (context.Context, error) {
+	if !t.shared {
+		return ctx, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
 }
 
 func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {

@@ -1,0 +1,246 @@
+package sqlite
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/iotcore/iotcore/internal/registry"
+)
+
+// An acknowledged write must survive a power or kernel failure, not only a
+// crash of the process: a REVOKED status that comes back after a reboot lets
+// a revoked device in again. WAL with synchronous=NORMAL does not promise
+// that; FULL does.
+func TestCommitsAreDurableByDefault(t *testing.T) {
+	for _, tc := range []struct {
+		opts Options
+		want int // PRAGMA synchronous: 1 NORMAL, 2 FULL
+	}{
+		{Options{}, 2},
+		{Options{Synchronous: SynchronousFull}, 2},
+		{Options{Synchronous: SynchronousNormal}, 1},
+	} {
+		t.Run(string(tc.opts.Synchronous), func(t *testing.T) {
+			db, err := OpenWith(t.Context(), filepath.Join(t.TempDir(), "iotcore.db"), tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var got int
+			if err := db.write.QueryRow("PRAGMA synchronous").Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("PRAGMA synchronous = %d, want %d", got, tc.want)
+			}
+		})
+	}
+	if _, err := OpenWith(t.Context(), filepath.Join(t.TempDir(), "x.db"), Options{Synchronous: "off"}); err == nil {
+		t.Error("synchronous=off was accepted")
+	}
+}
+
+// scratch makes a table the group-commit tests write to.
+func scratch(t *testing.T) *DB {
+	t.Helper()
+	db := openTest(t, filepath.Join(t.TempDir(), "iotcore.db"))
+	if _, err := db.write.Exec("CREATE TABLE scratch (n INTEGER PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func insert(n int) func(registry.Tx) error {
+	return func(rt registry.Tx) error {
+		_, err := rt.(*tx).exec(context.Background(), "INSERT INTO scratch (n) VALUES ($1)", n)
+		return err
+	}
+}
+
+func rowsIn(t *testing.T, db *DB) map[int]bool {
+	t.Helper()
+	rows, err := db.read.Query("SELECT n FROM scratch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[int]bool{}
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		got[n] = true
+	}
+	return got
+}
+
+// waitFor polls cond until it holds, or fails the test after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// Updates that arrive while one runs share its commit; each is still its
+// own transaction: the one whose fn fails (or panics) loses its writes
+// alone, and the others' are all there.
+func TestGroupCommit(t *testing.T) {
+	db := scratch(t)
+	c := db.commits
+	const n = 24
+	boom := errors.New("boom")
+	errs := make([]error, n)
+	panicked := make([]any, n)
+	var wg sync.WaitGroup
+
+	c.mu.Lock() // hold the writer until every update waits for it
+	before := c.commits.Load()
+	for i := range n {
+		wg.Go(func() {
+			defer func() { panicked[i] = recover() }()
+			errs[i] = db.Update(t.Context(), func(rt registry.Tx) error {
+				if err := insert(i)(rt); err != nil {
+					return err
+				}
+				switch i % 8 {
+				case 3:
+					return boom // its insert is undone
+				case 5:
+					panic(fmt.Sprint("panic ", i))
+				}
+				return nil
+			})
+		})
+	}
+	waitFor(t, "every update to wait for the writer", func() bool { return c.waiting.Load() == n })
+	c.mu.Unlock()
+	wg.Wait()
+
+	got := rowsIn(t, db)
+	for i := range n {
+		switch i % 8 {
+		case 3:
+			if !errors.Is(errs[i], boom) || got[i] {
+				t.Errorf("update %d: err %v, row kept %v; want boom and no row", i, errs[i], got[i])
+			}
+		case 5:
+			if panicked[i] != fmt.Sprint("panic ", i) || got[i] {
+				t.Errorf("update %d: panic %v, row kept %v; want its panic and no row", i, panicked[i], got[i])
+			}
+		default:
+			if errs[i] != nil || !got[i] {
+				t.Errorf("update %d: err %v, row kept %v; want nil and its row", i, errs[i], got[i])
+			}
+		}
+	}
+	if commits := c.commits.Load() - before; commits != 1 {
+		t.Errorf("%d updates made %d commits, want 1", n, commits)
+	}
+}
+
+// A caller whose context ends does not take the updates it shares a
+// transaction with down with it.
+func TestGroupCommitCancelledMember(t *testing.T) {
+	db := scratch(t)
+	c := db.commits
+	cancelled, cancel := context.WithCancel(t.Context())
+	cancel()
+	errs := make([]error, 3)
+	var wg sync.WaitGroup
+	c.mu.Lock()
+	for i := range 3 {
+		ctx := t.Context()
+		if i == 1 {
+			ctx = cancelled
+		}
+		wg.Go(func() {
+			errs[i] = db.Update(ctx, func(rt registry.Tx) error {
+				_, err := rt.(*tx).exec(ctx, "INSERT INTO scratch (n) VALUES ($1)", i)
+				return err
+			})
+		})
+	}
+	waitFor(t, "every update to wait for the writer", func() bool { return c.waiting.Load() == 3 })
+	c.mu.Unlock()
+	wg.Wait()
+	got := rowsIn(t, db)
+	if !errors.Is(errs[1], context.Canceled) || got[1] {
+		t.Errorf("cancelled update: err %v, row kept %v; want context.Canceled and no row", errs[1], got[1])
+	}
+	for _, i := range []int{0, 2} {
+		if errs[i] != nil || !got[i] {
+			t.Errorf("update %d: err %v, row kept %v; want nil and its row", i, errs[i], got[i])
+		}
+	}
+}
+
+// runtime.Goexit in fn (t.FailNow, say) ends the caller's update alone.
+func TestGroupCommitGoexit(t *testing.T) {
+	db := scratch(t)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = db.Update(t.Context(), func(rt registry.Tx) error {
+			_ = insert(1)(rt)
+			runtime.Goexit()
+			return nil
+		})
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("an update whose fn called Goexit never ended")
+	}
+	if err := db.Update(t.Context(), insert(2)); err != nil {
+		t.Fatalf("update after a Goexit: %v", err)
+	}
+	if got := rowsIn(t, db); got[1] || !got[2] {
+		t.Errorf("rows %v, want only 2", got)
+	}
+}
+
+// BenchmarkUpdate measures concurrent one-row updates under each
+// synchronous setting; updates/commit shows how many share an fsync.
+func BenchmarkUpdate(b *testing.B) {
+	for _, sync := range []Synchronous{SynchronousNormal, SynchronousFull} {
+		for _, par := range []int{1, 32} {
+			b.Run(fmt.Sprintf("%s/callers=%d", sync, par), func(b *testing.B) {
+				db, err := OpenWith(b.Context(), filepath.Join(b.TempDir(), "iotcore.db"), Options{Synchronous: sync})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer db.Close()
+				if _, err := db.write.Exec("CREATE TABLE scratch (n INTEGER PRIMARY KEY)"); err != nil {
+					b.Fatal(err)
+				}
+				var next atomic.Int64
+				before := db.commits.commits.Load()
+				b.SetParallelism(par)
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						if err := db.Update(b.Context(), insert(int(next.Add(1)))); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				if c := db.commits.commits.Load() - before; c > 0 {
+					b.ReportMetric(float64(b.N)/float64(c), "updates/commit")
+				}
+			})
+		}
+	}
+}
