@@ -84,13 +84,16 @@ environment, which wins over the file.`,
 	}
 	cmd.Flags().AddFlagSet(serveFlags())
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		k, err := loadConfig(cmd.Flags())
+		k, unknown, err := loadConfig(cmd.Flags())
 		if err != nil {
 			return err
 		}
 		logger, err := newLogger(cmd.ErrOrStderr(), k.String("log-format"), k.String("log-level"))
 		if err != nil {
 			return err
+		}
+		for _, u := range unknown {
+			logger.Warn("environment variable sets no flag; ignored", "variable", u.name, "did_you_mean", u.near)
 		}
 		cfg := server.Config{
 			DataDir:               k.String("data-dir"),
@@ -151,8 +154,11 @@ environment, which wins over the file.`,
 	return cmd
 }
 
-// loadConfig layers the YAML file, the environment and the flags that were set.
-func loadConfig(fs *pflag.FlagSet) (*koanf.Koanf, error) {
+// loadConfig layers the YAML file, the environment and the flags that were
+// set. A file key that is no flag's name is an error; an IOTCORE_ variable
+// that is no flag's is returned, for the caller to warn about once it has
+// a logger.
+func loadConfig(fs *pflag.FlagSet) (*koanf.Koanf, []envWarning, error) {
 	k := koanf.New(".")
 	cfgPath, _ := fs.GetString("config")
 	if cfgPath == "" {
@@ -160,18 +166,21 @@ func loadConfig(fs *pflag.FlagSet) (*koanf.Koanf, error) {
 	}
 	if cfgPath != "" {
 		if err := k.Load(file.Provider(cfgPath), yaml.Parser()); err != nil {
-			return nil, fmt.Errorf("config file %s: %w", cfgPath, err)
+			return nil, nil, fmt.Errorf("config file %s: %w", cfgPath, err)
+		}
+		if err := checkFileKeys(fs, k.Keys()); err != nil {
+			return nil, nil, fmt.Errorf("config file %s: %w", cfgPath, err)
 		}
 	}
-	if err := k.Load(env.Provider("IOTCORE_", ".", func(s string) string {
-		return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s, "IOTCORE_")), "_", "-")
+	if err := k.Load(env.Provider(envPrefix, ".", func(s string) string {
+		return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(s, envPrefix)), "_", "-")
 	}), nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := k.Load(posflag.Provider(fs, ".", k), nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return k, nil
+	return k, unknownEnv(fs, os.Environ()), nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
