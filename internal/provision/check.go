@@ -8,9 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/iotcore/iotcore/internal/pki"
 	"github.com/iotcore/iotcore/internal/registry"
-	"github.com/iotcore/iotcore/internal/template"
 )
 
 // TemplateBody accepts either a template body or a registration config as
@@ -29,27 +27,17 @@ func TemplateBody(text string) (string, error) {
 	return text, nil
 }
 
-// Check is a dry run of JITP: it renders the template body with cert's
-// parameters, exactly as a device's first connection would, and returns the
-// plan the registry would carry out, or the precise failure. It changes
-// nothing. (Whether named policies, thing types and groups exist is only
-// known to a running server.)
+// Check is the offline dry run of JITP (`iotcore template check`): it
+// renders the template body with cert's parameters by the same function
+// that a device's first connection goes through (registry.PlanJITP) and
+// returns the plan the registry would carry out, or the precise failure. It
+// changes nothing. Whether named policies, thing types and groups exist is
+// known only to a running server, whose Provisioner.DryRun runs the plan
+// against the registry too.
 func Check(body string, cert *x509.Certificate) (registry.ProvisionPlan, error) {
-	tmpl, err := template.Parse(body)
+	plan, err := registry.PlanJITP(body, cert)
 	if err != nil {
-		return registry.ProvisionPlan{}, &failure{step: "template", err: err}
-	}
-	if err := tmpl.CheckJITP(); err != nil {
-		return registry.ProvisionPlan{}, &failure{step: "template", err: err}
-	}
-	params, missing := template.CertificateParameters(cert, pki.CertificateID(cert.Raw))
-	rendered, err := tmpl.Render(params, missing)
-	if err != nil {
-		return registry.ProvisionPlan{}, &failure{step: "render", err: err}
-	}
-	plan := registry.PlanFromTemplate(rendered)
-	if rendered.Certificate != nil {
-		plan.CertificateStatus = rendered.Certificate.Status
+		return registry.ProvisionPlan{}, stepFailure(err)
 	}
 	return plan, nil
 }
@@ -57,7 +45,10 @@ func Check(body string, cert *x509.Certificate) (registry.ProvisionPlan, error) 
 // Describe writes a plan as the resources JITP would create or reuse.
 func Describe(plan registry.ProvisionPlan, certID string) string {
 	var b strings.Builder
-	status := plan.CertificateStatus
+	status := ""
+	if plan.Certificate != nil {
+		status = plan.Certificate.Status
+	}
 	if status == "" {
 		status = "ACTIVE"
 	}

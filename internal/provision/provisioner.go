@@ -13,7 +13,6 @@ import (
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/pki"
 	"github.com/iotcore/iotcore/internal/registry"
-	"github.com/iotcore/iotcore/internal/template"
 )
 
 // Publisher sends the registration event to subscribers.
@@ -57,8 +56,18 @@ type Result struct {
 	CertificateID string
 	CAID          string
 	ThingName     string
+	ThingCreated  bool // false: an existing thing was reused
 	Policies      []string
-	Status        string // the certificate's status afterwards
+	// PoliciesCreated are those of Policies created from the template's
+	// documents; the others existed.
+	PoliciesCreated []string
+	Status          string // the certificate's status afterwards
+	// Plan is what the CA's template asked for this certificate (JITP), or
+	// nil when no template was rendered.
+	Plan *registry.ProvisionPlan
+	// Warnings say why a provisioned device may still be refused: its
+	// policies name another region or account than the server's.
+	Warnings []string
 	// Step and Reason say where and why a failed attempt failed.
 	Step   string
 	Reason string
@@ -70,66 +79,94 @@ type Result struct {
 // attempt failed, with the certificate left PENDING_ACTIVATION (AWS).
 func (p *Provisioner) Provision(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) (*Result, error) {
 	started := p.now()
-	res := &Result{Kind: JITR, CertificateID: pki.CertificateID(cert.Raw), CAID: ca.ID}
-	rc := ca.Registration
-	var err error
-	switch {
-	case rc.TemplateBody != "":
-		res.Kind = JITP
-		err = p.jitp(ctx, cert, ca, rc.TemplateBody, res)
-	case rc.TemplateName != "":
-		res.Kind = JITP
-		var body string
-		if body, err = p.namedTemplate(ctx, rc.TemplateName); err == nil {
-			err = p.jitp(ctx, cert, ca, body, res)
-		}
-	}
+	res, rec, err := p.attempt(ctx, cert, ca, p.Registry.ProvisionDevice)
 	if res.Kind == JITR || err != nil {
-		rec, _, perr := p.Registry.RegisterPending(ctx, cert, ca)
+		pending, _, perr := p.Registry.RegisterPending(ctx, cert, ca)
 		if perr != nil {
 			err = errors.Join(err, &failure{step: "certificate", err: perr})
 		} else {
-			res.Status = rec.Status
-			p.publishRegistered(rec)
+			res.Status, rec = pending.Status, pending
 		}
 	}
-	if err != nil {
-		var f *failure
-		if errors.As(err, &f) {
-			res.Step, res.Reason = f.step, f.err.Error()
-		} else {
-			res.Step, res.Reason = "internal", err.Error()
-		}
+	if rec != nil {
+		p.publishRegistered(rec)
 	}
+	res.fail(err)
 	p.report(ctx, res, started)
 	return res, err
 }
 
-func (p *Provisioner) jitp(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate, body string, res *Result) error {
-	tmpl, err := template.Parse(body)
-	if err != nil {
-		return &failure{step: "template", err: err}
+// DryRun says what Provision would do for cert now, and changes nothing:
+// it looks up the CA's template and renders it (registry.PlanJITP) as
+// Provision does, and runs the registry's transaction for the plan rolled
+// back (registry.PreviewDevice), so that its Result, failures included, is
+// Provision's. Nothing is recorded, published or logged. A certificate that
+// Provision would leave PENDING_ACTIVATION (JITR, or a failure) shows that
+// status.
+func (p *Provisioner) DryRun(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) (*Result, error) {
+	res, _, err := p.attempt(ctx, cert, ca, p.Registry.PreviewDevice)
+	if res.Kind == JITR || err != nil {
+		res.Status = iot.StatusPendingActivation
 	}
-	params, missing := template.CertificateParameters(cert, res.CertificateID)
-	rendered, err := tmpl.Render(params, missing)
-	if err != nil {
-		return &failure{step: "render", err: err}
+	res.fail(err)
+	return res, err
+}
+
+// applyFunc carries out a plan: registry.Service.ProvisionDevice, or
+// PreviewDevice for a dry run.
+type applyFunc func(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate, plan registry.ProvisionPlan) (*registry.ProvisionResult, error)
+
+// attempt is what Provision and DryRun share: the CA's template, its plan
+// for cert, and apply. It returns the provisioned certificate when JITP
+// succeeded.
+func (p *Provisioner) attempt(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate, apply applyFunc) (*Result, *registry.Certificate, error) {
+	res := &Result{Kind: JITR, CertificateID: pki.CertificateID(cert.Raw), CAID: ca.ID}
+	rc := ca.Registration
+	body := rc.TemplateBody
+	if body == "" && rc.TemplateName == "" {
+		return res, nil, nil
 	}
-	plan := registry.PlanFromTemplate(rendered)
-	if rendered.Certificate != nil {
-		plan.CertificateStatus = rendered.Certificate.Status
-	}
-	out, err := p.Registry.ProvisionDevice(ctx, cert, ca, plan)
-	if err != nil {
-		var pe *registry.ProvisionError
-		if errors.As(err, &pe) {
-			return &failure{step: pe.Step, err: pe.Err}
+	res.Kind = JITP
+	if body == "" {
+		var err error
+		if body, err = p.namedTemplate(ctx, rc.TemplateName); err != nil {
+			return res, nil, err
 		}
-		return err
 	}
-	res.ThingName, res.Policies, res.Status = out.ThingName, out.Policies, out.Certificate.Status
-	p.publishRegistered(out.Certificate)
-	return nil
+	plan, err := registry.PlanJITP(body, cert)
+	if err != nil {
+		return res, nil, stepFailure(err)
+	}
+	res.Plan = &plan
+	out, err := apply(ctx, cert, ca, plan)
+	if err != nil {
+		return res, nil, stepFailure(err)
+	}
+	res.ThingName, res.ThingCreated, res.Status = out.ThingName, out.ThingCreated, out.Certificate.Status
+	res.Policies, res.PoliciesCreated, res.Warnings = out.Policies, out.PoliciesCreated, out.Warnings
+	return res, out.Certificate, nil
+}
+
+// stepFailure turns the registry's *ProvisionError into a failure at its step.
+func stepFailure(err error) error {
+	var pe *registry.ProvisionError
+	if errors.As(err, &pe) {
+		return &failure{step: pe.Step, err: pe.Err}
+	}
+	return err
+}
+
+// fail records a failed attempt's step and reason.
+func (r *Result) fail(err error) {
+	if err == nil {
+		return
+	}
+	var f *failure
+	if errors.As(err, &f) {
+		r.Step, r.Reason = f.step, f.err.Error()
+	} else {
+		r.Step, r.Reason = "internal", err.Error()
+	}
 }
 
 // namedTemplate returns the body of the default version of the JITP
@@ -192,5 +229,10 @@ func (p *Provisioner) log(ctx context.Context, r *Result) {
 		p.Logger.WarnContext(ctx, "provisioning failed", append(attrs, "step", r.Step, "reason", r.Reason)...)
 		return
 	}
-	p.Logger.InfoContext(ctx, "device provisioned", append(attrs, "policies", r.Policies)...)
+	attrs = append(attrs, "policies", r.Policies)
+	if len(r.Warnings) > 0 {
+		p.Logger.WarnContext(ctx, "device provisioned, but its policies name another region or account than this server's: it will be refused", append(attrs, "warnings", r.Warnings)...)
+		return
+	}
+	p.Logger.InfoContext(ctx, "device provisioned", attrs...)
 }

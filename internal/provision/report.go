@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/iotcore/iotcore/internal/registry"
@@ -37,9 +38,13 @@ func (p *Provisioner) report(ctx context.Context, r *Result, at time.Time) {
 	if p.Metrics != nil {
 		p.Metrics.ProvisioningAttempt(string(r.Kind), outcome, r.Step)
 	}
+	reason := r.Reason
+	if r.Step == "" && len(r.Warnings) > 0 {
+		reason = "provisioned, but it will be refused: " + strings.Join(r.Warnings, "; ")
+	}
 	a := registry.ProvisioningAttempt{
 		At: at, Kind: string(r.Kind), CAID: r.CAID, CertificateID: r.CertificateID, ThingName: r.ThingName,
-		Outcome: outcome, Step: r.Step, Reason: r.Reason, Status: r.Status,
+		Outcome: outcome, Step: r.Step, Reason: reason, Status: r.Status,
 	}
 	if err := p.Registry.RecordProvisioningAttempt(ctx, a); err != nil && p.Logger != nil {
 		p.Logger.ErrorContext(ctx, "recording a provisioning attempt", "certificate_id", r.CertificateID, "error", err)
@@ -49,7 +54,7 @@ func (p *Provisioner) report(ctx context.Context, r *Result, at time.Time) {
 	}
 	payload, _ := json.Marshal(AttemptEvent{
 		Timestamp: at.UnixMilli(), Kind: a.Kind, Outcome: outcome, CACertificateID: r.CAID, CertificateID: r.CertificateID,
-		ThingName: r.ThingName, Policies: r.Policies, CertificateStatus: r.Status, FailedStep: r.Step, Reason: r.Reason,
+		ThingName: r.ThingName, Policies: r.Policies, CertificateStatus: r.Status, FailedStep: r.Step, Reason: reason,
 	})
 	if err := p.Events.Publish(AttemptsTopic(r.CAID), payload, false, 1); err != nil && p.Logger != nil {
 		p.Logger.WarnContext(ctx, "publishing a provisioning attempt", "certificate_id", r.CertificateID, "error", err)

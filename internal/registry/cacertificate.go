@@ -7,6 +7,7 @@ import (
 
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/pki"
+	"github.com/iotcore/iotcore/internal/template"
 )
 
 // MaxCAsWithSameSubject is AWS's limit on CA certificates sharing a subject.
@@ -59,7 +60,8 @@ func (s *Service) RegisterCACertificate(ctx context.Context, in RegisterCAInput)
 	default:
 		return nil, iot.Errorf(iot.InvalidRequest, "certificateMode must be DEFAULT or SNI_ONLY, got %q", mode)
 	}
-	if err := checkRegistrationConfig(in.Registration); err != nil {
+	tmpl, err := checkRegistrationConfig(in.Registration)
+	if err != nil {
 		return nil, err
 	}
 	if err := iot.CheckTags(in.Tags); err != nil {
@@ -123,6 +125,7 @@ func (s *Service) RegisterCACertificate(ctx context.Context, in RegisterCAInput)
 	if err != nil {
 		return nil, err
 	}
+	s.warnRegistrationConfig(ctx, id, tmpl)
 	return rec, nil
 }
 
@@ -154,11 +157,12 @@ func (s *Service) UpdateCACertificate(ctx context.Context, in UpdateCAInput) err
 	if in.Registration != nil && in.RemoveAutoRegistration {
 		return iot.Errorf(iot.InvalidRequest, "registrationConfig and removeAutoRegistration cannot be used together")
 	}
-	if err := checkRegistrationConfig(in.Registration); err != nil {
+	tmpl, err := checkRegistrationConfig(in.Registration)
+	if err != nil {
 		return err
 	}
 	id := normalizeID(in.ID)
-	return s.update(ctx, func(tx Tx, c *change) error {
+	err = s.update(ctx, func(tx Tx, c *change) error {
 		rec, err := tx.CACertificate(ctx, id)
 		if err != nil {
 			return notFound(err, "CA certificate", id)
@@ -184,6 +188,19 @@ func (s *Service) UpdateCACertificate(ctx context.Context, in UpdateCAInput) err
 		c.emit(CACertificateChanged, id)
 		return tx.UpdateCACertificate(ctx, rec)
 	})
+	if err == nil {
+		s.warnRegistrationConfig(ctx, id, tmpl)
+	}
+	return err
+}
+
+// warnRegistrationConfig warns about the policies of a CA's inline JITP
+// template (tmpl, nil when there is none) that name another region or
+// account than the server's (warnForeignARNs).
+func (s *Service) warnRegistrationConfig(ctx context.Context, caID string, tmpl *template.Template) {
+	if tmpl != nil {
+		s.warnForeignARNs(ctx, "CA certificate registrationConfig", caID, templatePolicies(tmpl))
+	}
 }
 
 // CACertificate describes a registered CA.
@@ -250,32 +267,31 @@ func (s *Service) DeleteCACertificate(ctx context.Context, id string) error {
 
 // checkRegistrationConfig validates what can be checked of a JITP configuration
 // before its transaction: names, the role ARN, and an inline template, which
-// must parse and suit JITP (checkTemplateBody). A templateName is checked in
-// the transaction, by checkTemplateReference.
-func checkRegistrationConfig(rc *RegistrationConfig) error {
+// must parse and suit JITP (checkTemplateBody); it returns that template, or
+// nil. A templateName is checked in the transaction, by
+// checkTemplateReference.
+func checkRegistrationConfig(rc *RegistrationConfig) (*template.Template, error) {
 	if rc == nil {
-		return nil
+		return nil, nil
 	}
 	if rc.TemplateName != "" {
 		if err := iot.TemplateNameRule.Check(rc.TemplateName); err != nil {
-			return err
+			return nil, err
 		}
 		if rc.TemplateBody != "" {
-			return iot.Errorf(iot.InvalidRequest, "registrationConfig takes either templateBody or templateName, not both")
+			return nil, iot.Errorf(iot.InvalidRequest, "registrationConfig takes either templateBody or templateName, not both")
 		}
 	}
 	if rc.RoleARN != "" {
 		if err := iot.RoleARNRule.Check(rc.RoleARN); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	if rc.TemplateBody != "" {
-		// A CA's inline template is always used for JITP.
-		if _, err := checkTemplateBody(rc.TemplateBody, true); err != nil {
-			return err
-		}
+	if rc.TemplateBody == "" {
+		return nil, nil
 	}
-	return nil
+	// A CA's inline template is always used for JITP.
+	return checkTemplateBody(rc.TemplateBody, true)
 }
 
 func statusIf(cond bool, yes, no string) string {

@@ -46,6 +46,9 @@ func (s *Service) CreatePolicy(ctx context.Context, name, doc string, tags []iot
 		}
 		return tx.PutTags(ctx, s.Account.PolicyARN(name), tags)
 	})
+	if err == nil {
+		s.warnForeignARNs(ctx, "policy", name, []NamedPolicy{{name, doc}})
+	}
 	return out, err
 }
 
@@ -173,6 +176,9 @@ func (s *Service) CreatePolicyVersion(ctx context.Context, name, doc string, set
 		p.GenerationID = newID()
 		return tx.UpdatePolicy(ctx, p)
 	})
+	if err == nil {
+		s.warnForeignARNs(ctx, "policy version", versionName(name, v.VersionID), []NamedPolicy{{name, doc}})
+	}
 	return v, setAsDefault, err
 }
 

@@ -15,46 +15,23 @@ import (
 	"github.com/iotcore/iotcore/internal/template"
 )
 
-// ProvisionPlan is what a rendered provisioning template asks the registry to
-// do for one device certificate.
-type ProvisionPlan struct {
-	Thing    *PlannedThing
-	Policies []PlannedPolicy
-	// CertificateStatus is the certificate's final status; "" means ACTIVE.
-	CertificateStatus string
-}
-
-// PlannedThing is the thing a template declares. An existing thing of that
-// name is reused as it is.
-type PlannedThing struct {
-	LogicalID    string // the template's name for the resource, for messages; may be ""
-	Name         string
-	TypeName     string
-	Attributes   map[string]string
-	Groups       []string
-	BillingGroup string
-	// AttributesSet says the template gives AttributePayload (possibly empty).
-	AttributesSet bool
-	// Overrides says what to do with each property of a thing that exists
-	// already: OverrideSettings, keyed AttributePayload, ThingTypeName and
-	// ThingGroups, valued DO_NOTHING (the default), REPLACE, MERGE or FAIL.
-	Overrides map[string]string
-}
-
-// PlannedPolicy is a policy to attach: an existing one by name, or, when
-// Document is set, one created under Name unless it already exists.
-type PlannedPolicy struct {
-	LogicalID string // the template's name for the resource, for messages; may be ""
-	Name      string
-	Document  string
-}
-
-// ProvisionResult is what provisioning did.
+// ProvisionResult is what provisioning did, or, from PreviewDevice, what
+// it would do.
 type ProvisionResult struct {
-	Certificate  *Certificate
-	ThingName    string
-	ThingCreated bool
-	Policies     []string
+	Certificate *Certificate
+	// CertificateCreated is false when the certificate was registered
+	// already (PENDING_ACTIVATION, from an earlier attempt).
+	CertificateCreated bool
+	ThingName          string
+	ThingCreated       bool // false: an existing thing was reused
+	Policies           []string
+	// PoliciesCreated are those of Policies created from the template's
+	// document; the others existed and were reused.
+	PoliciesCreated []string
+	// Warnings say why the device may still be refused once provisioned:
+	// its policies name another region or account than the server's
+	// (ForeignPolicyARNs).
+	Warnings []string
 }
 
 // ProvisionError says which step of provisioning failed and why.
@@ -91,7 +68,59 @@ func inResource(err error, logicalID string) error {
 // nothing is. A certificate left PENDING_ACTIVATION by an earlier failed
 // attempt is provisioned again.
 func (s *Service) ProvisionDevice(ctx context.Context, cert *x509.Certificate, ca *CACertificate, plan ProvisionPlan) (*ProvisionResult, error) {
-	status := plan.CertificateStatus
+	var res *ProvisionResult
+	err := s.update(ctx, func(tx Tx, c *change) error {
+		var err error
+		res, err = s.provisionDevice(ctx, tx, c, cert, ca, plan)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// PreviewDevice is the dry run of ProvisionDevice: it runs the very same
+// transaction against the current registry and rolls it back, so it
+// answers what ProvisionDevice would answer now (what it would create, what
+// it would reuse, or why it would fail) and changes nothing: no write, no
+// event, no cache invalidated.
+func (s *Service) PreviewDevice(ctx context.Context, cert *x509.Certificate, ca *CACertificate, plan ProvisionPlan) (*ProvisionResult, error) {
+	var res *ProvisionResult
+	err := s.rolledBack(ctx, func(tx Tx, c *change) error {
+		var err error
+		res, err = s.provisionDevice(ctx, tx, c, cert, ca, plan)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// errRolledBack ends a dry run's transaction.
+var errRolledBack = errors.New("registry: dry run: rolled back")
+
+// rolledBack runs fn in a store transaction that is always rolled back: a
+// dry run of what update would do with the same fn. Its events are
+// dropped, and nothing else learns of it.
+func (s *Service) rolledBack(ctx context.Context, fn func(tx Tx, c *change) error) error {
+	err := s.Store.Update(ctx, func(tx Tx) error {
+		if err := fn(tx, &change{now: s.now()}); err != nil {
+			return err
+		}
+		return errRolledBack
+	})
+	if errors.Is(err, errRolledBack) {
+		return nil
+	}
+	return err
+}
+
+// provisionDevice is ProvisionDevice's transaction, which PreviewDevice
+// rolls back.
+func (s *Service) provisionDevice(ctx context.Context, tx Tx, c *change, cert *x509.Certificate, ca *CACertificate, plan ProvisionPlan) (*ProvisionResult, error) {
+	status := plan.status()
 	switch status {
 	case "":
 		status = iot.StatusActive
@@ -99,37 +128,31 @@ func (s *Service) ProvisionDevice(ctx context.Context, cert *x509.Certificate, c
 	default:
 		return nil, stepErr("certificate", iot.Errorf(iot.InvalidRequest, "certificate status %q is not allowed", status))
 	}
-	var res *ProvisionResult
-	err := s.update(ctx, func(tx Tx, c *change) error {
-		res = &ProvisionResult{}
-		id := pki.CertificateID(cert.Raw)
-		rec, err := tx.Certificate(ctx, id)
-		switch {
-		case errors.Is(err, ErrNotFound):
-			rec = s.newCertificate(cert, ca.ID, ca.Mode, iot.StatusPendingActivation, c.now)
-			if err := tx.InsertCertificate(ctx, rec); err != nil {
-				return stepErr("certificate", err)
-			}
-		case err != nil:
-			return err
-		case rec.Status != iot.StatusPendingActivation:
-			return stepErr("certificate", iot.Errorf(iot.ResourceAlreadyExists, "the certificate %s is already registered (%s)", id, rec.Status))
+	res := &ProvisionResult{}
+	id := pki.CertificateID(cert.Raw)
+	rec, err := tx.Certificate(ctx, id)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		rec = s.newCertificate(cert, ca.ID, ca.Mode, iot.StatusPendingActivation, c.now)
+		if err := tx.InsertCertificate(ctx, rec); err != nil {
+			return nil, stepErr("certificate", err)
 		}
-		if err := s.carryOut(ctx, tx, c, rec, plan, res); err != nil {
-			return err
-		}
-		rec.Status = status
-		rec.UpdatedAt = c.now
-		if err := tx.UpdateCertificate(ctx, rec); err != nil {
-			return stepErr("certificate", err)
-		}
-		c.emit(CertificateChanged, id)
-		res.Certificate = rec
-		return nil
-	})
-	if err != nil {
+		res.CertificateCreated = true
+	case err != nil:
+		return nil, err
+	case rec.Status != iot.StatusPendingActivation:
+		return nil, stepErr("certificate", iot.Errorf(iot.ResourceAlreadyExists, "the certificate %s is already registered (%s)", id, rec.Status))
+	}
+	if err := s.carryOut(ctx, tx, c, rec, plan, res); err != nil {
 		return nil, err
 	}
+	rec.Status = status
+	rec.UpdatedAt = c.now
+	if err := tx.UpdateCertificate(ctx, rec); err != nil {
+		return nil, stepErr("certificate", err)
+	}
+	c.emit(CertificateChanged, id)
+	res.Certificate = rec
 	return res, nil
 }
 
@@ -154,8 +177,10 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c *change, cert *Certific
 			}
 		}
 	}
+	var attached []NamedPolicy
 	for _, p := range plan.Policies {
-		if err := s.provisionPolicy(ctx, tx, c, p); err != nil {
+		doc, created, err := s.provisionPolicy(ctx, tx, c, p)
+		if err != nil {
 			return inResource(err, p.LogicalID)
 		}
 		if cert != nil {
@@ -164,29 +189,40 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c *change, cert *Certific
 			}
 		}
 		res.Policies = append(res.Policies, p.Name)
+		if created {
+			res.PoliciesCreated = append(res.PoliciesCreated, p.Name)
+		}
+		attached = append(attached, NamedPolicy{Name: p.Name, Document: doc})
 	}
+	res.Warnings = ForeignPolicyARNs(s.Account, attached)
 	return nil
 }
 
 // provisionPolicy creates a planned policy from its document unless a policy
-// of that name exists, or checks that a policy named alone exists.
-func (s *Service) provisionPolicy(ctx context.Context, tx Tx, c *change, p PlannedPolicy) error {
-	_, err := tx.Policy(ctx, p.Name)
+// of that name exists, or checks that a policy named alone exists. It
+// returns the document in force: the new one, or the existing policy's
+// default version.
+func (s *Service) provisionPolicy(ctx context.Context, tx Tx, c *change, p PlannedPolicy) (doc string, created bool, err error) {
+	existing, err := tx.Policy(ctx, p.Name)
 	switch {
 	case err == nil:
-		return nil
+		v, err := tx.PolicyVersion(ctx, p.Name, existing.DefaultVersion)
+		if err != nil {
+			return "", false, err
+		}
+		return v.Document, false, nil
 	case !errors.Is(err, ErrNotFound):
-		return err
+		return "", false, err
 	case p.Document == "":
-		return stepErr("policy", notFound(err, "policy", p.Name))
+		return "", false, stepErr("policy", notFound(err, "policy", p.Name))
 	}
 	if err := checkPolicyDocument(p.Document); err != nil {
-		return stepErr("policy", err)
+		return "", false, stepErr("policy", err)
 	}
 	if _, err := s.createPolicy(ctx, tx, c, p.Name, p.Document); err != nil {
-		return stepErr("policy", err)
+		return "", false, stepErr("policy", err)
 	}
-	return nil
+	return p.Document, true, nil
 }
 
 // provisionThing creates the planned thing, or reuses one of that name, and
@@ -395,13 +431,12 @@ func (s *Service) RegisterThing(ctx context.Context, body string, params map[str
 	if err != nil {
 		return nil, err
 	}
-	rendered, err := tmpl.Render(params, nil)
+	plan, err := Plan(tmpl, params, nil)
 	if err != nil {
 		return nil, templateError(err)
 	}
-	plan := PlanFromTemplate(rendered)
 	var tc *templateCertificate
-	if rc := rendered.Certificate; rc != nil {
+	if rc := plan.Certificate; rc != nil {
 		if tc, err = s.templateCertificate(rc, s.now()); err != nil {
 			return nil, registrationFailure(&ProvisionError{Step: "certificate", Resource: rc.LogicalID, Err: err})
 		}
@@ -435,26 +470,6 @@ func (s *Service) RegisterThing(ctx context.Context, body string, params map[str
 	return out, nil
 }
 
-// PlanFromTemplate turns rendered template resources into a plan; a policy
-// given only by its document is named GeneratedPolicyName. The certificate
-// is RegisterThing's to settle.
-func PlanFromTemplate(r *template.Resources) ProvisionPlan {
-	var plan ProvisionPlan
-	if t := r.Thing; t != nil {
-		plan.Thing = &PlannedThing{LogicalID: t.LogicalID, Name: t.ThingName, TypeName: t.ThingTypeName,
-			Attributes: t.Attributes, Groups: t.ThingGroups, BillingGroup: t.BillingGroup,
-			AttributesSet: t.AttributesSet, Overrides: t.OverrideSettings}
-	}
-	for _, p := range r.Policies {
-		name := p.PolicyName
-		if name == "" {
-			name = template.GeneratedPolicyName(p.PolicyDocument)
-		}
-		plan.Policies = append(plan.Policies, PlannedPolicy{LogicalID: p.LogicalID, Name: name, Document: p.PolicyDocument})
-	}
-	return plan
-}
-
 // templateCertificate is a template's certificate resource, with its PEMs
 // parsed (or its CSR signed) before the transaction.
 type templateCertificate struct {
@@ -467,21 +482,21 @@ type templateCertificate struct {
 	override  string            // OverrideSettings.Status, "" when unset
 }
 
-func (s *Service) templateCertificate(rc *template.Certificate, now time.Time) (*templateCertificate, error) {
-	tc := &templateCertificate{logicalID: rc.LogicalID, id: normalizeID(rc.CertificateID), status: rc.Status, override: rc.OverrideSettings["Status"]}
+func (s *Service) templateCertificate(rc *PlannedCertificate, now time.Time) (*templateCertificate, error) {
+	tc := &templateCertificate{logicalID: rc.LogicalID, id: normalizeID(rc.ID), status: rc.Status, override: rc.Override}
 	var err error
 	switch {
-	case rc.CertificatePem != "":
-		if tc.cert, err = parseCertificate(rc.CertificatePem, "CertificatePem"); err != nil {
+	case rc.PEM != "":
+		if tc.cert, err = parseCertificate(rc.PEM, "CertificatePem"); err != nil {
 			return nil, err
 		}
-		if rc.CACertificatePem != "" {
-			if tc.hint, err = parseCertificate(rc.CACertificatePem, "CACertificatePem"); err != nil {
+		if rc.CAPEM != "" {
+			if tc.hint, err = parseCertificate(rc.CAPEM, "CACertificatePem"); err != nil {
 				return nil, err
 			}
 		}
-	case rc.CertificateSigningRequest != "":
-		if tc.cert, err = s.issueFromCSR(rc.CertificateSigningRequest, "CertificateSigningRequest", now); err != nil {
+	case rc.CSR != "":
+		if tc.cert, err = s.issueFromCSR(rc.CSR, "CertificateSigningRequest", now); err != nil {
 			return nil, err
 		}
 		tc.issued = true

@@ -111,11 +111,12 @@ func (s *Service) CreateProvisioningTemplate(ctx context.Context, in CreateProvi
 	if err := iot.CheckTags(in.Tags); err != nil {
 		return nil, err
 	}
-	if _, err := checkTemplateBody(in.Body, typ == TemplateTypeJITP); err != nil {
+	tmpl, err := checkTemplateBody(in.Body, typ == TemplateTypeJITP)
+	if err != nil {
 		return nil, err
 	}
 	var out *ProvisioningTemplate
-	err := s.update(ctx, func(tx Tx, c *change) error {
+	err = s.update(ctx, func(tx Tx, c *change) error {
 		if _, err := tx.ProvisioningTemplate(ctx, in.Name); err == nil {
 			return iot.AlreadyExists("provisioning template", in.Name, in.Name, s.Account.ProvisioningTemplateARN(in.Name))
 		} else if !errors.Is(err, ErrNotFound) {
@@ -135,6 +136,9 @@ func (s *Service) CreateProvisioningTemplate(ctx context.Context, in CreateProvi
 		out = pt
 		return tx.PutTags(ctx, s.Account.ProvisioningTemplateARN(in.Name), in.Tags)
 	})
+	if err == nil {
+		s.warnForeignARNs(ctx, "provisioning template", in.Name, templatePolicies(tmpl))
+	}
 	return out, err
 }
 
@@ -318,6 +322,7 @@ func (s *Service) CreateProvisioningTemplateVersion(ctx context.Context, name, b
 	if err != nil {
 		return nil, err
 	}
+	s.warnForeignARNs(ctx, "provisioning template version", versionName(name, v.VersionID), templatePolicies(t))
 	return v, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
@@ -27,6 +28,11 @@ type Service struct {
 	// Notify, when set, is called after each committed change with what changed,
 	// so that live connections can re-evaluate their authorization.
 	Notify func(Event)
+
+	// Logger receives warnings about saved documents that will not work
+	// as meant (policies naming another region or account); nil discards
+	// them.
+	Logger *slog.Logger
 
 	principals principalCache
 }
