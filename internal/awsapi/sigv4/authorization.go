@@ -254,15 +254,22 @@ func isScopeDate(s string) bool {
 	return err == nil && t.Format(dateFormat) == s
 }
 
-// isRegion accepts any region name made of letters, digits and dashes: the
-// region is whatever the client signed with.
+// isRegion reports whether s is shaped like an AWS region name: words of
+// lower-case letters and digits joined by single dashes, starting with a
+// letter, at most 63 bytes (a DNS label, as the region is in AWS host names):
+// us-east-1, us-gov-west-1, eusc-de-east-1. Any such region is accepted — the
+// region is whatever the client signed with — but it reaches logs and
+// Identity, so nothing else is.
 func isRegion(s string) bool {
-	if s == "" || len(s) > 64 {
+	if s == "" || len(s) > 63 || !('a' <= s[0] && s[0] <= 'z') || s[len(s)-1] == '-' {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+		switch {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case c == '-' && s[i-1] != '-':
+		default:
 			return false
 		}
 	}

@@ -8,6 +8,8 @@
 // key from the secret of the access key in the credential scope, and compares
 // signatures in constant time. It is pure: it neither logs nor reads the
 // request body (the caller passes the body it has already read).
+// [Verifier.Precheck] checks, before the caller reads any body, everything
+// that needs none: the header's shape, the service, the key and the time.
 //
 // The canonical request follows the SigV4 specification for services other
 // than S3 (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html)
@@ -28,15 +30,18 @@
 //   - Canonical headers: the headers named in SignedHeaders, in that order,
 //     lower-case names, values trimmed with runs of spaces collapsed, several
 //     values joined by commas; "host" is Request.Host and must be signed.
-//   - Payload hash: the X-Amz-Content-Sha256 header when the client sent one
-//     (a hex hash must then match the body; UNSIGNED-PAYLOAD is accepted only
-//     when sent), otherwise the hex SHA-256 of the body.
+//   - Payload hash: always the hex SHA-256 of the body received. An
+//     X-Amz-Content-Sha256 header, when sent, must be that hash;
+//     UNSIGNED-PAYLOAD is refused, since botocore and the AWS SDKs sign the
+//     body of every AWS IoT call.
 //
 // The region in the credential scope is whatever the client signed with; any
-// region is accepted and reported in [Identity]. The service must be
+// region-shaped name (us-east-1, us-gov-west-1) is accepted and reported in
+// [Identity]. The service must be
 // Verifier.Service or one of Verifier.ServiceAliases: older AWS IoT models,
 // still shipped by some aws CLI builds, sign the control plane as
-// "execute-api" rather than "iot". X-Amz-Security-Token is treated as an ordinary signed
+// "execute-api" rather than "iot"; a request signed for another service is
+// refused with a [ServiceError] as its cause. X-Amz-Security-Token is treated as an ordinary signed
 // value: temporary credentials are not supported, and the token is not checked.
 //
 // Because the Host header is signed, a reverse proxy in front of the server

@@ -33,6 +33,18 @@ const (
 		"Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
 
+// ServiceError is the cause (Error.Err) of a refusal because the credential
+// scope names a service the Verifier does not serve, such as "iotdata" for
+// the AWS IoT data plane. A caller can find it with errors.As and tell the
+// client what it serves instead.
+type ServiceError struct {
+	Service string // the signing name in the credential scope, as sent
+}
+
+func (e *ServiceError) Error() string {
+	return fmt.Sprintf("verify sigv4: the credential scope names the service %q", e.Service)
+}
+
 func errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }

@@ -18,8 +18,8 @@ import (
 const DefaultMaxSkew = 5 * time.Minute
 
 // UnsignedPayload is the X-Amz-Content-Sha256 value by which a client leaves
-// the body out of the signature. It is accepted only when the client sends
-// the header.
+// the body out of the signature. Verify refuses it: the canonical request
+// always carries the hash of the body received.
 const UnsignedPayload = "UNSIGNED-PAYLOAD"
 
 // Verifier checks SigV4 signatures for one service. Its fields must not change
@@ -64,30 +64,8 @@ type Identity struct {
 // MissingAuthenticationToken, IncompleteSignature, UnrecognizedClient or
 // InvalidSignature.
 func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
-	var rawQuery string
-	if r.URL != nil {
-		rawQuery = r.URL.RawQuery
-	}
-	// The same view of the query that handlers get from r.URL.Query(): pairs
-	// it cannot parse are dropped here too, so nothing a handler sees is
-	// unsigned.
-	query, _ := url.ParseQuery(rawQuery)
-
-	a, err := parseAuthorization(r.Header, query)
+	a, query, secret, err := v.precheck(r)
 	if err != nil {
-		return Identity{}, err
-	}
-	if a.service != v.Service && !slices.Contains(v.ServiceAliases, a.service) {
-		return Identity{}, errorf(InvalidSignature, "Credential should be scoped to correct service: '%s'.", v.Service)
-	}
-	secret, ok := "", false
-	if v.Secret != nil && isAccessKeyID(a.accessKeyID) {
-		secret, ok = v.Secret(a.accessKeyID)
-	}
-	if !ok {
-		return Identity{}, &Error{Code: UnrecognizedClient, Message: msgUnrecognized}
-	}
-	if err := v.checkTime(a); err != nil {
 		return Identity{}, err
 	}
 	ph, err := payloadHash(r.Header, body)
@@ -113,6 +91,54 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (Identity, error) {
 		Err: fmt.Errorf("verify sigv4: signature mismatch for access key %s; canonical request:\n%s\nstring to sign:\n%s",
 			a.accessKeyID, first, firstSTS),
 	}
+}
+
+// Precheck checks everything Verify checks that does not need the body: the
+// Authorization header (or presigned query) is well formed, its credential
+// scope names Service or an alias and a region-shaped region, the access key
+// is known and the signing time is within MaxSkew. A caller runs it before
+// reading the body, so that a request from no one it knows is refused without
+// reading one. It proves nothing about who signed r; only Verify does. It
+// fails with the same errors as Verify.
+func (v *Verifier) Precheck(r *http.Request) error {
+	_, _, _, err := v.precheck(r)
+	return err
+}
+
+// precheck parses r's signature and checks what needs no body; it returns the
+// parsed authorization, the query as handlers see it, and the key's secret.
+func (v *Verifier) precheck(r *http.Request) (*authorization, url.Values, string, error) {
+	var rawQuery string
+	if r.URL != nil {
+		rawQuery = r.URL.RawQuery
+	}
+	// The same view of the query that handlers get from r.URL.Query(): pairs
+	// it cannot parse are dropped here too, so nothing a handler sees is
+	// unsigned.
+	query, _ := url.ParseQuery(rawQuery)
+
+	a, err := parseAuthorization(r.Header, query)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	if a.service != v.Service && !slices.Contains(v.ServiceAliases, a.service) {
+		return nil, nil, "", &Error{
+			Code:    InvalidSignature,
+			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'.", v.Service),
+			Err:     &ServiceError{Service: a.service},
+		}
+	}
+	secret, ok := "", false
+	if v.Secret != nil && isAccessKeyID(a.accessKeyID) {
+		secret, ok = v.Secret(a.accessKeyID)
+	}
+	if !ok {
+		return nil, nil, "", &Error{Code: UnrecognizedClient, Message: msgUnrecognized}
+	}
+	if err := v.checkTime(a); err != nil {
+		return nil, nil, "", err
+	}
+	return a, query, secret, nil
 }
 
 // checkTime rejects requests signed too long ago or too far in the future.
@@ -153,26 +179,32 @@ func skewText(d time.Duration) string {
 	return fmt.Sprintf("%d sec.", d/time.Second)
 }
 
-// payloadHash returns the payload hash of the canonical request: the
-// X-Amz-Content-Sha256 header when sent, otherwise the SHA-256 of body.
+// payloadHash returns the payload hash of the canonical request: always the
+// hex SHA-256 of the body received, never a value the client merely claims.
+// An X-Amz-Content-Sha256 header, when sent, must be that hash.
+// UNSIGNED-PAYLOAD is refused: botocore and the AWS SDKs sign the body of
+// every AWS IoT call (only S3 and operations with the v4-unsigned-body trait,
+// which AWS IoT has none of, sign UNSIGNED-PAYLOAD), so accepting it would
+// only let a body be swapped after signing.
 func payloadHash(h http.Header, body []byte) (string, error) {
-	sum := func() string {
-		s := sha256.Sum256(body)
-		return hex.EncodeToString(s[:])
-	}
+	s := sha256.Sum256(body)
+	sum := hex.EncodeToString(s[:])
 	vs := h.Values("X-Amz-Content-Sha256")
 	switch {
 	case len(vs) == 0:
-		return sum(), nil
+		return sum, nil
 	case len(vs) > 1:
 		return "", errorf(InvalidSignature, "Only one x-amz-content-sha256 header is allowed.")
 	case vs[0] == UnsignedPayload:
-		return UnsignedPayload, nil
+		return "", errorf(InvalidSignature, "x-amz-content-sha256 %s is not accepted by this service: "+
+			"sign the hex SHA-256 of the request body.", UnsignedPayload)
 	case !isHexSHA256(vs[0]):
-		return "", errorf(InvalidSignature, "x-amz-content-sha256 must be %s or the hex SHA-256 of the payload.", UnsignedPayload)
-	case !strings.EqualFold(vs[0], sum()):
+		return "", errorf(InvalidSignature, "x-amz-content-sha256 must be the hex SHA-256 of the payload.")
+	case !strings.EqualFold(vs[0], sum):
 		return "", errorf(InvalidSignature, "The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
+	// The client's spelling of the same hash (upper-case hex is the same
+	// digest), as it signed it.
 	return vs[0], nil
 }
 

@@ -105,10 +105,12 @@ var signCases = []signCase{
 		header: http.Header{"X-Amz-Content-Sha256": {hashHex([]byte(`{}`))}},
 	},
 	{
-		name: "UNSIGNED-PAYLOAD sent", method: "POST", target: "/things/t1", body: `{"a":1}`, payload: sigv4.UnsignedPayload,
-		header: http.Header{"X-Amz-Content-Sha256": {sigv4.UnsignedPayload}},
-		after:  func(r *http.Request) { setBody(r, `{"a":2}`) },
+		name: "x-amz-content-sha256 with the body hash in upper case", method: "POST", target: "/things/t1", body: `{}`,
+		header:  http.Header{"X-Amz-Content-Sha256": {strings.ToUpper(hashHex([]byte(`{}`)))}},
+		payload: strings.ToUpper(hashHex([]byte(`{}`))),
 	},
+	{name: "region with several words", target: "/things", region: "us-gov-west-1"},
+	{name: "region with a four-letter prefix", target: "/things", region: "eusc-de-east-1"},
 	{name: "signed as execute-api, as older IoT models do", target: "/things", service: "execute-api"},
 	{name: "presigned", target: "/endpoint?endpointType=iot%3AData-ATS", presign: true, region: "ap-south-1"},
 	{
@@ -222,6 +224,43 @@ var signCases = []signCase{
 		wantCode: sigv4.InvalidSignature, wantMsg: "x-amz-content-sha256",
 	},
 	{
+		// Issue 11 item 12: the body was swapped after signing, and accepted.
+		name: "UNSIGNED-PAYLOAD sent, body swapped after signing", method: "POST", target: "/things/t1", body: `{"a":1}`,
+		payload:  sigv4.UnsignedPayload,
+		header:   http.Header{"X-Amz-Content-Sha256": {sigv4.UnsignedPayload}},
+		after:    func(r *http.Request) { setBody(r, `{"a":2}`) },
+		wantCode: sigv4.InvalidSignature, wantMsg: "UNSIGNED-PAYLOAD is not accepted",
+	},
+	{
+		name: "UNSIGNED-PAYLOAD sent with the body signed", method: "POST", target: "/things/t1", body: `{"a":1}`,
+		payload:  sigv4.UnsignedPayload,
+		header:   http.Header{"X-Amz-Content-Sha256": {sigv4.UnsignedPayload}},
+		wantCode: sigv4.InvalidSignature, wantMsg: "UNSIGNED-PAYLOAD is not accepted",
+	},
+	{
+		name: "x-amz-content-sha256 not a hash", method: "POST", target: "/things/t1", body: `{}`,
+		header:   http.Header{"X-Amz-Content-Sha256": {"STREAMING-UNSIGNED-PAYLOAD-TRAILER"}},
+		payload:  "STREAMING-UNSIGNED-PAYLOAD-TRAILER",
+		wantCode: sigv4.InvalidSignature, wantMsg: "hex SHA-256",
+	},
+	{name: "region in upper case", target: "/things", region: "US-EAST-1", wantCode: sigv4.IncompleteSignature, wantMsg: "valid region"},
+	{name: "region with a space", target: "/things", region: "US EAST", wantCode: sigv4.IncompleteSignature, wantMsg: "valid region"},
+	{name: "region with a dot", target: "/things", region: "us-east-1.evil", wantCode: sigv4.IncompleteSignature, wantMsg: "valid region"},
+	{name: "region starting with a dash", target: "/things", region: "-x", wantCode: sigv4.IncompleteSignature, wantMsg: "valid region"},
+	{name: "region ending with a dash", target: "/things", region: "us-", wantCode: sigv4.IncompleteSignature, wantMsg: "valid region"},
+	{name: "region with two dashes", target: "/things", region: "us--east-1", wantCode: sigv4.IncompleteSignature, wantMsg: "valid region"},
+	{name: "region of 64 bytes", target: "/things", region: strings.Repeat("a", 64), wantCode: sigv4.IncompleteSignature, wantMsg: "valid region"},
+	{
+		name: "empty region", target: "/things",
+		after:    func(r *http.Request) { setScopeRegion(r, "") },
+		wantCode: sigv4.IncompleteSignature, wantMsg: "valid region",
+	},
+	{
+		name: "dot-dot region", target: "/things",
+		after:    func(r *http.Request) { setScopeRegion(r, "..") },
+		wantCode: sigv4.IncompleteSignature, wantMsg: "valid region",
+	},
+	{
 		name: "UNSIGNED-PAYLOAD signed but not sent", method: "POST", target: "/things/t1", body: `{}`,
 		payload:  sigv4.UnsignedPayload,
 		wantCode: sigv4.InvalidSignature, wantMsg: "does not match",
@@ -251,6 +290,14 @@ var signCases = []signCase{
 		after:    func(r *http.Request) { r.Header.Set("Authorization", "AWS4-HMAC-SHA256 Credential=x") },
 		wantCode: sigv4.IncompleteSignature, wantMsg: "Only one auth mechanism allowed",
 	},
+}
+
+// setScopeRegion replaces the region in the credential scope of r's
+// Authorization header.
+func setScopeRegion(r *http.Request, region string) {
+	a := r.Header.Get("Authorization")
+	i := strings.Index(a, "/us-east-1/")
+	r.Header.Set("Authorization", a[:i]+"/"+region+"/"+a[i+len("/us-east-1/"):])
 }
 
 func setBody(r *http.Request, body string) {
@@ -491,5 +538,65 @@ func BenchmarkVerify(b *testing.B) {
 		if _, err := v.Verify(r, body); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// unreadable is a body that fails the test if anything reads it.
+type unreadable struct{ t *testing.T }
+
+func (u unreadable) Read([]byte) (int, error) {
+	u.t.Error("Precheck read the request body")
+	return 0, io.ErrUnexpectedEOF
+}
+
+// TestPrecheck checks that Precheck refuses, without reading the body, what
+// Verify would refuse for the headers alone, and passes what only the body
+// or the signature can decide.
+func TestPrecheck(t *testing.T) {
+	tests := []struct {
+		name     string
+		c        signCase
+		wantCode string
+	}{
+		{"valid", signCase{method: "POST", target: "/things/t1", body: `{"a":1}`}, ""},
+		{"body swapped: only Verify can tell", signCase{method: "POST", target: "/things/t1", body: `{"a":1}`,
+			after: func(r *http.Request) { setBody(r, `{"a":2}`) }}, ""},
+		{"wrong secret: only Verify can tell", signCase{target: "/things", secret: "wrong"}, ""},
+		{"unsigned", signCase{method: "POST", target: "/things/t1", body: `{}`, noSign: true}, sigv4.MissingAuthenticationToken},
+		{"malformed", signCase{method: "POST", target: "/things/t1", body: `{}`,
+			after: func(r *http.Request) { r.Header.Set("Authorization", "AWS4-HMAC-SHA256 garbage") }}, sigv4.IncompleteSignature},
+		{"unknown key", signCase{method: "POST", target: "/things/t1", body: `{}`, keyID: "AKIDUNKNOWN"}, sigv4.UnrecognizedClient},
+		{"wrong service", signCase{method: "POST", target: "/topics/x", body: `hi`, service: "iotdata"}, sigv4.InvalidSignature},
+		{"region not region-shaped", signCase{target: "/things", region: "US EAST"}, sigv4.IncompleteSignature},
+		{"expired", signCase{target: "/things", signAt: -10 * time.Minute}, sigv4.InvalidSignature},
+	}
+	v := newVerifier(func() time.Time { return testNow })
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.c.build(t, "http://iot.test")
+			r.RequestURI = r.URL.RequestURI()
+			r.Body = io.NopCloser(unreadable{t})
+			err := v.Precheck(r)
+			var e *sigv4.Error
+			switch {
+			case tt.wantCode == "" && err != nil:
+				t.Fatalf("Precheck = %v, want success", err)
+			case tt.wantCode != "" && (!errors.As(err, &e) || e.Code != tt.wantCode):
+				t.Fatalf("Precheck = %v, want %s", err, tt.wantCode)
+			}
+		})
+	}
+}
+
+// TestVerifyServiceError checks that a request signed for another service
+// names that service in the cause, so the API can say what it serves.
+func TestVerifyServiceError(t *testing.T) {
+	c := signCase{method: "POST", target: "/topics/x?qos=0", body: "hi", service: "iotdata"}
+	r := c.build(t, "http://iot.test")
+	r.RequestURI = r.URL.RequestURI()
+	_, err := newVerifier(func() time.Time { return testNow }).Verify(r, []byte(c.body))
+	var se *sigv4.ServiceError
+	if !errors.As(err, &se) || se.Service != "iotdata" {
+		t.Fatalf("Verify = %v, want a *ServiceError for iotdata", err)
 	}
 }

@@ -34,7 +34,9 @@ CASES = [
      {"x-amzn-principal": "  arn:aws:iot:us-east-1:123456789012:cert/abc    with   spaces "}, b"", "us-east-1"),
     ("dot-segments", "GET", "/things/./t1//principals/x/..", {}, b"", "us-east-1"),
     ("utf8-path", "DELETE", "/things/%C3%A9t%C3%A9?expectedVersion=3", {}, b"", "us-east-1"),
-    ("unsigned-payload", "POST", "/things/t1", {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}, b"{}", "us-east-1"),
+    # The body hash in x-amz-content-sha256 (UNSIGNED-PAYLOAD is refused).
+    ("content-sha256", "POST", "/things/t1",
+     {"X-Amz-Content-SHA256": "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}, b"{}", "us-east-1"),
 ]
 
 here = os.path.dirname(os.path.abspath(__file__))
