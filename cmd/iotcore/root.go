@@ -8,7 +8,10 @@ func newRootCommand() *cobra.Command {
 		Short:         "A self-hosted AWS IoT Core for device onboarding",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Version:       version(), // --version
 	}
-	root.AddCommand(newServeCommand(), newPKICommand(), newCACommand(), newDeviceCommand(), newTemplateCommand(), newBenchCommand())
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(newServeCommand(), newPKICommand(), newCACommand(), newDeviceCommand(), newTemplateCommand(), newBenchCommand(),
+		newVersionCommand())
 	return root
 }
