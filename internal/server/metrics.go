@@ -18,6 +18,7 @@ func exportBrokerStats(m *metrics.Metrics, b *mochi.Broker) {
 		{"mqtt_connects_refused_total", "CONNECTs refused: unknown or inactive certificates, JITP/JITR first connections, iot:Connect denied.", false, func(s mochi.Stats) int64 { return s.Refused }},
 		{"mqtt_gate_errors_total", "CONNECTs that failed because authentication failed internally.", false, func(s mochi.Stats) int64 { return s.GateErrors }},
 		{"mqtt_kicked_total", "Connections disconnected by revocation or a policy change.", false, func(s mochi.Stats) int64 { return s.Kicked }},
+		{"mqtt_protocol_errors_total", "Connections closed for a packet beyond --mqtt-max-packet-size, malformed, or breaking the MQTT protocol (duplicate property, AUTH without a method, PINGREQ with a payload).", false, func(s mochi.Stats) int64 { return s.ProtocolErrors }},
 		{"mqtt_engine_panics_total", "Connections ended by a recovered panic in the MQTT engine.", false, func(s mochi.Stats) int64 { return s.Panics }},
 		{"mqtt_messages_in_total", "PUBLISH packets from devices, authorized and routed.", false, func(s mochi.Stats) int64 { return s.MessagesIn }},
 		{"mqtt_messages_out_total", "PUBLISH packets written to devices.", false, func(s mochi.Stats) int64 { return s.MessagesOut }},

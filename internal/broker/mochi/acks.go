@@ -50,7 +50,9 @@ func (c *conn) Write(b []byte) (int, error) {
 // Read reads from the device, first writing the acknowledgements held
 // back: the connection's goroutine comes here when it has dealt with all
 // it had read. It never waits for another write to finish: one in progress
-// wrote the acknowledgements held before its own packets.
+// wrote the acknowledgements held before its own packets. What it reads is
+// checked (frames.go): it returns the packets before one that is refused,
+// and then fails.
 func (c *conn) Read(b []byte) (int, error) {
 	c.processing.Store(false)
 	if c.acksHeld.Load() && c.wmu.TryLock() {
@@ -60,7 +62,19 @@ func (c *conn) Read(b []byte) (int, error) {
 			return 0, err
 		}
 	}
+	if c.frameErr != nil {
+		return 0, c.refusePacket()
+	}
 	n, err := c.Conn.Read(b)
+	if n > 0 {
+		ok, ferr := c.frames.check(b[:n])
+		if ferr != nil {
+			c.frameErr = ferr
+			if n, err = ok, nil; n == 0 {
+				return 0, c.refusePacket()
+			}
+		}
+	}
 	c.processing.Store(n > 0)
 	return n, err
 }

@@ -58,6 +58,11 @@ type conn struct {
 
 	deadline time.Time // the last deadline mochi set (deadline.go)
 
+	// Checks of the packets the device sends (frames.go), on the
+	// connection's goroutine only.
+	frames   frameChecker
+	frameErr error // a packet refused: the next read fails with it
+
 	// Why the connection ended, for the gate's lifecycle event.
 	clientDisconnected atomic.Bool // the device sent DISCONNECT
 	takenOver          atomic.Bool // a newer connection took its client id
@@ -91,6 +96,7 @@ const (
 
 func newConn(b *Broker, c net.Conn, raw *rawConn, state tls.ConnectionState, listener string) *conn {
 	d := &conn{Conn: c, raw: raw, b: b, tls: state, listener: listener, done: make(chan struct{})}
+	d.frames.maxSize = b.cfg.MaxPacketSize
 	raw.owner.Store(d)
 	return d
 }

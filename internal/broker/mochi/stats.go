@@ -13,6 +13,10 @@ type Stats struct {
 	GateErrors        int64 // CONNECTs that failed because the gate failed (CONNACK server unavailable)
 	Kicked            int64 // connections the gate kicked
 	Panics            int64 // connections ended by a recovered panic in the MQTT engine
+	// ProtocolErrors counts connections closed for a packet larger than
+	// MaxPacketSize, malformed, or breaking the protocol in a way the engine
+	// does not check (frames.go).
+	ProtocolErrors int64
 
 	MessagesIn  int64 // PUBLISH packets from devices, authorized and routed
 	MessagesOut int64 // PUBLISH packets written to devices
@@ -52,6 +56,7 @@ type Stats struct {
 // counters are the broker's own counts; Stats adds mochi's.
 type counters struct {
 	accepted, handshakeFailures, connections, refused, gateErrors, kicked, panics atomic.Int64
+	protocolErrors                                                                atomic.Int64
 	messagesIn, published                                                         atomic.Int64
 	publishDenied, subscribeDenied, receiveDenied, willsDenied                    atomic.Int64
 	dropped, qosDropped, publishersHeld, stalled                                  atomic.Int64
@@ -71,6 +76,7 @@ func (b *Broker) Stats() Stats {
 		GateErrors:        b.stats.gateErrors.Load(),
 		Kicked:            b.stats.kicked.Load(),
 		Panics:            b.stats.panics.Load(),
+		ProtocolErrors:    b.stats.protocolErrors.Load(),
 		MessagesIn:        b.stats.messagesIn.Load(),
 		MessagesOut:       atomic.LoadInt64(&info.MessagesSent),
 		Published:         b.stats.published.Load(),
