@@ -130,7 +130,9 @@ environment, which wins over the file.`,
 		}
 		srv, err := server.Open(cmd.Context(), cfg)
 		if err != nil {
-			return err
+			return explainListen(err, map[string]string{
+				"api-addr": k.String("api-addr"), "mqtt-addr": k.String("mqtt-addr"), "mqtt-ws-addr": k.String("mqtt-ws-addr"),
+			})
 		}
 		if addr := k.String("pprof-addr"); addr != "" {
 			if err := servePprof(cmd.Context(), addr, logger); err != nil {
