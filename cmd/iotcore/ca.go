@@ -132,6 +132,8 @@ its data directory. Prints the CA's certificateId and certificateArn as JSON.`,
 			if err != nil {
 				return err
 			}
+			// The aws commands an error suggests reach this API.
+			req.Region, req.EndpointURL = client.Options().Region, aws.ToString(client.Options().BaseEndpoint)
 			stderr := cmd.ErrOrStderr()
 			req.Progress = func(step string) { fmt.Fprintln(stderr, "iotcore ca register:", step) }
 			res, err := pkitool.RegisterCA(ctx, awssdk.Registrar{Client: client}, req)

@@ -127,7 +127,7 @@ func TestCARegisterAndMosquitto(t *testing.T) {
 			want []string
 		}{
 			{"registered already", env, []string{"--ca-cert", "deviceRootCA.pem", "--ca-key", "deviceRootCA.key", "--jitr"},
-				[]string{"ResourceAlreadyExistsException", "describe-ca-certificate --certificate-id " + caID}},
+				[]string{"ResourceAlreadyExistsException", "--endpoint-url " + srv.endpoint + " iot describe-ca-certificate --certificate-id " + caID}},
 			{"wrong key", env, []string{"--ca-cert", "other.pem", "--ca-key", "deviceRootCA.key", "--jitr"}, []string{"deviceRootCA.key is not the key of other.pem"}},
 			{"no template and no --jitr", env, []string{"--ca-cert", "other.pem", "--ca-key", "other.key"}, []string{"--template-file", "--jitr"}},
 			{"bad template file", env, []string{"--ca-cert", "other.pem", "--ca-key", "other.key", "--template-file", "other.pem"}, []string{"other.pem: template file: not a JSON object"}},

@@ -19,10 +19,13 @@ func newPKIVerificationCommand() *cobra.Command {
 		Long: `Issue the certificate that proves to register-ca-certificate that you hold the
 CA's key: its CN is the registration code, and the CA signs it. Its own key is
 not kept; nobody needs it. (iotcore ca register does all of this for you.)`,
-		Example: `  CODE=$(aws iot get-registration-code --query registrationCode --output text)
+		Example: `  export AWS_SHARED_CREDENTIALS_FILE=iotcore-data/credentials
+  CODE=$(aws --region us-east-2 --endpoint-url http://127.0.0.1:9080 iot get-registration-code \
+    --query registrationCode --output text)
   iotcore pki verification-cert --ca ca.pem --ca-key ca.key --code "$CODE"
-  aws iot register-ca-certificate --ca-certificate file://ca.pem --verification-cert file://verification.crt \
-    --set-as-active --allow-auto-registration --registration-config file://jitp_template.json`,
+  aws --region us-east-2 --endpoint-url http://127.0.0.1:9080 iot register-ca-certificate \
+    --ca-certificate file://ca.pem --verification-cert file://verification.crt \
+    --set-as-active --allow-auto-registration --registration-config file://examples/jitp_template.json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			req.Validity = days(nDays)

@@ -43,6 +43,10 @@ type RegisterCARequest struct {
 	// Config is the JITP template (a body and role, or a template name);
 	// the zero value registers the CA for just-in-time registration.
 	Config RegistrationConfig
+	// EndpointURL and Region are the API's, for the aws CLI commands an
+	// error suggests (--endpoint-url, --region), so that they reach the same
+	// API; empty: left out, as for AWS IoT itself and the CLI's default.
+	EndpointURL, Region string
 	// Progress, if set, is told each step as it completes.
 	Progress func(step string)
 	// Now is the clock; nil means time.Now.
@@ -73,7 +77,7 @@ func RegisterCA(ctx context.Context, r Registrar, req RegisterCARequest) (*Regis
 
 	code, err := r.GetRegistrationCode(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("register CA: get registration code: %w", explainAPIError(err, caID))
+		return nil, fmt.Errorf("register CA: get registration code: %w", explainAPIError(err, &req, caID))
 	}
 	progress("got the registration code " + code)
 	ver, err := verificationCert(ca, code, 0, now)
@@ -90,7 +94,7 @@ func RegisterCA(ctx context.Context, r Registrar, req RegisterCARequest) (*Regis
 		Config:                     req.Config,
 	})
 	if err != nil {
-		return nil, fmt.Errorf("register CA: %w", explainAPIError(err, caID))
+		return nil, fmt.Errorf("register CA: %w", explainAPIError(err, &req, caID))
 	}
 	how := "just-in-time registration (JITR): new device certificates become PENDING_ACTIVATION, with an event on $aws/events/certificates/registered/" + out.ID
 	switch {
@@ -111,7 +115,7 @@ func RegisterCA(ctx context.Context, r Registrar, req RegisterCARequest) (*Regis
 // explainAPIError keeps the AWS error code and message of err (the SDK's
 // errors implement ErrorCode and ErrorMessage) and says what to do about the
 // common ones.
-func explainAPIError(err error, caID string) error {
+func explainAPIError(err error, req *RegisterCARequest, caID string) error {
 	var api interface {
 		ErrorCode() string
 		ErrorMessage() string
@@ -129,7 +133,7 @@ func explainAPIError(err error, caID string) error {
 	}
 	switch api.ErrorCode() {
 	case "ResourceAlreadyExistsException":
-		msg += fmt.Sprintf("; this CA is registered already: aws iot describe-ca-certificate --certificate-id %s", caID)
+		msg += "; this CA is registered already: " + req.awsCommand("describe-ca-certificate", "--certificate-id", caID)
 	case "UnrecognizedClientException", "InvalidSignatureException", "IncompleteSignatureException",
 		"MissingAuthenticationTokenException", "AccessDeniedException", "ForbiddenException":
 		msg += "; the API refused the credentials: for iotcore use the ones in its data directory (AWS_SHARED_CREDENTIALS_FILE=<data-dir>/credentials)"
@@ -137,6 +141,18 @@ func explainAPIError(err error, caID string) error {
 		msg += "; the registration code changed meanwhile (delete-registration-code?): run the command again"
 	}
 	return &apiError{msg: msg, err: err}
+}
+
+// awsCommand is the aws CLI command line of an IoT operation on req's API.
+func (req *RegisterCARequest) awsCommand(args ...string) string {
+	cmd := []string{"aws"}
+	if req.Region != "" {
+		cmd = append(cmd, "--region", req.Region)
+	}
+	if req.EndpointURL != "" {
+		cmd = append(cmd, "--endpoint-url", req.EndpointURL)
+	}
+	return strings.Join(append(append(cmd, "iot"), args...), " ")
 }
 
 // apiError is an API error as explainAPIError tells it; it wraps the

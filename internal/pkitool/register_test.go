@@ -109,7 +109,10 @@ func TestRegisterCAErrors(t *testing.T) {
 		wantSent bool
 	}{
 		{"already registered", &fakeRegistrar{code: "c", registerr: apiErr{"ResourceAlreadyExistsException", "The certificate is already provisioned or registered"}},
-			pkitool.RegisterCARequest{}, []string{"register CA: ResourceAlreadyExistsException: The certificate is already provisioned or registered", "describe-ca-certificate --certificate-id " + ca.ID}, true},
+			pkitool.RegisterCARequest{}, []string{"register CA: ResourceAlreadyExistsException: The certificate is already provisioned or registered", "already: aws iot describe-ca-certificate --certificate-id " + ca.ID}, true},
+		{"already registered, on iotcore", &fakeRegistrar{code: "c", registerr: apiErr{"ResourceAlreadyExistsException", "The certificate is already provisioned or registered"}},
+			pkitool.RegisterCARequest{EndpointURL: "http://127.0.0.1:9080", Region: "us-east-2"},
+			[]string{"already: aws --region us-east-2 --endpoint-url http://127.0.0.1:9080 iot describe-ca-certificate --certificate-id " + ca.ID}, true},
 		{"bad credentials", &fakeRegistrar{codeErr: apiErr{"UnrecognizedClientException", "The security token included in the request is invalid."}},
 			pkitool.RegisterCARequest{}, []string{"get registration code: UnrecognizedClientException", "AWS_SHARED_CREDENTIALS_FILE"}, false},
 		{"server down", &fakeRegistrar{codeErr: fmt.Errorf("send: %w", &netOpError)},
