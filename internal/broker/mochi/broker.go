@@ -101,7 +101,10 @@ type Config struct {
 	// discarded and counted (publish.go, subscribe.go).
 	PublishRate int
 	// MaxConnections is the most device connections served at once; more
-	// are refused at CONNECT (connect.go).
+	// are refused at CONNECT (connect.go). Zero means DefaultMaxConnections
+	// or, if the process's file-descriptor limit leaves less room, that
+	// limit less a reserve for the rest of the server (MaxConnectionsFor).
+	// Open warns when an explicit value exceeds what the limit allows.
 	MaxConnections int
 	// MinKeepAlive and MaxKeepAlive bound the keep-alive a device may ask
 	// for; a device silent for 1.5 times its keep-alive is disconnected.
@@ -193,6 +196,7 @@ func Open(cfg Config) (*Broker, error) {
 		raws:     make(map[*rawConn]struct{}),
 		connects: newConnectLimiter(cfg.ConnectRate, cfg.ConnectBurst),
 	}
+	cfg.warnFDLimit()
 	b.server = newServer(cfg, b.log)
 	if err := b.server.AddHook(&hook{b: b}, nil); err != nil {
 		return nil, fmt.Errorf("open mqtt broker: %w", err)
@@ -201,14 +205,14 @@ func Open(cfg Config) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open mqtt broker: %w", err)
 	}
-	b.ln = trackingListener{Listener: ln, b: b}
+	b.ln = newTrackingListener(b, ln, listenerMQTT)
 	if cfg.WebSocketAddr != "" {
 		wl, err := net.Listen("tcp", cfg.WebSocketAddr)
 		if err != nil {
 			_ = ln.Close()
 			return nil, fmt.Errorf("open mqtt broker: websocket: %w", err)
 		}
-		b.wsLn = tls.NewListener(trackingListener{Listener: wl, b: b}, b.webSocketTLSConfig())
+		b.wsLn = tls.NewListener(newTrackingListener(b, wl, listenerWSS), b.webSocketTLSConfig())
 		b.ws = b.newWebSocketServer()
 	}
 	return b, nil

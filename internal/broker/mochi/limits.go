@@ -36,7 +36,8 @@ const (
 	// connection may send and receive, together; as many may come at once.
 	DefaultPublishRate = 100
 	// DefaultMaxConnections is the most device connections served at once:
-	// AWS's default per account.
+	// AWS's default per account, or fewer where the file-descriptor limit
+	// leaves less room (MaxConnectionsFor).
 	DefaultMaxConnections = 500_000
 	// DefaultMinKeepAlive and DefaultMaxKeepAlive bound the keep-alive a
 	// device may ask for; 0 (none) means the maximum.
@@ -64,7 +65,10 @@ func (c *Config) limitsWithDefaults() error {
 	def(&c.ConnectRate, DefaultConnectRate)
 	def(&c.ConnectBurst, DefaultConnectBurst)
 	def(&c.PublishRate, DefaultPublishRate)
-	def(&c.MaxConnections, DefaultMaxConnections)
+	if c.MaxConnections == 0 {
+		limit, ok := fileLimit()
+		c.MaxConnections = MaxConnectionsFor(limit, ok)
+	}
 	if c.MinKeepAlive == 0 {
 		c.MinKeepAlive = DefaultMinKeepAlive
 	}
@@ -85,6 +89,41 @@ func (c *Config) limitsWithDefaults() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// MaxConnectionsFor is the default maximum of device connections under a
+// file-descriptor limit (RLIMIT_NOFILE; known false: unknown or unlimited):
+// DefaultMaxConnections, or the limit less FDReserve if that is lower.
+// Every connection holds a descriptor from its TCP accept, and a server
+// that runs out cannot accept one (nor open its database, nor answer the
+// API): refused at CONNECT, a device is told to come back later (quota
+// exceeded, or server unavailable) instead. It is at least 1.
+func MaxConnectionsFor(limit uint64, known bool) int {
+	if !known || limit > DefaultMaxConnections+FDReserve(limit) {
+		return DefaultMaxConnections
+	}
+	return int(max(limit-min(limit, FDReserve(limit)), 1))
+}
+
+// FDReserve is how many of limit file descriptors the default maximum of
+// connections leaves for the rest of the server: the SQLite database and
+// its journal, the API's, console's and metrics' connections, connections
+// in their TLS handshake, logs. A tenth, and at least 64.
+func FDReserve(limit uint64) uint64 {
+	return max(64, limit/10)
+}
+
+// warnFDLimit warns when the file-descriptor limit leaves less room than
+// MaxConnections: the server would then run out of descriptors, failing
+// accepts (and its database) rather than refusing CONNECTs.
+func (c Config) warnFDLimit() {
+	limit, ok := fileLimit()
+	if !ok || c.MaxConnections <= 0 || uint64(c.MaxConnections)+FDReserve(limit) <= limit {
+		return
+	}
+	c.Logger.Warn("file descriptor limit below the maximum of mqtt connections: raise it (ulimit -n) or lower --mqtt-max-connections",
+		"fd_limit", limit, "max_connections", c.MaxConnections, "reserve", FDReserve(limit),
+		"suggested_max_connections", MaxConnectionsFor(limit, true))
 }
 
 // keepalive is the keep-alive enforced for the one a device asked for: as

@@ -56,9 +56,9 @@ func (b *Broker) acceptMQTT(ln net.Listener) {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
-			// Out of file descriptors, or the like: back off as net/http does.
+			// Out of file descriptors, or the like: back off as net/http
+			// does. (The listener has counted and logged it.)
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			b.log.Error("mqtt accept failed", "error", err, "retry_in", delay)
 			select {
 			case <-time.After(delay):
 				continue

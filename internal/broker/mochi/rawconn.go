@@ -68,25 +68,3 @@ func (r *rawConn) Close() error {
 	r.b.untrack(r)
 	return r.Conn.Close()
 }
-
-// trackingListener registers every connection it accepts with the broker.
-type trackingListener struct {
-	net.Listener
-	b *Broker
-}
-
-// Accept waits for the next connection. Once the broker is shutting down it
-// closes what it accepts and returns net.ErrClosed.
-func (l trackingListener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	r := &rawConn{Conn: c, b: l.b}
-	if !l.b.track(r) {
-		_ = c.Close()
-		return nil, net.ErrClosed
-	}
-	l.b.stats.accepted.Add(1)
-	return r, nil
-}

@@ -7,6 +7,7 @@ import "sync/atomic"
 // current values.
 type Stats struct {
 	Accepted          int64 // TCP connections accepted, both listeners
+	AcceptFailures    int64 // accepts that failed, both listeners (out of file descriptors, typically)
 	HandshakeFailures int64 // TLS handshakes that failed or timed out (MQTT listener)
 	Connections       int64 // MQTT connections admitted and open
 	Refused           int64 // CONNECTs refused (gate: Drop or NotAuthorized; reserved client id)
@@ -56,7 +57,7 @@ type Stats struct {
 // counters are the broker's own counts; Stats adds mochi's.
 type counters struct {
 	accepted, handshakeFailures, connections, refused, gateErrors, kicked, panics atomic.Int64
-	protocolErrors                                                                atomic.Int64
+	protocolErrors, acceptFailures                                                atomic.Int64
 	messagesIn, published                                                         atomic.Int64
 	publishDenied, subscribeDenied, receiveDenied, willsDenied                    atomic.Int64
 	dropped, qosDropped, publishersHeld, stalled                                  atomic.Int64
@@ -70,6 +71,7 @@ func (b *Broker) Stats() Stats {
 	info := b.server.Info
 	return Stats{
 		Accepted:          b.stats.accepted.Load(),
+		AcceptFailures:    b.stats.acceptFailures.Load(),
 		HandshakeFailures: b.stats.handshakeFailures.Load(),
 		Connections:       b.stats.connections.Load(),
 		Refused:           b.stats.refused.Load(),
