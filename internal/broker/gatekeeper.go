@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -30,9 +31,24 @@ func (f ProvisionerFunc) Provision(ctx context.Context, cert *x509.Certificate, 
 	return f(ctx, cert, ca)
 }
 
+// Registry is what the gate reads of the registry's live state.
+type Registry interface {
+	// PrincipalContext is what authorizing a certificate's connection
+	// needs; iot.ResourceNotFound when the certificate is not registered.
+	PrincipalContext(ctx context.Context, certID string) (*registry.PrincipalContext, error)
+	// CAsForCertificate returns the registered CAs that signed cert.
+	CAsForCertificate(ctx context.Context, cert *x509.Certificate) ([]registry.CACertificate, error)
+	// ListTags lists a resource's tags.
+	ListTags(ctx context.Context, resourceARN string, pr registry.PageRequest) ([]iot.Tag, string, error)
+}
+
+var _ Registry = (*registry.Service)(nil)
+
 // Gatekeeper is the Gate backed by the registry's live state.
 type Gatekeeper struct {
-	Registry    *registry.Service
+	Registry Registry
+	// Account names the resources of the policies' ARNs.
+	Account     iot.Account
 	Provisioner Provisioner
 	Events      Publisher // presence events; nil drops them
 	Logger      *slog.Logger
@@ -41,10 +57,15 @@ type Gatekeeper struct {
 	// connected on that first connection. AWS drops it (the default); a CA's
 	// FirstConnectionTag overrides this for its devices.
 	AcceptFirstConnection bool
+	// ApplyWait is how long OnRegistryChange waits for the live sessions to
+	// see a change before it returns anyway (they still do, in the
+	// background); 0 means DefaultApplyWait, negative not at all.
+	ApplyWait time.Duration
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	parsed   documentCache
+	changes  changeQueue // registry changes the live sessions have yet to see
 }
 
 // documentCache keeps parsed policy documents by their text, so that a
@@ -103,6 +124,7 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 		return nil, refuse(Drop, "client certificate: %v", err)
 	}
 	id := pki.CertificateID(leaf.Raw)
+	seen := g.changes.count()
 	pc, err := g.Registry.PrincipalContext(ctx, id)
 	switch {
 	case iot.IsCode(err, iot.ResourceNotFound), err == nil && pc.Certificate.Status == iot.StatusPendingActivation:
@@ -113,17 +135,16 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 		// certificate, with what provisioning made of it.
 		pc = nil
 	case err != nil:
-		return nil, refuse(Drop, "looking up certificate %s: %v", id, err)
+		// Not a refusal: the registry could not answer, and the device
+		// must hear that the server is unavailable, so that it retries.
+		return nil, fmt.Errorf("looking up certificate %s: %w", id, err)
 	case pc.Certificate.Status != iot.StatusActive:
 		return nil, refuse(Drop, "certificate %s is %s", id, pc.Certificate.Status)
 	}
 	s := &session{gate: g, certID: id, cert: leaf, clientID: req.ClientID, kick: kick, connected: g.now(),
-		arnPrefix: g.Registry.Account.ARN("")}
+		arnPrefix: g.Account.ARN("")}
 	if err := s.load(ctx, pc); err != nil {
-		return nil, refuse(Drop, "loading the policies of certificate %s: %v", id, err)
-	}
-	if !s.Authorize(Connect, req.ClientID) {
-		return nil, refuse(NotAuthorized, "certificate %s: its policies do not allow iot:Connect for client id %q", id, req.ClientID)
+		return nil, loadError(id, err)
 	}
 	g.mu.Lock()
 	if g.sessions == nil {
@@ -131,8 +152,30 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 	}
 	g.sessions[s] = struct{}{}
 	g.mu.Unlock()
+	// A change committed after the context was read but before the session
+	// joined the live ones would pass it by: read it again.
+	if g.changes.count() != seen {
+		if err := s.load(ctx, nil); err != nil {
+			g.remove(s)
+			return nil, loadError(id, err)
+		}
+	}
+	if !s.Authorize(Connect, req.ClientID) {
+		g.remove(s)
+		return nil, refuse(NotAuthorized, "certificate %s: its policies do not allow iot:Connect for client id %q", id, req.ClientID)
+	}
 	g.presence(s, "connected", req.RemoteAddr)
 	return s, nil
+}
+
+// loadError is a session's failure to load: a refusal when the certificate
+// may not connect, else the registry's failure, which is not the device's.
+func loadError(certID string, err error) error {
+	var refused *RefusedError
+	if errors.As(err, &refused) {
+		return err
+	}
+	return fmt.Errorf("loading the policies of certificate %s: %w", certID, err)
 }
 
 // provisionOnConnect handles a certificate the registry does not have, or
@@ -165,7 +208,7 @@ const FirstConnectionTag = "iotcore:jitp-first-connection"
 // acceptsFirstConnection reports whether a device just provisioned from ca
 // may stay connected: the CA's FirstConnectionTag, else the server's setting.
 func (g *Gatekeeper) acceptsFirstConnection(ctx context.Context, ca *registry.CACertificate) bool {
-	tags, _, err := g.Registry.ListTags(ctx, g.Registry.Account.CACertificateARN(ca.ID), registry.PageRequest{Size: registry.MaxPageSize})
+	tags, _, err := g.Registry.ListTags(ctx, g.Account.CACertificateARN(ca.ID), registry.PageRequest{Size: registry.MaxPageSize})
 	if err == nil {
 		for _, t := range tags {
 			if t.Key == FirstConnectionTag {
@@ -181,7 +224,7 @@ func (g *Gatekeeper) acceptsFirstConnection(ctx context.Context, ca *registry.CA
 func (g *Gatekeeper) autoRegisteringCA(ctx context.Context, leaf *x509.Certificate) (*registry.CACertificate, error) {
 	cas, err := g.Registry.CAsForCertificate(ctx, leaf)
 	if err != nil {
-		return nil, refuse(Drop, "looking up the CA of %s: %v", leaf.Subject, err)
+		return nil, fmt.Errorf("looking up the CA of %s: %w", leaf.Subject, err)
 	}
 	if len(cas) == 0 {
 		return nil, refuse(Drop, "certificate %q is not registered and not signed by any registered CA", leaf.Subject.String())
@@ -201,28 +244,6 @@ func (g *Gatekeeper) autoRegisteringCA(ctx context.Context, leaf *x509.Certifica
 		}
 	}
 	return nil, refuse(Drop, "certificate %q is not registered: %s", leaf.Subject.String(), strings.Join(reasons, "; "))
-}
-
-// OnRegistryEvent re-evaluates live sessions after a committed registry change:
-// a certificate that is no longer ACTIVE is disconnected at once; changed
-// policies or attachments are recompiled, and a session whose policies no
-// longer allow iot:Connect is disconnected.
-func (g *Gatekeeper) OnRegistryEvent(e registry.Event) {
-	for _, s := range g.affected(e) {
-		s.reload(context.Background())
-	}
-}
-
-func (g *Gatekeeper) affected(e registry.Event) []*session {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var out []*session
-	for s := range g.sessions {
-		if s.affectedBy(e, g.Registry.Account) {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func (g *Gatekeeper) remove(s *session) {

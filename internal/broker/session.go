@@ -33,6 +33,7 @@ type session struct {
 	mu       sync.Mutex
 	policies map[string]bool // names of the effective policies
 	things   map[string]bool // names of the things attached to the certificate
+	groups   map[string]bool // the things' groups and their ancestors
 	closed   bool
 }
 
@@ -42,6 +43,9 @@ func (s *session) load(ctx context.Context, pc *registry.PrincipalContext) error
 	if pc == nil {
 		var err error
 		if pc, err = s.gate.Registry.PrincipalContext(ctx, s.certID); err != nil {
+			if iot.IsCode(err, iot.ResourceNotFound) { // deleted
+				return &RefusedError{How: Drop, Reason: "certificate " + s.certID + " was deleted"}
+			}
 			return err
 		}
 	}
@@ -59,6 +63,10 @@ func (s *session) load(ctx context.Context, pc *registry.PrincipalContext) error
 	s.things = map[string]bool{}
 	for _, t := range pc.Things {
 		s.things[t.Name] = true
+	}
+	s.groups = map[string]bool{}
+	for _, g := range pc.Groups {
+		s.groups[g] = true
 	}
 	if s.id == "" {
 		s.id = uuid.NewString()
@@ -113,7 +121,10 @@ func (s *session) affectedBy(e registry.Event, acct iot.Account) bool {
 	case registry.PolicyChanged:
 		return s.policies[e.ID]
 	case registry.AttachmentsChanged:
-		return e.ID == acct.CertificateARN(s.certID) || strings.Contains(e.ID, ":thinggroup/")
+		if group, ok := strings.CutPrefix(e.ID, acct.ThingGroupARN("")); ok {
+			return s.groups[group]
+		}
+		return e.ID == acct.CertificateARN(s.certID)
 	case registry.ThingChanged:
 		return e.ID == s.clientID || s.things[e.ID]
 	}

@@ -107,7 +107,7 @@ func (s *Service) ListAttachedPolicies(ctx context.Context, target string, recur
 			names, err = tx.ListTargetPolicies(ctx, target, p)
 			return err
 		}
-		all, err := s.groupPolicies(ctx, tx, target)
+		all, _, err := s.groupPolicies(ctx, tx, target)
 		if err != nil {
 			return err
 		}
@@ -121,16 +121,18 @@ func (s *Service) ListAttachedPolicies(ctx context.Context, target string, recur
 	return names, next, nil
 }
 
-// groupPolicies returns the sorted, distinct policies of a group and its ancestors.
-func (s *Service) groupPolicies(ctx context.Context, tx Tx, groupARN string) ([]string, error) {
+// groupPolicies returns the sorted, distinct policies of a group and its
+// ancestors, and the names of the group and its ancestors (its lineage).
+func (s *Service) groupPolicies(ctx context.Context, tx Tx, groupARN string) (policies, lineage []string, err error) {
 	arn, _ := iot.ParseARN(groupARN)
 	seen := map[string]bool{}
 	var out []string
 	for name, depth := arn.Name, 0; name != "" && depth <= MaxGroupDepth; depth++ {
 		ps, err := tx.ListTargetPolicies(ctx, s.Account.ThingGroupARN(name), Page{Limit: MaxPoliciesPerTarget + 1})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
+		lineage = append(lineage, name)
 		for _, p := range ps {
 			if !seen[p] {
 				seen[p] = true
@@ -141,12 +143,12 @@ func (s *Service) groupPolicies(ctx context.Context, tx Tx, groupARN string) ([]
 		if errors.Is(err, ErrNotFound) {
 			break
 		} else if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		name = g.ParentName
 	}
 	sortStrings(out)
-	return out, nil
+	return out, lineage, nil
 }
 
 // ListTargetsForPolicy lists the targets a policy is attached to.

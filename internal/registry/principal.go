@@ -19,6 +19,9 @@ type PrincipalContext struct {
 	Certificate Certificate
 	Things      []ThingWithPrincipal
 	Policies    []NamedPolicy
+	// Groups names, sorted, every thing group the things are in and every
+	// ancestor of those: a change to any of them may change the policies.
+	Groups []string
 }
 
 // ThingWithPrincipal is a thing attached to the principal, with the attachment type.
@@ -55,7 +58,7 @@ func (s *Service) loadPrincipalContext(ctx context.Context, certID string) (*Pri
 		if err != nil {
 			return err
 		}
-		names := map[string]bool{}
+		names, lineages := map[string]bool{}, map[string]bool{}
 		own, err := tx.ListTargetPolicies(ctx, arn, Page{})
 		if err != nil {
 			return err
@@ -76,15 +79,22 @@ func (s *Service) loadPrincipalContext(ctx context.Context, certID string) (*Pri
 				return err
 			}
 			for _, g := range groups {
-				inherited, err := s.groupPolicies(ctx, tx, s.Account.ThingGroupARN(g))
+				inherited, lineage, err := s.groupPolicies(ctx, tx, s.Account.ThingGroupARN(g))
 				if err != nil {
 					return err
 				}
 				for _, n := range inherited {
 					names[n] = true
 				}
+				for _, n := range lineage {
+					lineages[n] = true
+				}
 			}
 		}
+		for g := range lineages {
+			out.Groups = append(out.Groups, g)
+		}
+		sort.Strings(out.Groups)
 		sorted := make([]string, 0, len(names))
 		for n := range names {
 			sorted = append(sorted, n)

@@ -25,9 +25,10 @@ type Service struct {
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 
-	// Notify, when set, is called after each committed change with what changed,
-	// so that live connections can re-evaluate their authorization.
-	Notify func(Event)
+	// Notify, when set, is called after each committed change with the
+	// events of that change (never none), so that live connections can
+	// re-evaluate their authorization.
+	Notify func([]Event)
 
 	// Logger receives warnings about saved documents that will not work
 	// as meant (policies naming another region or account); nil discards
@@ -102,10 +103,8 @@ func (s *Service) update(ctx context.Context, fn func(tx Tx, c *change) error) e
 	if err != nil {
 		return err
 	}
-	if s.Notify != nil {
-		for _, e := range c.events {
-			s.Notify(e)
-		}
+	if s.Notify != nil && len(c.events) > 0 {
+		s.Notify(c.events)
 	}
 	return nil
 }

@@ -82,20 +82,21 @@ func (l *dataDirLock) release() error {
 }
 
 // openModeMask is the permission bits on the data directory that let other
-// users in: write for the group, anything for others. The files in it are
-// 0600, but whoever may write the directory may replace them (the CA devices
-// trust, the credentials) and whoever may list it learns what it holds.
-const openModeMask fs.FileMode = 0o027
+// users change it: write for the group or for others. The files in it are
+// 0600, so reading the directory shows only their names; but whoever may
+// write it may replace them: the CA devices trust, the admin credentials,
+// the database.
+const openModeMask fs.FileMode = 0o022
 
-// warnOpenDataDir logs a warning when users other than the owner may write,
-// or others read, the data directory.
+// warnOpenDataDir logs a warning when users other than the owner may write
+// the data directory (mode 0777, 0775, ...).
 func warnOpenDataDir(dir string, log *slog.Logger) {
 	st, err := os.Stat(dir)
 	if err != nil {
 		return
 	}
 	if mode := st.Mode().Perm(); mode&openModeMask != 0 {
-		log.Warn("the data directory is open to other users: they may read what it lists or replace its keys and credentials; chmod 700 it",
+		log.Warn("the data directory is open to other users: they may replace its keys, credentials and database; chmod 700 it",
 			"data_dir", dir, "mode", fmt.Sprintf("%#o", mode))
 	}
 }

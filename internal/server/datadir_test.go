@@ -118,7 +118,8 @@ func TestOpenDataDirWarned(t *testing.T) {
 		{"private", 0o700, false},
 		{"group may read", 0o750, false},
 		{"world writable", 0o777, true},
-		{"others may read", 0o755, true},
+		{"others may read", 0o755, false},
+		{"others may write", 0o703, true},
 		{"group may write", 0o770, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

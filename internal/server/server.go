@@ -61,6 +61,7 @@ type Server struct {
 	Metrics *metrics.Metrics
 
 	lock        *dataDirLock
+	gate        *broker.Gatekeeper
 	db          *sqlite.DB
 	auditFile   *os.File
 	apiListener net.Listener
@@ -124,13 +125,14 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		IssuingCA: serviceCA,
 	}
 	s.Metrics = metrics.New()
-	gate := &broker.Gatekeeper{Registry: s.Registry, Logger: cfg.Logger, AcceptFirstConnection: cfg.AcceptFirstConnection}
+	gate := &broker.Gatekeeper{Registry: s.Registry, Account: s.Registry.Account, Logger: cfg.Logger, AcceptFirstConnection: cfg.AcceptFirstConnection}
+	s.gate = gate
 	provisioner := &provision.Provisioner{Registry: s.Registry, Logger: cfg.Logger, Metrics: s.Metrics}
 	gate.Provisioner = broker.ProvisionerFunc(func(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) error {
 		_, err := provisioner.Provision(ctx, cert, ca)
 		return err
 	})
-	s.Registry.Notify = gate.OnRegistryEvent
+	s.Registry.Notify = gate.OnRegistryChange
 	s.Broker, err = mochi.Open(mochi.Config{
 		Addr:          cfg.MQTTAddr,
 		WebSocketAddr: cfg.MQTTWebSocketAddr,
@@ -269,6 +271,7 @@ func (s *Server) Run(ctx context.Context) error {
 		return s.shutdownAPI()
 	})
 	g.Go(func() error { return s.Broker.Serve(ctx) })
+	g.Go(func() error { return s.gate.Run(ctx) })
 	return g.Wait()
 }
 

@@ -1,0 +1,346 @@
+package broker
+
+import (
+	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/pki"
+	"github.com/iotcore/iotcore/internal/pki/pkitest"
+	"github.com/iotcore/iotcore/internal/registry"
+)
+
+var testAccount = iot.Account{ID: "123456789012", Region: "us-east-1"}
+
+// fakeRegistry is the registry as the gate sees it, held in memory.
+type fakeRegistry struct {
+	mu    sync.Mutex
+	pcs   map[string]*registry.PrincipalContext // by certificate id
+	cas   []registry.CACertificate
+	err   error         // every call fails with it when set
+	block chan struct{} // PrincipalContext waits for it when set
+	delay time.Duration // PrincipalContext takes this long (a store's reads)
+	loads atomic.Int64  // PrincipalContext calls
+}
+
+func (r *fakeRegistry) PrincipalContext(ctx context.Context, certID string) (*registry.PrincipalContext, error) {
+	r.loads.Add(1)
+	r.mu.Lock()
+	block, err, pc := r.block, r.err, r.pcs[certID]
+	r.mu.Unlock()
+	for start := time.Now(); time.Since(start) < r.delay; { // busy, as a store's reads are
+	}
+	if block != nil {
+		select {
+		case <-block:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case pc == nil:
+		return nil, iot.NotFound("certificate", certID)
+	}
+	return pc, nil
+}
+
+func (r *fakeRegistry) CAsForCertificate(context.Context, *x509.Certificate) ([]registry.CACertificate, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.cas, r.err
+}
+
+func (r *fakeRegistry) ListTags(context.Context, string, registry.PageRequest) ([]iot.Tag, string, error) {
+	return nil, "", nil
+}
+
+func (r *fakeRegistry) set(certID string, pc *registry.PrincipalContext) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pcs == nil {
+		r.pcs = map[string]*registry.PrincipalContext{}
+	}
+	r.pcs[certID] = pc
+}
+
+const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}`
+
+// device is a client certificate and the context a registry would give it.
+type device struct {
+	cert *x509.Certificate
+	id   string
+}
+
+func newDevice(t testing.TB, ca *pki.Authority, cn string) device {
+	t.Helper()
+	cert, _ := pkitest.NewClient(t, ca, pkix.Name{CommonName: cn})
+	return device{cert: cert, id: pki.CertificateID(cert.Raw)}
+}
+
+func activeContext(d device, groups []string, policies ...string) *registry.PrincipalContext {
+	pc := &registry.PrincipalContext{
+		Certificate: registry.Certificate{ID: d.id, Status: iot.StatusActive},
+		Groups:      groups,
+	}
+	for _, p := range policies {
+		pc.Policies = append(pc.Policies, registry.NamedPolicy{Name: p, Document: allowAll})
+	}
+	return pc
+}
+
+func connect(g *Gatekeeper, d device, clientID string, kicked *atomic.Int64) (Session, error) {
+	return g.Connect(context.Background(), ConnectRequest{Chain: []*x509.Certificate{d.cert}, ClientID: clientID, ProtocolVersion: 4},
+		func(string) {
+			if kicked != nil {
+				kicked.Add(1)
+			}
+		})
+}
+
+// A registry that cannot answer is not a refusal: the adapter must tell
+// the device the server is unavailable (so it retries) and the operator
+// that something is wrong, which it does only for errors that are not a
+// *RefusedError.
+func TestConnectRegistryFailureIsNotARefusal(t *testing.T) {
+	ca := pkitest.NewRoot(t, "ca")
+	d := newDevice(t, ca, "sensor")
+	outage := errors.New("sqlite: database is closed")
+	for _, tc := range []struct {
+		name string
+		pc   *registry.PrincipalContext // nil: the certificate is unknown
+	}{
+		{"known certificate", activeContext(d, nil, "p")},
+		{"unknown certificate (CA lookup)", nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := &fakeRegistry{err: outage}
+			reg.set(d.id, tc.pc)
+			g := &Gatekeeper{Registry: reg, Account: testAccount}
+			_, err := connect(g, d, "sensor", nil)
+			var refused *RefusedError
+			if err == nil || errors.As(err, &refused) {
+				t.Fatalf("Connect with the registry down: %v, want an error that is not a refusal", err)
+			}
+			if !errors.Is(err, outage) {
+				t.Errorf("Connect: %v, want it to wrap the registry's error", err)
+			}
+		})
+	}
+}
+
+func TestConnectDecisions(t *testing.T) {
+	ca := pkitest.NewRoot(t, "ca")
+	d := newDevice(t, ca, "sensor")
+	denyConnect := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"arn:aws:iot:us-east-1:123456789012:client/other"}]}`
+	for _, tc := range []struct {
+		name string
+		pc   *registry.PrincipalContext
+		want Refusal // 0: admitted
+	}{
+		{"active, allowed", activeContext(d, nil, "p"), 0},
+		{"inactive", &registry.PrincipalContext{Certificate: registry.Certificate{ID: d.id, Status: iot.StatusInactive}}, Drop},
+		{"revoked", &registry.PrincipalContext{Certificate: registry.Certificate{ID: d.id, Status: iot.StatusRevoked}}, Drop},
+		{"no policy", activeContext(d, nil), NotAuthorized},
+		{"policy for another client id", &registry.PrincipalContext{
+			Certificate: registry.Certificate{ID: d.id, Status: iot.StatusActive},
+			Policies:    []registry.NamedPolicy{{Name: "p", Document: denyConnect}},
+		}, NotAuthorized},
+		{"unknown, no registered CA", nil, Drop},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := &fakeRegistry{}
+			reg.set(d.id, tc.pc)
+			g := &Gatekeeper{Registry: reg, Account: testAccount}
+			s, err := connect(g, d, "sensor", nil)
+			var refused *RefusedError
+			switch {
+			case tc.want == 0 && err != nil:
+				t.Fatalf("Connect: %v, want admitted", err)
+			case tc.want == 0:
+				s.Close(DisconnectInfo{ClientInitiated: true})
+			case !errors.As(err, &refused) || refused.How != tc.want:
+				t.Fatalf("Connect: %v, want refusal %d", err, tc.want)
+			}
+		})
+	}
+}
+
+// connectAll admits one session per device, and returns the gate with its
+// worker running.
+func runningGate(t testing.TB, reg *fakeRegistry, wait time.Duration) *Gatekeeper {
+	t.Helper()
+	g := &Gatekeeper{Registry: reg, Account: testAccount, ApplyWait: wait}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- g.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("the gate's worker did not stop")
+		}
+	})
+	return g
+}
+
+// A change to a thing group's policies concerns the devices whose things
+// are in that group or below it, and no other: before, every live session
+// was reloaded for any thing-group attachment.
+func TestGroupChangeReloadsOnlyItsMembers(t *testing.T) {
+	ca := pkitest.NewRoot(t, "ca")
+	reg := &fakeRegistry{}
+	g := runningGate(t, reg, time.Minute)
+	// a: in "floor1", child of "building"; b: in "floor2"; c: in no group.
+	a, b, c := newDevice(t, ca, "a"), newDevice(t, ca, "b"), newDevice(t, ca, "c")
+	reg.set(a.id, activeContext(a, []string{"building", "floor1"}, "p"))
+	reg.set(b.id, activeContext(b, []string{"floor2"}, "p"))
+	reg.set(c.id, activeContext(c, nil, "p"))
+	for _, d := range []device{a, b, c} {
+		if _, err := connect(g, d, d.cert.Subject.CommonName, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	loads := func() int64 { return reg.loads.Load() }
+	for _, tc := range []struct {
+		event registry.Event
+		want  int64 // sessions reloaded
+	}{
+		{registry.Event{Kind: registry.AttachmentsChanged, ID: testAccount.ThingGroupARN("building")}, 1},
+		{registry.Event{Kind: registry.AttachmentsChanged, ID: testAccount.ThingGroupARN("floor2")}, 1},
+		{registry.Event{Kind: registry.AttachmentsChanged, ID: testAccount.ThingGroupARN("basement")}, 0},
+		{registry.Event{Kind: registry.AttachmentsChanged, ID: testAccount.CertificateARN(c.id)}, 1},
+		{registry.Event{Kind: registry.PolicyChanged, ID: "p"}, 3},
+		{registry.Event{Kind: registry.CertificateChanged, ID: b.id}, 1},
+	} {
+		before := loads()
+		g.OnRegistryChange([]registry.Event{tc.event}) // waits: ApplyWait is long
+		if got := loads() - before; got != tc.want {
+			t.Errorf("%v: %d sessions reloaded, want %d", tc.event, got, tc.want)
+		}
+	}
+}
+
+// The API call that made a change returns once the live sessions have seen
+// it, or after ApplyWait when they are many (or slow): it is not held while
+// they are re-evaluated, and they still are.
+func TestRegistryChangeDoesNotHoldCaller(t *testing.T) {
+	ca := pkitest.NewRoot(t, "ca")
+	reg := &fakeRegistry{}
+	g := runningGate(t, reg, 50*time.Millisecond)
+	d := newDevice(t, ca, "sensor")
+	reg.set(d.id, activeContext(d, nil, "p"))
+	var kicked atomic.Int64
+	if _, err := connect(g, d, "sensor", &kicked); err != nil {
+		t.Fatal(err)
+	}
+
+	// Revoked while the registry is slow to answer the reload.
+	block := make(chan struct{})
+	reg.mu.Lock()
+	reg.block = block
+	reg.pcs[d.id] = &registry.PrincipalContext{Certificate: registry.Certificate{ID: d.id, Status: iot.StatusRevoked}}
+	reg.mu.Unlock()
+	returned := make(chan struct{})
+	go func() {
+		g.OnRegistryChange([]registry.Event{{Kind: registry.CertificateChanged, ID: d.id}})
+		close(returned)
+	}()
+	select {
+	case <-returned:
+	case <-time.After(30 * time.Second):
+		t.Fatal("OnRegistryChange held its caller while the sessions were reloaded")
+	}
+	if kicked.Load() != 0 {
+		t.Fatal("kicked before the registry answered")
+	}
+	close(block) // the reload goes on in the background
+	deadline := time.Now().Add(30 * time.Second)
+	for kicked.Load() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the revoked session was never disconnected")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A change committed while a device connects, after its context was read
+// and before its session joined the live ones, still reaches it.
+func TestChangeDuringConnectIsSeen(t *testing.T) {
+	ca := pkitest.NewRoot(t, "ca")
+	d := newDevice(t, ca, "sensor")
+	reg := &racingRegistry{fakeRegistry: fakeRegistry{}}
+	reg.set(d.id, activeContext(d, nil, "p"))
+	g := &Gatekeeper{Registry: reg, Account: testAccount, ApplyWait: -1}
+	reg.onLoad = func() {
+		// The policy is detached and the change announced right after the
+		// first read: the gate must read again.
+		reg.set(d.id, activeContext(d, nil))
+		g.OnRegistryChange([]registry.Event{{Kind: registry.AttachmentsChanged, ID: testAccount.CertificateARN(d.id)}})
+	}
+	_, err := connect(g, d, "sensor", nil)
+	var refused *RefusedError
+	if !errors.As(err, &refused) || refused.How != NotAuthorized {
+		t.Fatalf("Connect: %v, want NotAuthorized: the change during connect was missed", err)
+	}
+}
+
+// racingRegistry runs onLoad once, after its first PrincipalContext answer.
+type racingRegistry struct {
+	fakeRegistry
+	once   sync.Once
+	onLoad func()
+}
+
+func (r *racingRegistry) PrincipalContext(ctx context.Context, certID string) (*registry.PrincipalContext, error) {
+	pc, err := r.fakeRegistry.PrincipalContext(ctx, certID)
+	r.once.Do(r.onLoad)
+	return pc, err
+}
+
+// BenchmarkGroupAttachFanOut measures one policy attached to a thing group
+// whose 20,000 devices are all connected: how long the API call that made
+// the change is held (hold-ms), and how long until every session has been
+// re-evaluated (apply-ms), with a registry that answers at once and one
+// that takes 100 us per principal context (SQLite's reads of one).
+func BenchmarkGroupAttachFanOut(b *testing.B) {
+	const devices = 20000
+	ca := pkitest.NewRoot(b, "ca")
+	d := newDevice(b, ca, "sensor") // one certificate, many sessions: the reload per session is what counts
+	for _, delay := range []time.Duration{0, 100 * time.Microsecond} {
+		b.Run("registry="+delay.String(), func(b *testing.B) {
+			reg := &fakeRegistry{}
+			reg.set(d.id, activeContext(d, []string{"fleet"}, "p"))
+			g := runningGate(b, reg, 0)
+			for i := range devices {
+				if _, err := connect(g, d, "sensor", nil); err != nil {
+					b.Fatalf("session %d: %v", i, err)
+				}
+			}
+			reg.delay = delay
+			event := []registry.Event{{Kind: registry.AttachmentsChanged, ID: testAccount.ThingGroupARN("fleet")}}
+			var hold, apply time.Duration
+			b.ResetTimer()
+			for range b.N {
+				before := reg.loads.Load()
+				start := time.Now()
+				g.OnRegistryChange(event)
+				hold += time.Since(start)
+				for reg.loads.Load()-before < devices {
+					time.Sleep(100 * time.Microsecond)
+				}
+				apply += time.Since(start)
+			}
+			b.ReportMetric(float64(hold.Milliseconds())/float64(b.N), "hold-ms")
+			b.ReportMetric(float64(apply.Milliseconds())/float64(b.N), "apply-ms")
+		})
+	}
+}
