@@ -79,6 +79,8 @@ type device struct {
 	id   string
 }
 
+func newTestCA(t testing.TB) *pki.Authority { return pkitest.NewRoot(t, "device CA") }
+
 func newDevice(t testing.TB, ca *pki.Authority, cn string) device {
 	t.Helper()
 	cert, _ := pkitest.NewClient(t, ca, pkix.Name{CommonName: cn})
