@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Seed 000's just-in-time provisioning (JITP), end to end, with `iotcore pki` in
-# place of openssl: a root CA, its registration with the seed's template, a
-# device certificate, and mosquitto_pub connecting as the device. The first
-# connection is dropped (the device is provisioned meanwhile, as on AWS), the
-# second publishes, and an observer subscribed with mosquitto_sub receives the
-# message. Exits 0 only then.
+# AWS's JITP walkthrough ("How can I use JITP with AWS IoT Core?"), end to end,
+# with `iotcore pki` in place of openssl: a root CA, its registration with the
+# walkthrough's template, a device certificate, and mosquitto_pub connecting as
+# the device. The first connection is dropped (the device is provisioned
+# meanwhile, as on AWS), the second publishes, and an observer subscribed with
+# mosquitto_sub receives the message. Exits 0 only then.
 #
 # Self-contained: it builds iotcore (or uses $IOTCORE), starts its own server
 # on free ports in a temporary directory, and stops it on exit.
@@ -49,7 +49,7 @@ if [[ -z ${IOTCORE:-} ]]; then
   IOTCORE=$work/iotcore
 fi
 
-say "starting iotcore serve in $work (seed 000's policy names us-east-2)"
+say "starting iotcore serve in $work (the walkthrough's policy names us-east-2)"
 "$IOTCORE" serve --data-dir "$work/data" --api-addr 127.0.0.1:0 --mqtt-addr 127.0.0.1:0 --region us-east-2 \
   > "$work/serve.out" 2> "$work/serve.log" &
 server=$!
@@ -71,10 +71,10 @@ unset AWS_PROFILE AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_
 awsiot() { aws --endpoint-url "$endpoint" iot "$@"; }
 cd "$work"
 
-say "1. a root CA (seed 000: C=IN, O=AMZ)"
+say "1. a root CA (as in the walkthrough: C=IN, O=AMZ)"
 "$IOTCORE" pki ca create --name deviceRootCA --c IN --o AMZ --cn "Quickstart Root CA"
 
-say "2. register it with seed 000's JITP template: registration code, verification certificate, register"
+say "2. register it with the walkthrough's JITP template: registration code, verification certificate, register"
 "$IOTCORE" ca register --endpoint-url "$endpoint" --ca-cert deviceRootCA.pem --ca-key deviceRootCA.key \
   --template-file "$repo/examples/jitp_template.json"
 

@@ -39,9 +39,9 @@ still prints its summary.
 
 --setup prepares an iotcore (or AWS IoT) account through the API first, with
 the aws CLI's credentials and settings (AWS_SHARED_CREDENTIALS_FILE, --region,
---endpoint-url): a CA registered for JITP with seed 000's kind of template,
-devices provisioned from it and, for pubsub, an identity allowed to subscribe
-to everything. Without --setup, give the identities: --ca-cert/--ca-key for
+--endpoint-url): a CA registered for JITP with a template like that of AWS's
+JITP walkthrough, devices provisioned from it and, for pubsub, an identity
+allowed to subscribe to everything. Without --setup, give the identities: --ca-cert/--ca-key for
 jitp (a CA registered with auto-registration and a JITP template), --cert/--key
 for the others (a registered certificate; the client IDs, {cn}-{role}{i} by
 default, and topics must be allowed by its policy).
@@ -231,7 +231,7 @@ client's work, not the server's).`,
 	fs.StringVar(&caKey, "ca-key", "", "the CA's private key (without --setup)")
 	fs.IntVar(&cfg.Devices, "devices", 1000, "how many devices onboard")
 	fs.IntVar(&cfg.Concurrency, "concurrency", bench.DefaultConcurrency, "how many onboard at once")
-	fs.StringVar(&cfg.Country, "country", "", "the devices' subject C (seed 000's template reads it)")
+	fs.StringVar(&cfg.Country, "country", "", "the devices' subject C (the template of AWS's JITP walkthrough reads it)")
 	fs.StringVar(&kt, "key-type", string(pki.DefaultKeyType), fmt.Sprintf("the devices' key type: one of %v", pki.KeyTypes()))
 	fs.StringVar(&cfg.Topic, "topic", bench.DefaultJITPTopic, "where each device publishes; {cn} is its CN")
 	return cmd

@@ -76,13 +76,14 @@ func newCARegisterCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "register",
 		Short: "Register a CA for just-in-time provisioning or registration, in one step",
-		Long: `Register a CA certificate with the AWS IoT API, as seed 000 does by hand: get the
-registration code, issue the verification certificate with the CA's key, and
-register the CA as ACTIVE with auto-registration enabled and a JITP template
+		Long: `Register a CA certificate with the AWS IoT API, as AWS's JITP walkthrough ("How
+can I use JITP with AWS IoT Core?") does by hand: get the registration code,
+issue the verification certificate with the CA's key, and register the CA as
+ACTIVE with auto-registration enabled and a JITP template
 (--template-file or --template-name), or none for just-in-time registration
 (--jitr). The verification certificate is not kept.
 
---template-file takes either a registration config, as seed 000's
+--template-file takes either a registration config, as the walkthrough's
 jitp_template.json and the aws CLI's --registration-config ({"templateBody":
 "...", "roleArn": "..."}), or the template itself ({"Parameters": ...,
 "Resources": ...}); --role-arn sets or replaces the role.
@@ -151,7 +152,7 @@ its data directory. Prints the CA's certificateId and certificateArn as JSON.`,
 	fs := cmd.Flags()
 	fs.StringVar(&req.CACertPath, "ca-cert", "", "CA certificate to register (required)")
 	fs.StringVar(&req.CAKeyPath, "ca-key", "", "the CA's private key, to sign the verification certificate (required)")
-	fs.StringVar(&templateFile, "template-file", "", "JITP template: a registration config (seed 000's jitp_template.json) or a template body")
+	fs.StringVar(&templateFile, "template-file", "", "JITP template: a registration config (jitp_template.json of AWS's JITP walkthrough) or a template body")
 	fs.StringVar(&templateName, "template-name", "", "JITP: the name of a provisioning template (aws iot create-provisioning-template)")
 	fs.StringVar(&roleARN, "role-arn", "", "role AWS IoT assumes to provision (AWS needs one; iotcore does not)")
 	fs.BoolVar(&jitr, "jitr", false, "register for just-in-time registration: no template")

@@ -53,7 +53,7 @@ messages are printed on standard output as "topic payload" lines; the steps go
 to standard error.
 
 ` + deviceExitCodes,
-		Example: `  # seed 000's device, through its first (provisioning) connection
+		Example: `  # the device of AWS's JITP walkthrough, through its first (provisioning) connection
   iotcore device run --endpoint localhost:8883 --cafile iotcore-data/ca.pem \
     --cert device-chain.crt --key device.key --client-id DemoThing \
     --subscribe 'DemoThing/#' --publish DemoThing/test --message Hello --count 3`,

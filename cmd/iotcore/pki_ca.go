@@ -22,10 +22,10 @@ func newPKICACreateCommand() *cobra.Command {
 		req     pkitool.CARequest
 		kt      string
 		nDays   int
-		example = `  # seed 000's root CA (C=IN, O=AMZ), with an EC P-256 key: ca.pem, ca.key
+		example = `  # the root CA of AWS's JITP walkthrough (C=IN, O=AMZ), with an EC P-256 key: ca.pem, ca.key
   iotcore pki ca create --c IN --o AMZ --cn "Device Root CA"
 
-  # an RSA root named as in seed 000: deviceRootCA.pem, deviceRootCA.key
+  # an RSA root named as in the walkthrough: deviceRootCA.pem, deviceRootCA.key
   iotcore pki ca create --name deviceRootCA --key-type rsa-2048 --c IN --o AMZ
 
   # an intermediate (issuing) CA under it: line4.pem, line4.key, line4-chain.pem

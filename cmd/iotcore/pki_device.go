@@ -22,15 +22,15 @@ default), for an existing key (--key) or for a CSR the device made (--csr).
 
 It writes NAME.crt, NAME.key (a new key only) and NAME-chain.crt: the
 certificate followed by the CA file's certificates, what a device presents on
-its first, just-in-time provisioning, connection (seed 000's
-deviceCertAndCACert.crt). Give --ca a chain file (an intermediate's
+its first, just-in-time provisioning, connection (deviceCertAndCACert.crt in
+AWS's JITP walkthrough). Give --ca a chain file (an intermediate's
 NAME-chain.pem) to put the whole chain in it.
 
 The subject attributes are those provisioning templates read as
 AWS::IoT::Certificate::CommonName, Country, Organization, OrganizationalUnit,
 StateName, SerialNumber and DistinguishedNameQualifier. Valid 365 days by
 default, never past the CA.`,
-		Example: `  # seed 000's device: device.crt, device.key, device-chain.crt
+		Example: `  # the walkthrough's device: device.crt, device.key, device-chain.crt
   iotcore pki device-cert --ca deviceRootCA.pem --ca-key deviceRootCA.key --cn DemoThing --c IN
 
   # a CSR made on the device: dev-42.crt, dev-42-chain.crt

@@ -122,7 +122,7 @@ func issueDeviceCert(req DeviceCertRequest) (*DeviceCertResult, error) {
 	}
 	notes := appendNote(nil, cappedNote(cert, ca.Certificate, notAfter))
 	if cert.Subject.CommonName == "" {
-		notes = append(notes, "the certificate has no CN: templates that name the thing after AWS::IoT::Certificate::CommonName (seed 000's do) cannot provision it")
+		notes = append(notes, "the certificate has no CN: templates that name the thing after AWS::IoT::Certificate::CommonName (AWS's JITP walkthrough's do) cannot provision it")
 	}
 
 	var files []file
