@@ -20,6 +20,7 @@ var (
 	errConnectRate     = errors.New("client id connecting too often")
 	errMaxConnections  = errors.New("too many connections")
 	errWillQoS2        = errors.New("will qos 2 not supported")
+	errAuthMethod      = errors.New("enhanced authentication not supported")
 )
 
 // checkConnect runs when a CONNECT has been read, before mochi validates
@@ -32,11 +33,8 @@ var (
 func (h *hook) checkConnect(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
 	if pk.Connect.WillFlag && pk.Connect.WillQos > 1 && pk.ProtocolVersion < 5 {
 		h.b.stats.refused.Add(1)
-		id := pk.Connect.ClientIdentifier
-		if n := h.b.cfg.MaxClientIDLength; n > 0 && len(id) > n {
-			id = id[:n] + "..."
-		}
-		h.b.deviceLog("mqtt connection refused: will qos 2 not supported", "client", id, "remote", cl.Net.Remote)
+		h.b.deviceLog("mqtt connection refused: will qos 2 not supported",
+			"client", truncate(pk.Connect.ClientIdentifier, DefaultMaxClientIDLength), "remote", cl.Net.Remote)
 		return pk, fmt.Errorf("%w: %w", errWillQoS2, packets.ErrRejectPacket)
 	}
 	return pk, nil
@@ -58,6 +56,16 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 		h.b.stats.refused.Add(1)
 		_ = h.b.server.SendConnack(cl, packets.ErrClientIdentifierNotValid, false, nil)
 		return errReserved
+	}
+	// No enhanced authentication: devices authenticate with their
+	// certificate (AWS IoT Core likewise). A device that asks for it is
+	// refused with 0x8C bad authentication method [MQTT-4.12.0-1].
+	if pk.ProtocolVersion == 5 && pk.Properties.AuthenticationMethod != "" {
+		h.b.stats.refused.Add(1)
+		h.b.deviceLog("mqtt connection refused: enhanced authentication not supported", "client", cl.ID,
+			"remote", c.RemoteAddr().String(), "method", truncate(pk.Properties.AuthenticationMethod, 64))
+		_ = h.b.server.SendConnack(cl, packets.ErrBadAuthenticationMethod, false, nil)
+		return errAuthMethod
 	}
 	if err := h.checkConnectLimits(c, cl); err != nil {
 		return err

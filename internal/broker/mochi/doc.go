@@ -17,17 +17,28 @@
 //     a deadline until CONNECT, recover() around each connection (malformed
 //     packets panic mochi's decoder: upstream issue 501), and a shutdown
 //     that cannot hang on half-open connections;
+//   - accept.go: accept failures (out of file descriptors) counted and
+//     logged once per interval; limits.go derives the default maximum of
+//     connections from the file-descriptor limit;
+//   - frames.go: the inbound byte stream checked where mochi's decoder does
+//     not: packet size counted whole, duplicate properties, over-long
+//     lengths, AUTH, PINGREQ with a payload (a malformed packet closes the
+//     connection);
 //   - hook.go: one hook, the only one that authorizes (mochi ORs its auth
 //     callbacks across hooks);
 //   - connect.go: the gate's refusals (CONNACK codes MQTT 3.1.1 clients can
 //     read), AWS's keep-alive range, sequential session takeover, and
-//     iot:Receive decided again when a persistent session resumes;
+//     iot:Receive decided again when a persistent session resumes; no QoS 2
+//     wills, no enhanced authentication;
 //   - publish.go: iot:Publish and iot:RetainPublish where the topic is known,
-//     wills included, denials per protocol version, no QoS 2;
+//     wills included, denials per protocol version, no QoS 2, PUBACK 0x00
+//     (not mochi's 0x01);
 //   - subscribe.go: iot:Subscribe and iot:Receive decided apart although
 //     mochi asks one callback for both; mochi's $SYS topics never delivered;
 //   - conn.go: kicks from any goroutine; engine.go: limits set on purpose
-//     (packet size, outbound queue, session expiry), drops counted;
+//     (packet size, outbound queue, session expiry, no message expiry of
+//     its own), acknowledgements without inherited properties, drops
+//     counted;
 //   - limits.go: AWS IoT Core's quotas, enforced where each applies (client
 //     id length, connect rate per client id and maximum connections at
 //     CONNECT; topic limits and publish rate in publish.go; filters per

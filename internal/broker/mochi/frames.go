@@ -26,8 +26,11 @@ import (
 //     (each property's section: "It is a Protocol Error to include ... more
 //     than once"; 0x82 protocol error), or a property mochi cannot know
 //     (0x81);
-//   - an MQTT 5 AUTH without an Authentication Method (MQTT 5 §3.15.2.2.2;
-//     0x82);
+//   - an MQTT 5 AUTH: without an Authentication Method, it is malformed
+//     (§3.15.2.2.2); with one, it continues an enhanced authentication that
+//     iotcore never starts (a CONNECT that asks for one is refused,
+//     connect.go), and a client that did not ask must not send AUTH (§4.12)
+//     (0x82 both);
 //   - a PINGREQ with a Remaining Length other than 0: it has no variable
 //     header and no payload (§3.12; 0x81).
 //
@@ -210,7 +213,8 @@ func (f *frameChecker) checkBody(b []byte, whole bool) (done bool, err error) {
 	case packets.Auth:
 		// "It is a Protocol Error to omit the Authentication Method or to
 		// include it more than once" (§3.15.2.2.2). With a Remaining Length
-		// under 2 there are no properties (§3.15.2.1), so no method.
+		// under 2 there are no properties (§3.15.2.1), so no method. With
+		// one, no enhanced authentication was started (§4.12).
 		if f.body < 2 {
 			return true, fmt.Errorf("%w: auth without an authentication method", packets.ErrProtocolViolation)
 		}
@@ -218,12 +222,12 @@ func (f *frameChecker) checkBody(b []byte, whole bool) (done bool, err error) {
 		switch {
 		case err != nil:
 			return true, err
-		case end < 0:
-			return whole, nil
+		case end < 0 && !whole:
+			return false, nil
 		case !seen.has(packets.PropAuthenticationMethod):
 			return true, fmt.Errorf("%w: auth without an authentication method", packets.ErrProtocolViolation)
 		}
-		return true, nil
+		return true, fmt.Errorf("%w: auth without enhanced authentication", packets.ErrProtocolViolation)
 	}
 	if props < 0 {
 		return true, nil

@@ -109,6 +109,26 @@ func TestMessageExpiry(t *testing.T) {
 	}
 }
 
+// iotcore offers no enhanced authentication: a device that asks for it
+// is refused with CONNACK 0x8C [MQTT-4.12.0-1], rather than left waiting
+// for an AUTH that never comes.
+func TestEnhancedAuthenticationRefused(t *testing.T) {
+	e := newEnv(t)
+	e.gate.allowAll("dev")
+	c := e.dialRaw("device", 5)
+	code := c.connackCode("dev", func(pk *packets.Packet) {
+		pk.Properties.AuthenticationMethod = "SCRAM-SHA-1"
+		pk.Properties.AuthenticationData = []byte("client-first")
+	})
+	if code != packets.ErrBadAuthenticationMethod.Code {
+		t.Errorf("CONNACK %#x, want %#x", code, packets.ErrBadAuthenticationMethod.Code)
+	}
+	c.expectClosed()
+	if n := e.gate.requestCount(); n != 0 {
+		t.Errorf("the gate was asked %d times, want never", n)
+	}
+}
+
 // A will at QoS 2 is refused, as QoS 2 is wherever a device asks for it:
 // AWS supports QoS 0 and 1 only [AWS 8.2]. MQTT 5 devices get CONNACK 0x9B
 // QoS not supported [MQTT-3.2.2-12]. MQTT 3.1.1 has no return code for it,

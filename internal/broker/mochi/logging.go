@@ -53,6 +53,14 @@ func (b *Broker) deviceLog(msg string, args ...any) {
 	b.log.Info(msg, args...)
 }
 
+// truncate shortens s, from a device, to at most n bytes for a log line.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "..."
+}
+
 // debugHandler logs every record at Debug. mochi logs per-packet events
 // (every denied publish, at Error) and its own start-up chatter: our hook
 // logs what matters, so mochi's lines are for debugging only.
