@@ -32,6 +32,21 @@ func TestTemplateCheck(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, ok.stdout)
 		}
 	}
+	if strings.Contains(ok.stdout, "warning") {
+		t.Errorf("warnings without --region:\n%s", ok.stdout)
+	}
+	for _, tc := range []struct {
+		region string
+		want   string // "" means no warning
+	}{
+		{"us-east-2", ""},
+		{"eu-west-1", "names the region us-east-2, but this server's region is eu-west-1"},
+	} {
+		out := mustCLI(t, bin, dir, nil, "template", "check", "--template", tmpl, "--cert", goodPath, "--region", tc.region)
+		if got := strings.Contains(out.stdout, "warning: policy "); got != (tc.want != "") || !strings.Contains(out.stdout, tc.want) {
+			t.Errorf("--region %s: want a warning with %q:\n%s", tc.region, tc.want, out.stdout)
+		}
+	}
 	fail := runCLI(t, bin, dir, nil, "template", "check", "--template", tmpl, "--cert", badPath)
 	if fail.code != 1 || !strings.Contains(fail.stderr, "AWS::IoT::Certificate::Country") || !strings.Contains(fail.stderr, "no C (country) attribute") {
 		t.Fatalf("certificate without C: exit %d\n%s%s", fail.code, fail.stdout, fail.stderr)

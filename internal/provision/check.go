@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/registry"
 )
 
@@ -40,6 +41,20 @@ func Check(body string, cert *x509.Certificate) (registry.ProvisionPlan, error) 
 		return registry.ProvisionPlan{}, stepFailure(err)
 	}
 	return plan, nil
+}
+
+// PlanWarnings says which policy documents of plan name another region or
+// account than acct's (registry.ForeignPolicyARNs): devices provisioned
+// with them would be refused. Policies the plan names without a document
+// live on the server and are checked there.
+func PlanWarnings(plan registry.ProvisionPlan, acct iot.Account) []string {
+	var docs []registry.NamedPolicy
+	for _, p := range plan.Policies {
+		if p.Document != "" {
+			docs = append(docs, registry.NamedPolicy{Name: p.Name, Document: p.Document})
+		}
+	}
+	return registry.ForeignPolicyARNs(acct, docs)
 }
 
 // Describe writes a plan as the resources JITP would create or reuse.
