@@ -6,4 +6,9 @@
 //
 // Every attempt ends in a Result that says what happened and, on failure, the
 // step and the exact reason, for the operator; the device learns nothing.
+//
+// There is one path from template to result: registry.PlanJITP renders the
+// template into a plan for Provision, for its dry run DryRun (which runs the
+// registry's transaction rolled back) and for Check, the offline dry run of
+// `iotcore template check`.
 package provision

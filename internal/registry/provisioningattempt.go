@@ -25,7 +25,7 @@ type ProvisioningAttempt struct {
 	ThingName     string
 	Outcome       string // AttemptProvisioned, AttemptRegistered or AttemptFailed
 	Step          string // the step that failed: template, render, certificate, thing, thing-group, policy, attach
-	Reason        string // why, in words
+	Reason        string // why, in words; for a provisioned device, what may still keep it out (policies naming another region or account)
 	Status        string // the certificate's status afterwards
 }
 
