@@ -2,8 +2,8 @@ package policy
 
 import (
 	"fmt"
-	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // ForeignARN is a Resource or NotResource of a document that is an AWS IoT
@@ -85,53 +85,27 @@ func foreignARN(resource string, vars bool, region, account string) (ForeignARN,
 }
 
 // mayStartWith reports whether the pattern toks matches some string that
-// begins with prefix. It runs the pattern as a nondeterministic automaton
-// over prefix; a policy variable may stand for anything, like "*".
+// begins with prefix. A "*", or a policy variable, which may stand for
+// anything, can take the rest of prefix; so once one is reached the answer
+// is yes.
 func mayStartWith(toks []token, prefix string) bool {
-	type unit struct {
-		kind tokKind
-		b    byte
-	}
-	var units []unit
 	for _, t := range toks {
+		if prefix == "" {
+			return true
+		}
 		switch t.kind {
 		case tokLiteral:
-			for i := 0; i < len(t.text); i++ {
-				units = append(units, unit{tokLiteral, t.text[i]})
+			n := min(len(t.text), len(prefix))
+			if t.text[:n] != prefix[:n] {
+				return false
 			}
-		case tokVariable:
-			units = append(units, unit{kind: tokStar})
+			prefix = prefix[n:]
+		case tokQuestion:
+			_, size := utf8.DecodeRuneInString(prefix)
+			prefix = prefix[size:]
 		default:
-			units = append(units, unit{kind: t.kind})
+			return true
 		}
 	}
-	closure := func(states []int) []int {
-		for i := 0; i < len(states); i++ {
-			if s := states[i]; s < len(units) && units[s].kind == tokStar && !slices.Contains(states, s+1) {
-				states = append(states, s+1)
-			}
-		}
-		return states
-	}
-	states := closure([]int{0})
-	for i := 0; i < len(prefix) && len(states) > 0; i++ {
-		var next []int
-		for _, s := range states {
-			if s == len(units) {
-				continue
-			}
-			n := -1
-			switch u := units[s]; {
-			case u.kind == tokStar:
-				n = s
-			case u.kind == tokQuestion, u.b == prefix[i]:
-				n = s + 1
-			}
-			if n >= 0 && !slices.Contains(next, n) {
-				next = append(next, n)
-			}
-		}
-		states = closure(next)
-	}
-	return len(states) > 0
+	return prefix == ""
 }

@@ -32,6 +32,14 @@ type ProvisionResult struct {
 	// its policies name another region or account than the server's
 	// (ForeignPolicyARNs).
 	Warnings []string
+
+	attached []NamedPolicy // the policies attached, with their documents
+}
+
+// warn fills in Warnings, after the transaction: parsing the documents
+// need not hold the store's writer.
+func (r *ProvisionResult) warn(acct iot.Account) {
+	r.Warnings = ForeignPolicyARNs(acct, r.attached)
 }
 
 // ProvisionError says which step of provisioning failed and why.
@@ -77,6 +85,7 @@ func (s *Service) ProvisionDevice(ctx context.Context, cert *x509.Certificate, c
 	if err != nil {
 		return nil, err
 	}
+	res.warn(s.Account)
 	return res, nil
 }
 
@@ -95,6 +104,7 @@ func (s *Service) PreviewDevice(ctx context.Context, cert *x509.Certificate, ca 
 	if err != nil {
 		return nil, err
 	}
+	res.warn(s.Account)
 	return res, nil
 }
 
@@ -177,7 +187,6 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c *change, cert *Certific
 			}
 		}
 	}
-	var attached []NamedPolicy
 	for _, p := range plan.Policies {
 		doc, created, err := s.provisionPolicy(ctx, tx, c, p)
 		if err != nil {
@@ -192,9 +201,8 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c *change, cert *Certific
 		if created {
 			res.PoliciesCreated = append(res.PoliciesCreated, p.Name)
 		}
-		attached = append(attached, NamedPolicy{Name: p.Name, Document: doc})
+		res.attached = append(res.attached, NamedPolicy{Name: p.Name, Document: doc})
 	}
-	res.Warnings = ForeignPolicyARNs(s.Account, attached)
 	return nil
 }
 
