@@ -123,6 +123,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Store:     s.db,
 		Account:   iot.Account{ID: cfg.AccountID, Region: cfg.Region},
 		IssuingCA: serviceCA,
+		Logger:    cfg.Logger, // warnings about saved documents (foreign ARNs)
 	}
 	s.Metrics = metrics.New()
 	gate := &broker.Gatekeeper{Registry: s.Registry, Account: s.Registry.Account, Logger: cfg.Logger, AcceptFirstConnection: cfg.AcceptFirstConnection}
