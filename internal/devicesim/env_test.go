@@ -6,22 +6,19 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"io"
-	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iot"
 
 	"github.com/iotcore/iotcore/internal/devicesim"
 	"github.com/iotcore/iotcore/internal/pkitool"
 	"github.com/iotcore/iotcore/internal/pkitool/awssdk"
 	"github.com/iotcore/iotcore/internal/server"
+	"github.com/iotcore/iotcore/internal/servertest"
 )
 
 // seedTemplate is seed 000's first template for this server's account and
@@ -41,37 +38,8 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", MQTTAddr: "127.0.0.1:0", Logger: testLogger()})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-		srv.Close()
-	})
-	roots := x509.NewCertPool()
-	roots.AddCert(srv.RootCA.Certificate)
-	return &env{t: t, srv: srv, dir: t.TempDir(), roots: roots, client: iot.New(iot.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(srv.APIURL()),
-		Credentials:  credentials.NewStaticCredentialsProvider(srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey, ""),
-		Retryer:      aws.NopRetryer{},
-	})}
-}
-
-// testLogger discards the server's logs unless IOTCORE_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("IOTCORE_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	gw := servertest.Start(t)
+	return &env{t: t, srv: gw.Server, dir: t.TempDir(), roots: gw.RootCAs, client: gw.Client}
 }
 
 // ca makes a CA named name and, unless config is nil, registers it (for

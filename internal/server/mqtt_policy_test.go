@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iot/types"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/iotcore/iotcore/internal/iottest"
 	"github.com/iotcore/iotcore/internal/pki/pkitest"
 )
 
@@ -24,17 +25,8 @@ const seed002Policy = `{"Version":"2012-10-17","Statement":[
 // seed002Template is seed 002's templateBody: the policy by name.
 const seed002Template = `{ "Parameters" : { "AWS::IoT::Certificate::CommonName": { "Type": "String" }, "AWS::IoT::Certificate::SerialNumber": {  "Type": "String" }, "AWS::IoT::Certificate::Id": { "Type": "String" } }, "Resources": { "thing": { "Type": "AWS::IoT::Thing", "Properties": { "ThingName": {"Ref": "AWS::IoT::Certificate::CommonName"  }, "AttributePayload": {} }}, "certificate": { "Type": "AWS::IoT::Certificate", "Properties": { "CertificateId": {"Ref": "AWS::IoT::Certificate::Id" }, "Status": "ACTIVE" }}, "policy": { "Type": "AWS::IoT::Policy", "Properties": { "PolicyName": "lamassu-test-policy" } }}}`
 
-// waitFor polls cond until it holds or 20 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// waitFor polls cond until it holds, or fails the test.
+func waitFor(t *testing.T, what string, cond func() bool) { t.Helper(); iottest.WaitFor(t, what, cond) }
 
 // TestSeed002NamedPolicyWithGoPaho runs seed 002: the policy is created first
 // and the template refers to it by name; the CA's template is set with
@@ -118,7 +110,7 @@ func TestLiveConnectionsFollowRegistryChanges(t *testing.T) {
 	}
 	deliver("b")
 	deliver("a")
-	if m := <-got; m != "a" {
+	if m := iottest.Receive(t, got, "a delivery"); m != "a" {
 		t.Fatalf("received %q, want only a", m)
 	}
 	// A new default version that allows b instead: b is subscribed (subscribe again) and received, a no longer.
@@ -126,7 +118,7 @@ func TestLiveConnectionsFollowRegistryChanges(t *testing.T) {
 	c.Subscribe("b", 0, handler).WaitTimeout(10 * time.Second)
 	deliver("a")
 	deliver("b")
-	if m := <-got; m != "b" {
+	if m := iottest.Receive(t, got, "a delivery after the new version"); m != "b" {
 		t.Fatalf("after the new version, received %q, want b", m)
 	}
 	// Deactivating the certificate disconnects at once.

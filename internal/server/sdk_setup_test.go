@@ -5,20 +5,18 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
-	"io"
 	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iot"
 	"github.com/aws/smithy-go"
 
 	"github.com/iotcore/iotcore/internal/pki"
 	"github.com/iotcore/iotcore/internal/pki/pkitest"
 	"github.com/iotcore/iotcore/internal/server"
+	"github.com/iotcore/iotcore/internal/servertest"
 )
 
 // testServer is a real gateway on loopback with a temporary data directory.
@@ -29,48 +27,22 @@ type testServer struct {
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
-	return startServerLogging(t, testLogger())
+	return startServerLogging(t, servertest.Logger())
 }
 
 // startServerLogging starts a server that logs to logger.
 func startServerLogging(t *testing.T, logger *slog.Logger) *testServer {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Open(ctx, server.Config{
-		DataDir:   t.TempDir(),
-		APIAddr:   "127.0.0.1:0",
-		MQTTAddr:  "127.0.0.1:0",
-		AccountID: "123456789012",
-		Region:    "us-east-1",
-		Logger:    logger,
+	gw := servertest.Start(t, func(c *server.Config) {
+		c.AccountID, c.Region, c.Logger = "123456789012", "us-east-1", logger
 	})
-	if err != nil {
-		cancel()
-		t.Fatalf("open server: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-		if err := srv.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	return &testServer{Server: srv, client: newClient(srv.APIURL(), srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey)}
+	return &testServer{Server: gw.Server, client: gw.Client}
 }
 
 // newClient is the AWS SDK for Go v2 IoT client pointed at url, signing for
 // us-east-2 as the seeds do (the server's own region is us-east-1).
 func newClient(url, keyID, secret string) *iot.Client {
-	return iot.New(iot.Options{
-		Region:       "us-east-2",
-		BaseEndpoint: aws.String(url),
-		Credentials:  credentials.NewStaticCredentialsProvider(keyID, secret, ""),
-		Retryer:      aws.NopRetryer{},
-	})
+	return servertest.NewClient(url, keyID, secret)
 }
 
 // wantAPIError checks that err is the AWS error code, and returns its message.
@@ -132,9 +104,4 @@ func deviceCert(t *testing.T, ca *pki.Authority, cn string) *x509.Certificate {
 }
 
 // testLogger discards logs unless IOTCORE_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("IOTCORE_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
-}
+func testLogger() *slog.Logger { return servertest.Logger() }

@@ -3,46 +3,22 @@ package awssdk_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iot"
 
 	"github.com/iotcore/iotcore/internal/pkitool"
 	"github.com/iotcore/iotcore/internal/pkitool/awssdk"
-	"github.com/iotcore/iotcore/internal/server"
+	"github.com/iotcore/iotcore/internal/servertest"
 )
 
 // startServer runs a gateway on loopback and returns an SDK client for it.
 func startServer(t *testing.T) *iot.Client {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Open(ctx, server.Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", MQTTAddr: "127.0.0.1:0",
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-		srv.Close()
-	})
-	return iot.New(iot.Options{
-		Region:       "us-east-2",
-		BaseEndpoint: aws.String(srv.APIURL()),
-		Credentials:  credentials.NewStaticCredentialsProvider(srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey, ""),
-		Retryer:      aws.NopRetryer{},
-	})
+	return servertest.Start(t).Client
 }
 
 // TestRegisterCA registers CAs for JITP and JITR through the SDK against a
