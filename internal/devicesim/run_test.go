@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iot/types"
 
 	"github.com/iotcore/iotcore/internal/devicesim"
+	"github.com/iotcore/iotcore/internal/iottest"
 	"github.com/iotcore/iotcore/internal/pkitool"
 )
 
@@ -152,6 +153,8 @@ func TestJITR(t *testing.T) {
 	case <-log.when("connection dropped before CONNACK again"):
 	case err := <-done:
 		t.Fatalf("the device stopped: %v\n%s", err, log.String())
+	case <-time.After(iottest.Timeout):
+		t.Fatalf("timed out waiting for the device\n%s", log.String())
 	}
 	ctx := context.Background()
 	doc := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iot:Connect","iot:Publish"],"Resource":"*"}]}`
@@ -164,7 +167,7 @@ func TestJITR(t *testing.T) {
 	if _, err := e.client.UpdateCertificate(ctx, &iot.UpdateCertificateInput{CertificateId: aws.String(id), NewStatus: types.CertificateStatusActive}); err != nil {
 		t.Fatal(err)
 	}
-	if err := <-done; err != nil {
+	if err := iottest.Receive(t, done, "the device to publish once activated"); err != nil {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	t.Logf("device log:\n%s", log.String())
@@ -186,11 +189,13 @@ func TestRevokedWhileConnected(t *testing.T) {
 	case <-log.when("subscribed to DemoThing/#"):
 	case err := <-done:
 		t.Fatalf("the device stopped: %v\n%s", err, log.String())
+	case <-time.After(iottest.Timeout):
+		t.Fatalf("timed out waiting for the device\n%s", log.String())
 	}
 	if _, err := e.client.UpdateCertificate(context.Background(), &iot.UpdateCertificateInput{CertificateId: aws.String(id), NewStatus: types.CertificateStatusRevoked}); err != nil {
 		t.Fatal(err)
 	}
-	wantKind(t, <-done, devicesim.Disconnected, "DISCONNECT not authorized (0x87)", "deactivated or revoked")
+	wantKind(t, iottest.Receive(t, done, "the revoked device to stop"), devicesim.Disconnected, "DISCONNECT not authorized (0x87)", "deactivated or revoked")
 }
 
 func TestConnectFailures(t *testing.T) {
