@@ -26,11 +26,11 @@ import (
 //     (each property's section: "It is a Protocol Error to include ... more
 //     than once"; 0x82 protocol error), or a property mochi cannot know
 //     (0x81);
-//   - an MQTT 5 AUTH: without an Authentication Method, it is malformed
-//     (§3.15.2.2.2); with one, it continues an enhanced authentication that
-//     iotcore never starts (a CONNECT that asks for one is refused,
-//     connect.go), and a client that did not ask must not send AUTH (§4.12)
-//     (0x82 both);
+//   - an MQTT 5 AUTH (0x82 protocol error): without an Authentication
+//     Method, by §3.15.2.2.2; with one, because it continues an enhanced
+//     authentication iotcore never starts (a CONNECT that asks for one is
+//     refused, connect.go), and a client that did not ask must not send
+//     AUTH (§4.12);
 //   - a PINGREQ with a Remaining Length other than 0: it has no variable
 //     header and no payload (§3.12; 0x81).
 //
