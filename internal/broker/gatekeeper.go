@@ -162,10 +162,26 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 	}
 	if !s.Authorize(Connect, req.ClientID) {
 		g.remove(s)
-		return nil, refuse(NotAuthorized, "certificate %s: its policies do not allow iot:Connect for client id %q", id, req.ClientID)
+		return nil, refuse(NotAuthorized, "certificate %s: its policies do not allow iot:Connect for client id %q%s", id, req.ClientID, g.foreignARNs(ctx, id))
 	}
 	g.presence(s, "connected", req.RemoteAddr)
 	return s, nil
+}
+
+// foreignARNs says, for a refusal's reason, which resources of the
+// certificate's policies name another region or account than the server's
+// and so can never match: the usual cause of a device that was provisioned
+// and is then refused. "" when none do.
+func (g *Gatekeeper) foreignARNs(ctx context.Context, certID string) string {
+	pc, err := g.Registry.PrincipalContext(ctx, certID)
+	if err != nil {
+		return ""
+	}
+	foreign := registry.ForeignPolicyARNs(g.Account, pc.Policies)
+	if len(foreign) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(foreign, "; ") + ")"
 }
 
 // loadError is a session's failure to load: a refusal when the certificate

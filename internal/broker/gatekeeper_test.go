@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -344,5 +345,26 @@ func BenchmarkGroupAttachFanOut(b *testing.B) {
 			b.ReportMetric(float64(hold.Milliseconds())/float64(b.N), "hold-ms")
 			b.ReportMetric(float64(apply.Milliseconds())/float64(b.N), "apply-ms")
 		})
+	}
+}
+
+// A device whose policies name another region than the server's is refused
+// (its resources can never match), and the refusal says so for the log.
+func TestRefusalNamesForeignARNs(t *testing.T) {
+	d := newDevice(t, newTestCA(t), "sensor")
+	reg := &fakeRegistry{}
+	pc := activeContext(d, nil)
+	pc.Policies = []registry.NamedPolicy{{Name: "DevicePolicy", Document: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"arn:aws:iot:eu-west-1:123456789012:client/sensor"}]}`}}
+	reg.set(d.id, pc)
+	g := &Gatekeeper{Registry: reg, Account: testAccount}
+	_, err := connect(g, d, "sensor", nil)
+	var refused *RefusedError
+	if !errors.As(err, &refused) || refused.How != NotAuthorized {
+		t.Fatalf("Connect: %v, want NotAuthorized", err)
+	}
+	for _, want := range []string{"policy DevicePolicy", "eu-west-1", "this server's region is us-east-1"} {
+		if !strings.Contains(refused.Reason, want) {
+			t.Errorf("reason %q lacks %q", refused.Reason, want)
+		}
 	}
 }

@@ -89,7 +89,7 @@ func (s *session) reload(ctx context.Context) {
 		return
 	}
 	if !s.Authorize(Connect, s.clientID) {
-		s.disconnect("certificate " + s.certID + ": its policies no longer allow iot:Connect")
+		s.disconnect("certificate " + s.certID + ": its policies no longer allow iot:Connect" + s.gate.foreignARNs(ctx, s.certID))
 	}
 }
 
