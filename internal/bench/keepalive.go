@@ -98,6 +98,9 @@ func (k *keeper) run() {
 		_ = k.c.SetReadDeadline(time.Now().Add(k.c.timeout))
 		p, err := k.c.ReadPacket()
 		switch {
+		case err != nil && k.stopping.Load() && isTimeout(err):
+			k.err = fmt.Errorf("stopped in the middle of a packet: %w", err) // its framing is lost
+			return
 		case err != nil:
 			k.err = k.lost(err, k.c.sent)
 			return
