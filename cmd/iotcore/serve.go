@@ -17,7 +17,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/iotcore/iotcore/internal/broker/mochi"
 	"github.com/iotcore/iotcore/internal/server"
 )
 
@@ -33,23 +32,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.Duration("api-read-timeout", server.DefaultAPIReadTimeout, "longest time a client may take to send an API request, headers and body")
 	fs.String("mqtt-addr", server.DefaultMQTTAddr, "MQTT over mutual TLS listen address")
 	fs.String("mqtt-ws-addr", "", "MQTT over secure WebSocket listen address (path /mqtt); empty: off")
-	// MQTT limits: AWS IoT Core's by default; -1 turns a count or rate off.
-	fs.Int("mqtt-max-connections", mochi.DefaultMaxConnections, "most device connections at once (-1: no limit)")
-	fs.Int("mqtt-connect-rate", mochi.DefaultConnectRate, "CONNECTs per second allowed one client id after the burst (-1: no limit)")
-	fs.Int("mqtt-connect-burst", mochi.DefaultConnectBurst, "CONNECTs one client id may make at once")
-	fs.Int("mqtt-publish-rate", mochi.DefaultPublishRate, "PUBLISH packets per second per connection, in and out together; more are discarded (-1: no limit)")
-	fs.Int("mqtt-max-packet-size", mochi.DefaultMaxPacketSize, "largest MQTT packet, in bytes")
-	fs.Int("mqtt-max-client-id-length", mochi.DefaultMaxClientIDLength, "longest client id, in bytes (-1: no limit)")
-	fs.Int("mqtt-max-topic-length", mochi.DefaultMaxTopicLength, "longest topic name or filter, in bytes, $aws/rules/<rule>/ not counted (-1: no limit)")
-	fs.Int("mqtt-max-topic-levels", mochi.DefaultMaxTopicLevels, "most levels in a topic name or filter, $aws/rules/<rule>/ not counted (-1: no limit)")
-	fs.Int("mqtt-max-filters-per-subscribe", mochi.DefaultMaxFiltersPerSubscribe, "most topic filters in one SUBSCRIBE (-1: no limit)")
-	fs.Int("mqtt-max-subscriptions", mochi.DefaultMaxSubscriptions, "most subscriptions per connection (-1: no limit)")
-	fs.Duration("mqtt-keepalive-min", mochi.DefaultMinKeepAlive, "shortest keep-alive granted; devices silent for 1.5 times theirs are disconnected")
-	fs.Duration("mqtt-keepalive-max", mochi.DefaultMaxKeepAlive, "longest keep-alive granted, and the one given to devices that ask for none")
-	fs.Duration("mqtt-handshake-timeout", mochi.DefaultHandshakeTimeout, "longest TLS handshake on the MQTT listeners")
-	fs.Duration("mqtt-connect-timeout", mochi.DefaultConnectTimeout, "longest wait for the CONNECT packet after the TLS handshake")
-	fs.Int("mqtt-outbound-queue", mochi.DefaultOutboundQueue, "packets that may wait to be written to one device before messages to it are dropped")
-	fs.Duration("mqtt-stall-timeout", mochi.DefaultStallTimeout, "how long a subscriber whose queue is nearly full may take nothing before messages to it are dropped; until then its publishers are held back (negative: drop at once)")
+	addLimitFlags(fs)
 	fs.String("database-synchronous", "full", "how durable an acknowledged write is: full (on disk, survives a power failure) or normal (survives a crash of iotcore, not of the machine)")
 	fs.Bool("jitp-accept-first-connection", false, "let a device provisioned just in time stay connected on its first connection (AWS drops it)")
 	fs.String("account-id", server.DefaultAccountID, "12-digit AWS account id used in ARNs")
@@ -111,22 +94,7 @@ environment, which wins over the file.`,
 			ShutdownTimeout:       k.Duration("shutdown-timeout"),
 			DatabaseSynchronous:   k.String("database-synchronous"),
 
-			MQTTMaxConnections:         k.Int("mqtt-max-connections"),
-			MQTTConnectRate:            k.Int("mqtt-connect-rate"),
-			MQTTConnectBurst:           k.Int("mqtt-connect-burst"),
-			MQTTPublishRate:            k.Int("mqtt-publish-rate"),
-			MQTTMaxPacketSize:          k.Int("mqtt-max-packet-size"),
-			MQTTMaxClientIDLength:      k.Int("mqtt-max-client-id-length"),
-			MQTTMaxTopicLength:         k.Int("mqtt-max-topic-length"),
-			MQTTMaxTopicLevels:         k.Int("mqtt-max-topic-levels"),
-			MQTTMaxFiltersPerSubscribe: k.Int("mqtt-max-filters-per-subscribe"),
-			MQTTMaxSubscriptions:       k.Int("mqtt-max-subscriptions"),
-			MQTTMinKeepAlive:           k.Duration("mqtt-keepalive-min"),
-			MQTTMaxKeepAlive:           k.Duration("mqtt-keepalive-max"),
-			MQTTHandshakeTimeout:       k.Duration("mqtt-handshake-timeout"),
-			MQTTConnectTimeout:         k.Duration("mqtt-connect-timeout"),
-			MQTTOutboundQueue:          k.Int("mqtt-outbound-queue"),
-			MQTTStallTimeout:           k.Duration("mqtt-stall-timeout"),
+			MQTT: limitsFrom(k),
 		}
 		srv, err := server.Open(cmd.Context(), cfg)
 		if err != nil {

@@ -53,7 +53,7 @@ func TestIdle(t *testing.T) {
 // lost in a 91 s connect phase).
 func TestIdleKeepsEarlyConnectionsAlive(t *testing.T) {
 	const keepAlive = time.Second
-	e := newEnvWith(t, func(c *server.Config) { c.MQTTMinKeepAlive = keepAlive })
+	e := newEnvWith(t, func(c *server.Config) { c.MQTT.MinKeepAlive = keepAlive })
 	dev, err := e.fixture.Device(context.Background(), e.ep, "device")
 	if err != nil {
 		t.Fatal(err)

@@ -1,8 +1,10 @@
 package bench
 
 import (
+	"bufio"
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -14,7 +16,7 @@ import (
 // report says so.
 func TestKeeperNamesTheCause(t *testing.T) {
 	const keepAlive = time.Second
-	e := newEnvWith(t, func(c *server.Config) { c.MQTTMinKeepAlive = keepAlive })
+	e := newEnvWith(t, func(c *server.Config) { c.MQTT.MinKeepAlive = keepAlive })
 	dev, err := e.fixture.Device(context.Background(), e.ep, "device")
 	if err != nil {
 		t.Fatal(err)
@@ -49,4 +51,25 @@ func TestKeeperNamesTheCause(t *testing.T) {
 	if got, want := reason(k.check()), "closed by the server: keep-alive"; got != want {
 		t.Errorf("reason %q, want %q (%v)", got, want, k.err)
 	}
+}
+
+// TestKeeperWithoutKeepAlive: a connection that asked for no keep-alive
+// (0, from a --keepalive under a second) is not pinged in a busy loop.
+func TestKeeperWithoutKeepAlive(t *testing.T) {
+	client, server := net.Pipe()
+	defer server.Close()
+	c := &Conn{nc: client, r: bufio.NewReader(client), timeout: testTimeout, keepalive: 0, sent: time.Now()}
+	k := startKeeper(c)
+	_ = server.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	var b [1]byte
+	n, err := server.Read(b[:])
+	k.signalStop()
+	<-k.done
+	if n != 0 || !isTimeout(err) {
+		t.Errorf("the server read %d bytes (%v) within 100ms of a connection without keep-alive, want none", n, err)
+	}
+	if k.pending != 0 || k.err != nil {
+		t.Errorf("keeper: %d pings pending, error %v; want none", k.pending, k.err)
+	}
+	_ = client.Close()
 }

@@ -6,6 +6,8 @@ import (
 	"net"
 	"regexp"
 	"time"
+
+	"github.com/iotcore/iotcore/internal/broker/mochi"
 )
 
 // Config is everything a gateway needs. Zero values are documented per field.
@@ -52,42 +54,12 @@ type Config struct {
 	// "normal", which a power failure may undo (sqlite.Synchronous).
 	DatabaseSynchronous string
 
-	// MQTT limits. Zero means AWS IoT Core's value (the Default... constants
-	// of internal/broker/mochi, documented in docs/configuration.md); a
-	// negative value turns a limit off, except for MQTTConnectBurst, the
-	// keep-alive range and the timeouts, which must not be negative.
-
-	// MQTTMaxConnections is the most device connections at once (500,000).
-	MQTTMaxConnections int
-	// MQTTConnectRate is the CONNECTs per second allowed one client id (1)
-	// once it has made MQTTConnectBurst at once (10).
-	MQTTConnectRate, MQTTConnectBurst int
-	// MQTTPublishRate is the PUBLISH packets per second one connection may
-	// send and receive together (100).
-	MQTTPublishRate int
-	// MQTTMaxPacketSize is the largest MQTT packet, in bytes (128 KiB).
-	MQTTMaxPacketSize int
-	// MQTTMaxClientIDLength is the longest client id, in bytes (128).
-	MQTTMaxClientIDLength int
-	// MQTTMaxTopicLength and MQTTMaxTopicLevels bound topic names and
-	// filters (256 bytes, 8 levels; $aws/rules/<rule>/ not counted).
-	MQTTMaxTopicLength, MQTTMaxTopicLevels int
-	// MQTTMaxFiltersPerSubscribe is the most topic filters in one SUBSCRIBE
-	// (8); MQTTMaxSubscriptions the most subscriptions per connection (50).
-	MQTTMaxFiltersPerSubscribe, MQTTMaxSubscriptions int
-	// MQTTMinKeepAlive and MQTTMaxKeepAlive bound the keep-alive devices may
-	// ask for (30s and 20m); a device silent for 1.5 times its keep-alive
-	// is disconnected.
-	MQTTMinKeepAlive, MQTTMaxKeepAlive time.Duration
-	// MQTTHandshakeTimeout bounds the TLS handshake, and MQTTConnectTimeout
-	// the wait for the CONNECT packet after it (10s each).
-	MQTTHandshakeTimeout, MQTTConnectTimeout time.Duration
-	// MQTTOutboundQueue is how many packets may wait to be written to one
-	// device before messages to it are dropped (1000).
-	MQTTOutboundQueue int
-	// MQTTStallTimeout is how long a subscriber may take nothing before it
-	// stops holding back its publishers (see mochi.Config.StallTimeout).
-	MQTTStallTimeout time.Duration
+	// MQTT holds the limits devices are held to, and the broker's timeouts
+	// and queue. Zero values are AWS IoT Core's (documented on
+	// mochi.Limits and in docs/configuration.md); a negative value turns a
+	// limit off, except for the connect burst, the keep-alive range and the
+	// timeouts, which must not be negative.
+	MQTT mochi.Limits
 }
 
 // DefaultShutdownTimeout is the zero value of Config.ShutdownTimeout.

@@ -141,22 +141,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Gate:          gate,
 		Logger:        cfg.Logger,
 
-		HandshakeTimeout:       cfg.MQTTHandshakeTimeout,
-		ConnectTimeout:         cfg.MQTTConnectTimeout,
-		MaxPacketSize:          cfg.MQTTMaxPacketSize,
-		OutboundQueue:          cfg.MQTTOutboundQueue,
-		StallTimeout:           cfg.MQTTStallTimeout,
-		MaxClientIDLength:      cfg.MQTTMaxClientIDLength,
-		MaxTopicLength:         cfg.MQTTMaxTopicLength,
-		MaxTopicLevels:         cfg.MQTTMaxTopicLevels,
-		MaxFiltersPerSubscribe: cfg.MQTTMaxFiltersPerSubscribe,
-		MaxSubscriptions:       cfg.MQTTMaxSubscriptions,
-		ConnectRate:            cfg.MQTTConnectRate,
-		ConnectBurst:           cfg.MQTTConnectBurst,
-		PublishRate:            cfg.MQTTPublishRate,
-		MaxConnections:         cfg.MQTTMaxConnections,
-		MinKeepAlive:           cfg.MQTTMinKeepAlive,
-		MaxKeepAlive:           cfg.MQTTMaxKeepAlive,
+		Limits: cfg.MQTT,
 	})
 	if err != nil {
 		return nil, err

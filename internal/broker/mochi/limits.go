@@ -45,6 +45,65 @@ const (
 	DefaultMaxKeepAlive = 1200 * time.Second
 )
 
+// Limits are the limits a broker holds devices to: AWS IoT Core's, and the
+// timeouts and queue of this server. One struct carries them from the
+// serve flags (cmd/iotcore) through server.Config to the engine.
+type Limits struct {
+	// HandshakeTimeout bounds the TLS handshake (and, on the WebSocket
+	// listener, the HTTP upgrade request). Default DefaultHandshakeTimeout.
+	HandshakeTimeout time.Duration
+	// ConnectTimeout bounds the wait for the CONNECT packet once TLS is up,
+	// and separately the gate's decision on it. Default DefaultConnectTimeout.
+	ConnectTimeout time.Duration
+	// MaxPacketSize is the largest MQTT packet accepted, in bytes; a device
+	// that sends a larger one is disconnected. Default DefaultMaxPacketSize.
+	MaxPacketSize int
+	// OutboundQueue is how many packets may wait to be written to one
+	// device; beyond, messages to it are dropped and counted. Default
+	// DefaultOutboundQueue.
+	OutboundQueue int
+	// StallTimeout is how long a subscriber whose outbound queue or QoS 1
+	// window is nearly full may take nothing before messages to it are
+	// dropped; until then its publishers are held back (flow.go). Default
+	// DefaultStallTimeout; negative: never hold publishers back.
+	StallTimeout time.Duration
+
+	// AWS IoT Core's limits (limits.go). Zero means AWS's value, the
+	// Default... constant of the same name; a negative value turns the
+	// limit off (but for ConnectBurst and the keep-alive range). What a
+	// device that breaks one is told is said where each is enforced.
+
+	// MaxClientIDLength is the longest client id, in bytes: longer ones are
+	// refused at CONNECT (connect.go).
+	MaxClientIDLength int
+	// MaxTopicLength and MaxTopicLevels bound topic names (publish.go) and
+	// topic filters (subscribe.go), in bytes and levels, the Basic Ingest
+	// prefix $aws/rules/<rule>/ and the shared-subscription prefix
+	// $share/<group>/ not counted.
+	MaxTopicLength, MaxTopicLevels int
+	// MaxFiltersPerSubscribe is the most topic filters in one SUBSCRIBE;
+	// MaxSubscriptions the most subscriptions one connection holds
+	// (subscribe.go).
+	MaxFiltersPerSubscribe, MaxSubscriptions int
+	// ConnectRate is how many CONNECTs per second a client id may make once
+	// it has made ConnectBurst at once (connect.go).
+	ConnectRate, ConnectBurst int
+	// PublishRate is how many PUBLISH packets per second one connection may
+	// send and receive together, with a burst of as many; the rest are
+	// discarded and counted (publish.go, subscribe.go).
+	PublishRate int
+	// MaxConnections is the most device connections served at once; more
+	// are refused at CONNECT (connect.go). Zero means DefaultMaxConnections
+	// or, if the process's file-descriptor limit leaves less room, that
+	// limit less a reserve for the rest of the server (MaxConnectionsFor).
+	// Open warns when an explicit value exceeds what the limit allows.
+	MaxConnections int
+	// MinKeepAlive and MaxKeepAlive bound the keep-alive a device may ask
+	// for; a device silent for 1.5 times its keep-alive is disconnected.
+	// Whole seconds, at least 1s.
+	MinKeepAlive, MaxKeepAlive time.Duration
+}
+
 // basicIngestPrefix starts Basic Ingest topics, $aws/rules/<rule>/..., whose
 // first three levels do not count against the topic limits [AWS 8.4].
 const basicIngestPrefix = "$aws/rules/"
