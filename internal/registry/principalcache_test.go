@@ -2,6 +2,8 @@ package registry_test
 
 import (
 	"context"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"fmt"
 	"path/filepath"
 	"sync/atomic"
@@ -116,6 +118,7 @@ func TestPrincipalCacheKeptByUnrelatedWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	pending, _ := pkitest.NewClient(t, pkitest.NewRoot(t, "jitr"), pkix.Name{CommonName: "pending"})
 	for _, tc := range []struct {
 		name  string
 		write func() error
@@ -124,6 +127,16 @@ func TestPrincipalCacheKeptByUnrelatedWrites(t *testing.T) {
 			return s.RecordProvisioningAttempt(ctx, registry.ProvisioningAttempt{Kind: "JITR", CAID: "ca", CertificateID: "c", Outcome: registry.AttemptRegistered})
 		}},
 		{"registration code", func() error { _, err := s.RegistrationCode(ctx); return err }},
+		{"JITR registration and reconnects", func() error {
+			// A new pending certificate, then the same device reconnecting
+			// before it is activated.
+			for _, cert := range []*x509.Certificate{pending, pending} {
+				if _, _, err := s.RegisterPending(ctx, cert, &registry.CACertificate{ID: "ca", Mode: "DEFAULT"}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}},
 		{"tag", func() error {
 			return s.TagResource(ctx, s.Account.ThingARN("t1"), []iot.Tag{{Key: "k", Value: "v"}})
 		}},

@@ -358,6 +358,11 @@ func (s *Service) RegisterPending(ctx context.Context, cert *x509.Certificate, c
 	var rec *Certificate
 	created := false
 	err := s.update(ctx, func(tx Tx, c *change) error {
+		// A certificate left alone changes nothing, and a new one, with
+		// nothing attached, is in no cached principal context (only
+		// contexts that were found are cached): every JITR reconnect
+		// keeps the other devices' contexts.
+		c.touchesNoPrincipal()
 		id := pki.CertificateID(cert.Raw)
 		existing, err := tx.Certificate(ctx, id)
 		if err == nil {
