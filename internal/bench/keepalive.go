@@ -53,6 +53,9 @@ func (k *keeper) signalStop() {
 func (k *keeper) run() {
 	defer close(k.done)
 	interval := k.keepAlive / 2
+	if interval == 0 { // no keep-alive asked (--keepalive under 1s): the server grants its own, at least 1s
+		interval = DefaultKeepAlive / 2
+	}
 	// waiting is when the server was last expected to answer: the first
 	// unanswered PINGREQ, or its last PINGRESP while others are unanswered.
 	var waiting time.Time
