@@ -53,7 +53,7 @@ func (k *keeper) signalStop() {
 func (k *keeper) run() {
 	defer close(k.done)
 	interval := k.keepAlive / 2
-	if interval == 0 { // no keep-alive asked (--keepalive under 1s): the server grants its own, at least 1s
+	if interval == 0 { // none asked (--keepalive under 1s): servers take none (MQTT) or their longest (AWS: 20 min)
 		interval = DefaultKeepAlive / 2
 	}
 	// waiting is when the server was last expected to answer: the first
