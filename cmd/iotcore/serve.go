@@ -62,7 +62,8 @@ certificate and the service CA. Later starts reuse them.
 
 Every flag can also be set in the environment as IOTCORE_<FLAG> (for example
 IOTCORE_DATA_DIR) or in a YAML file given with --config; flags win over the
-environment, which wins over the file.`,
+environment, which wins over the file. A key in the file that is no flag's name
+is an error; an IOTCORE_ variable that is no flag's, a warning.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.Flags().AddFlagSet(serveFlags())
