@@ -225,20 +225,9 @@ func (s *Service) ListCACertificates(ctx context.Context, f CACertificateFilter,
 			return nil, "", err
 		}
 	}
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []CACertificate
-	err = s.view(ctx, func(tx Tx) error {
-		rows, err = tx.ListCACertificates(ctx, f, p)
-		return err
+	return listPage(ctx, s, pr, func(c CACertificate) string { return CertificateCursor(c.CreatedAt, c.ID) }, func(tx Tx, p Page) ([]CACertificate, error) {
+		return tx.ListCACertificates(ctx, f, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, func(c CACertificate) string { return CertificateCursor(c.CreatedAt, c.ID) })
-	return rows, next, nil
 }
 
 // DeleteCACertificate deletes an INACTIVE CA certificate. Device certificates it

@@ -274,20 +274,9 @@ func (s *Service) ListCertificates(ctx context.Context, f CertificateFilter, pr 
 		}
 		f.CAID = normalizeID(f.CAID)
 	}
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []Certificate
-	err = s.view(ctx, func(tx Tx) error {
-		rows, err = tx.ListCertificates(ctx, f, p)
-		return err
+	return listPage(ctx, s, pr, func(c Certificate) string { return CertificateCursor(c.CreatedAt, c.ID) }, func(tx Tx, p Page) ([]Certificate, error) {
+		return tx.ListCertificates(ctx, f, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, func(c Certificate) string { return CertificateCursor(c.CreatedAt, c.ID) })
-	return rows, next, nil
 }
 
 // DeleteCertificate deletes a certificate that is not ACTIVE and not attached

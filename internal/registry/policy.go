@@ -93,20 +93,9 @@ func (s *Service) Policy(ctx context.Context, name string) (*PolicyWithDocument,
 
 // ListPolicies lists policies by name.
 func (s *Service) ListPolicies(ctx context.Context, ascending bool, pr PageRequest) ([]Policy, string, error) {
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []Policy
-	err = s.view(ctx, func(tx Tx) error {
-		rows, err = tx.ListPolicies(ctx, ascending, p)
-		return err
+	return listPage(ctx, s, pr, func(p Policy) string { return p.Name }, func(tx Tx, p Page) ([]Policy, error) {
+		return tx.ListPolicies(ctx, ascending, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, func(p Policy) string { return p.Name })
-	return rows, next, nil
 }
 
 // DeletePolicy deletes a policy that has no attachments and no versions other

@@ -94,31 +94,21 @@ func (s *Service) DetachPolicy(ctx context.Context, name, target string) error {
 // ListAttachedPolicies lists the policies attached to a target; with recursive
 // set and a thing-group target, those of its ancestors too.
 func (s *Service) ListAttachedPolicies(ctx context.Context, target string, recursive bool, pr PageRequest) ([]string, string, error) {
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var names []string
-	err = s.view(ctx, func(tx Tx) error {
+	return listPage(ctx, s, pr, ident, func(tx Tx, p Page) ([]string, error) {
+		var names []string
 		if _, err := s.checkTarget(ctx, tx, target); err != nil {
-			return err
+			return nil, err
 		}
 		if !recursive || !strings.Contains(target, ":thinggroup/") {
-			names, err = tx.ListTargetPolicies(ctx, target, p)
-			return err
+			return tx.ListTargetPolicies(ctx, target, p)
 		}
 		all, _, err := s.groupPolicies(ctx, tx, target)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		names = after(all, p)
-		return nil
+		return names, nil
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	names, next := trim(names, p, ident)
-	return names, next, nil
 }
 
 // groupPolicies returns the sorted, distinct policies of a group and its
@@ -156,21 +146,10 @@ func (s *Service) ListTargetsForPolicy(ctx context.Context, name string, pr Page
 	if err := iot.PolicyNameRule.Check(name); err != nil {
 		return nil, "", err
 	}
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var targets []string
-	err = s.view(ctx, func(tx Tx) error {
+	return listPage(ctx, s, pr, ident, func(tx Tx, p Page) ([]string, error) {
 		if _, err := tx.Policy(ctx, name); err != nil {
-			return notFound(err, "policy", name)
+			return nil, notFound(err, "policy", name)
 		}
-		targets, err = tx.ListPolicyTargets(ctx, name, p)
-		return err
+		return tx.ListPolicyTargets(ctx, name, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	targets, next := trim(targets, p, ident)
-	return targets, next, nil
 }

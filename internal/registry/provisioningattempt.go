@@ -76,18 +76,7 @@ func (s *Service) ListProvisioningAttempts(ctx context.Context, f ProvisioningAt
 		}
 	}
 	f.CAID, f.CertificateID = normalizeID(f.CAID), normalizeID(f.CertificateID)
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []ProvisioningAttempt
-	err = s.view(ctx, func(tx Tx) error {
-		rows, err = tx.ListProvisioningAttempts(ctx, f, p)
-		return err
+	return listPage(ctx, s, pr, func(a ProvisioningAttempt) string { return CertificateCursor(a.At, a.ID) }, func(tx Tx, p Page) ([]ProvisioningAttempt, error) {
+		return tx.ListProvisioningAttempts(ctx, f, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, func(a ProvisioningAttempt) string { return CertificateCursor(a.At, a.ID) })
-	return rows, next, nil
 }

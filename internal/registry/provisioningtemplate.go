@@ -172,20 +172,9 @@ func (s *Service) ProvisioningTemplate(ctx context.Context, name string) (*Provi
 
 // ListProvisioningTemplates lists templates by name.
 func (s *Service) ListProvisioningTemplates(ctx context.Context, pr PageRequest) ([]ProvisioningTemplate, string, error) {
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []ProvisioningTemplate
-	err = s.view(ctx, func(tx Tx) error {
-		rows, err = tx.ListProvisioningTemplates(ctx, p)
-		return err
+	return listPage(ctx, s, pr, templateName, func(tx Tx, p Page) ([]ProvisioningTemplate, error) {
+		return tx.ListProvisioningTemplates(ctx, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, templateName)
-	return rows, next, nil
 }
 
 func templateName(t ProvisioningTemplate) string { return t.Name }
@@ -354,23 +343,17 @@ func (s *Service) ListProvisioningTemplateVersions(ctx context.Context, name str
 	if err := iot.TemplateNameRule.Check(name); err != nil {
 		return nil, nil, "", err
 	}
-	p, err := pr.page()
-	if err != nil {
-		return nil, nil, "", err
-	}
 	var pt *ProvisioningTemplate
-	var rows []ProvisioningTemplateVersion
-	err = s.view(ctx, func(tx Tx) error {
+	rows, next, err := listPage(ctx, s, pr, func(v ProvisioningTemplateVersion) string { return VersionCursor(v.VersionID) }, func(tx Tx, p Page) ([]ProvisioningTemplateVersion, error) {
+		var err error
 		if pt, err = tx.ProvisioningTemplate(ctx, name); err != nil {
-			return notFound(err, "provisioning template", name)
+			return nil, notFound(err, "provisioning template", name)
 		}
-		rows, err = tx.ListProvisioningTemplateVersions(ctx, name, p)
-		return err
+		return tx.ListProvisioningTemplateVersions(ctx, name, p)
 	})
 	if err != nil {
 		return nil, nil, "", err
 	}
-	rows, next := trim(rows, p, func(v ProvisioningTemplateVersion) string { return VersionCursor(v.VersionID) })
 	return pt, rows, next, nil
 }
 

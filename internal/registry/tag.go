@@ -73,21 +73,10 @@ func (s *Service) UntagResource(ctx context.Context, resourceARN string, keys []
 
 // ListTags lists a resource's tags by key.
 func (s *Service) ListTags(ctx context.Context, resourceARN string, pr PageRequest) ([]iot.Tag, string, error) {
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var tags []iot.Tag
-	err = s.view(ctx, func(tx Tx) error {
+	return listPage(ctx, s, pr, func(t iot.Tag) string { return t.Key }, func(tx Tx, p Page) ([]iot.Tag, error) {
 		if err := s.checkTaggable(ctx, tx, resourceARN); err != nil {
-			return err
+			return nil, err
 		}
-		tags, err = tx.ListTags(ctx, resourceARN, p)
-		return err
+		return tx.ListTags(ctx, resourceARN, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	tags, next := trim(tags, p, func(t iot.Tag) string { return t.Key })
-	return tags, next, nil
 }

@@ -114,20 +114,9 @@ func (s *Service) ListThings(ctx context.Context, f ThingFilter, pr PageRequest)
 	} else if f.AttributeValue != "" {
 		return nil, "", iot.Errorf(iot.InvalidRequest, "attributeValue needs attributeName")
 	}
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []Thing
-	err = s.view(ctx, func(tx Tx) error {
-		rows, err = tx.ListThings(ctx, f, p)
-		return err
+	return listPage(ctx, s, pr, func(t Thing) string { return t.Name }, func(tx Tx, p Page) ([]Thing, error) {
+		return tx.ListThings(ctx, f, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, func(t Thing) string { return t.Name })
-	return rows, next, nil
 }
 
 // UpdateThingInput is UpdateThing's input.

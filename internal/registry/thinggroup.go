@@ -145,26 +145,21 @@ func (s *Service) UpdateThingGroup(ctx context.Context, name, description string
 
 // ListThingGroups lists groups by name.
 func (s *Service) ListThingGroups(ctx context.Context, parent, prefix string, recursive bool, pr PageRequest) ([]ThingGroup, string, error) {
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []ThingGroup
-	err = s.view(ctx, func(tx Tx) error {
+	return listPage(ctx, s, pr, func(g ThingGroup) string { return g.Name }, func(tx Tx, p Page) ([]ThingGroup, error) {
+		var rows []ThingGroup
 		if parent != "" {
 			if _, err := tx.ThingGroup(ctx, parent); err != nil {
-				return notFound(err, "thing group", parent)
+				return nil, notFound(err, "thing group", parent)
 			}
 		}
 		if !recursive || parent == "" {
 			// Without a parent every group is listed; with a parent and
 			// recursive false, only its direct children.
-			rows, err = tx.ListThingGroups(ctx, ThingGroupFilter{ParentName: parent, NamePrefix: prefix}, p)
-			return err
+			return tx.ListThingGroups(ctx, ThingGroupFilter{ParentName: parent, NamePrefix: prefix}, p)
 		}
 		all, err := s.descendants(ctx, tx, parent)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		names := make([]string, 0, len(all))
 		byName := map[string]ThingGroup{}
@@ -178,13 +173,8 @@ func (s *Service) ListThingGroups(ctx context.Context, parent, prefix string, re
 		for _, n := range after(names, p) {
 			rows = append(rows, byName[n])
 		}
-		return nil
+		return rows, nil
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, func(g ThingGroup) string { return g.Name })
-	return rows, next, nil
 }
 
 // descendants returns every group below name.
@@ -347,23 +337,18 @@ func (s *Service) ListThingsInThingGroup(ctx context.Context, group string, recu
 	if err := iot.ThingGroupNameRule.Check(group); err != nil {
 		return nil, "", err
 	}
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var names []string
-	err = s.view(ctx, func(tx Tx) error {
+	return listPage(ctx, s, pr, ident, func(tx Tx, p Page) ([]string, error) {
+		var names []string
 		if _, err := tx.ThingGroup(ctx, group); err != nil {
-			return notFound(err, "thing group", group)
+			return nil, notFound(err, "thing group", group)
 		}
 		if !recursive {
-			names, err = tx.ListThingsInGroup(ctx, group, p)
-			return err
+			return tx.ListThingsInGroup(ctx, group, p)
 		}
 		groups := []string{group}
 		desc, err := s.descendants(ctx, tx, group)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, d := range desc {
 			groups = append(groups, d.Name)
@@ -373,7 +358,7 @@ func (s *Service) ListThingsInThingGroup(ctx context.Context, group string, recu
 		for _, g := range groups {
 			members, err := tx.ListThingsInGroup(ctx, g, Page{})
 			if err != nil {
-				return err
+				return nil, err
 			}
 			for _, m := range members {
 				if !seen[m] {
@@ -384,13 +369,8 @@ func (s *Service) ListThingsInThingGroup(ctx context.Context, group string, recu
 		}
 		sortStrings(all)
 		names = after(all, p)
-		return nil
+		return names, nil
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	names, next := trim(names, p, ident)
-	return names, next, nil
 }
 
 // ListThingGroupsForThing lists the groups a thing belongs to.
@@ -398,21 +378,10 @@ func (s *Service) ListThingGroupsForThing(ctx context.Context, thing string, pr 
 	if err := iot.ThingNameRule.Check(thing); err != nil {
 		return nil, "", err
 	}
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var names []string
-	err = s.view(ctx, func(tx Tx) error {
+	return listPage(ctx, s, pr, ident, func(tx Tx, p Page) ([]string, error) {
 		if _, err := tx.Thing(ctx, thing); err != nil {
-			return notFound(err, "thing", thing)
+			return nil, notFound(err, "thing", thing)
 		}
-		names, err = tx.ListGroupsOfThing(ctx, thing, p)
-		return err
+		return tx.ListGroupsOfThing(ctx, thing, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	names, next := trim(names, p, ident)
-	return names, next, nil
 }

@@ -91,44 +91,24 @@ func (s *Service) ListThingPrincipals(ctx context.Context, thing, typ string, pr
 	if err := iot.ThingNameRule.Check(thing); err != nil {
 		return nil, "", err
 	}
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []ThingPrincipal
-	err = s.view(ctx, func(tx Tx) error {
+	rows, next, err := listPage(ctx, s, pr, func(tp ThingPrincipal) string { return tp.Principal }, func(tx Tx, p Page) ([]ThingPrincipal, error) {
 		if _, err := tx.Thing(ctx, thing); err != nil {
-			return notFound(err, "thing", thing)
+			return nil, notFound(err, "thing", thing)
 		}
-		rows, err = tx.ListThingPrincipals(ctx, thing, p)
-		return err
+		return tx.ListThingPrincipals(ctx, thing, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, func(tp ThingPrincipal) string { return tp.Principal })
-	return filterType(rows, typ), next, nil
+	return filterType(rows, typ), next, err
 }
 
 // ListPrincipalThings lists the things a principal is attached to.
 func (s *Service) ListPrincipalThings(ctx context.Context, principal, typ string, pr PageRequest) ([]ThingPrincipal, string, error) {
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
-	var rows []ThingPrincipal
-	err = s.view(ctx, func(tx Tx) error {
+	rows, next, err := listPage(ctx, s, pr, func(tp ThingPrincipal) string { return tp.ThingName }, func(tx Tx, p Page) ([]ThingPrincipal, error) {
 		if err := s.checkPrincipal(ctx, tx, principal); err != nil {
-			return err
+			return nil, err
 		}
-		rows, err = tx.ListPrincipalThings(ctx, principal, p)
-		return err
+		return tx.ListPrincipalThings(ctx, principal, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, func(tp ThingPrincipal) string { return tp.ThingName })
-	return filterType(rows, typ), next, nil
+	return filterType(rows, typ), next, err
 }
 
 func filterType(rows []ThingPrincipal, typ string) []ThingPrincipal {

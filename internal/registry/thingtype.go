@@ -62,11 +62,10 @@ func (s *Service) ThingType(ctx context.Context, name string) (*ThingType, error
 
 // ListThingTypes lists thing types by name; a name filters to that one type.
 func (s *Service) ListThingTypes(ctx context.Context, name string, pr PageRequest) ([]ThingType, string, error) {
-	p, err := pr.page()
-	if err != nil {
-		return nil, "", err
-	}
 	if name != "" {
+		if _, err := pr.page(); err != nil { // checked as for a listing
+			return nil, "", err
+		}
 		tt, err := s.ThingType(ctx, name)
 		if iot.IsCode(err, iot.ResourceNotFound) {
 			return nil, "", nil
@@ -76,16 +75,9 @@ func (s *Service) ListThingTypes(ctx context.Context, name string, pr PageReques
 		}
 		return []ThingType{*tt}, "", nil
 	}
-	var rows []ThingType
-	err = s.view(ctx, func(tx Tx) error {
-		rows, err = tx.ListThingTypes(ctx, p)
-		return err
+	return listPage(ctx, s, pr, func(t ThingType) string { return t.Name }, func(tx Tx, p Page) ([]ThingType, error) {
+		return tx.ListThingTypes(ctx, p)
 	})
-	if err != nil {
-		return nil, "", err
-	}
-	rows, next := trim(rows, p, func(t ThingType) string { return t.Name })
-	return rows, next, nil
 }
 
 // DeprecateThingType deprecates a thing type, or undoes that.
