@@ -7,18 +7,14 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/iotcore/iotcore/internal/awsapi"
-	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
 	"github.com/iotcore/iotcore/internal/broker"
 	"github.com/iotcore/iotcore/internal/broker/mochi"
 	"github.com/iotcore/iotcore/internal/iot"
@@ -71,6 +67,8 @@ type Server struct {
 }
 
 // Open prepares the data directory and binds the listeners; Run serves.
+// Each step below takes what the ones before it made; whatever fails, what
+// was opened is closed again.
 func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
@@ -81,43 +79,76 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 			s.Close()
 		}
 	}()
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
-	}
-	// Nothing in the directory is read or written before the lock is ours.
-	if s.lock, err = lockDataDir(cfg.DataDir); err != nil {
+	if err := s.takeDataDir(); err != nil {
 		return nil, err
 	}
-	warnOpenDataDir(cfg.DataDir, cfg.Logger)
-	path := func(name string) string { return filepath.Join(cfg.DataDir, name) }
-	now := time.Now()
-
-	s.Credentials, s.FirstStart, err = loadOrCreateCredentials(path(CredentialsFile))
+	serviceCA, err := s.loadOrCreateKeys(time.Now())
 	if err != nil {
 		return nil, err
 	}
-	s.RootCA, _, err = pki.LoadOrCreateAuthority(path(RootCAFile), path(RootCAKeyFile),
+	if err := s.openRegistry(ctx, serviceCA); err != nil {
+		return nil, err
+	}
+	s.Metrics = metrics.New()
+	if err := s.openBroker(); err != nil {
+		return nil, err
+	}
+	if err := s.openAPI(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// path names a file of the data directory.
+func (s *Server) path(name string) string { return filepath.Join(s.Config.DataDir, name) }
+
+// takeDataDir creates the data directory if need be and locks it: nothing
+// in it is read or written before the lock is this process's.
+func (s *Server) takeDataDir() (err error) {
+	if err := os.MkdirAll(s.Config.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	if s.lock, err = lockDataDir(s.Config.DataDir); err != nil {
+		return err
+	}
+	warnOpenDataDir(s.Config.DataDir, s.Config.Logger)
+	return nil
+}
+
+// loadOrCreateKeys loads the admin credentials, the root CA devices trust,
+// the server certificate and the service CA, creating those that do not
+// exist yet, and returns the service CA.
+func (s *Server) loadOrCreateKeys(now time.Time) (serviceCA *pki.Authority, err error) {
+	s.Credentials, s.FirstStart, err = loadOrCreateCredentials(s.path(CredentialsFile))
+	if err != nil {
+		return nil, err
+	}
+	s.RootCA, _, err = pki.LoadOrCreateAuthority(s.path(RootCAFile), s.path(RootCAKeyFile),
 		pkix.Name{CommonName: "iotcore Root CA", Organization: []string{"iotcore"}}, 0, now)
 	if err != nil {
 		return nil, err
 	}
-	hosts := uniq([]string{cfg.Hostname, "localhost", "127.0.0.1"})
+	hosts := uniq([]string{s.Config.Hostname, "localhost", "127.0.0.1"})
 	var reason string
-	s.ServerCertificate, reason, err = pki.LoadOrCreateServerCertificate(s.RootCA, path(ServerCertFile), path(ServerKeyFile), hosts, 0, now)
+	s.ServerCertificate, reason, err = pki.LoadOrCreateServerCertificate(s.RootCA, s.path(ServerCertFile), s.path(ServerKeyFile), hosts, 0, now)
 	if err != nil {
 		return nil, err
 	}
 	if reason != "" {
-		cfg.Logger.Info("issued the server certificate", "reason", reason, "hosts", hosts)
+		s.Config.Logger.Info("issued the server certificate", "reason", reason, "hosts", hosts)
 	}
 	// The service CA outlives 2049-12-31, the expiry AWS gives the certificates it issues.
-	serviceCA, _, err := pki.LoadOrCreateAuthority(path(ServiceCAFile), path(ServiceCAKey),
+	serviceCA, _, err = pki.LoadOrCreateAuthority(s.path(ServiceCAFile), s.path(ServiceCAKey),
 		pkix.Name{CommonName: "iotcore Service CA", Organization: []string{"iotcore"}}, serviceCAExpiry.Sub(now), now)
+	return serviceCA, err
+}
+
+// openRegistry opens the database and the registry on it.
+func (s *Server) openRegistry(ctx context.Context, serviceCA *pki.Authority) (err error) {
+	cfg := s.Config
+	s.db, err = sqlite.OpenWith(ctx, s.path(DatabaseFile), sqlite.Options{Synchronous: sqlite.Synchronous(cfg.DatabaseSynchronous)})
 	if err != nil {
-		return nil, err
-	}
-	if s.db, err = sqlite.OpenWith(ctx, path(DatabaseFile), sqlite.Options{Synchronous: sqlite.Synchronous(cfg.DatabaseSynchronous)}); err != nil {
-		return nil, err
+		return err
 	}
 	s.Registry = &registry.Service{
 		Store:     s.db,
@@ -125,7 +156,13 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		IssuingCA: serviceCA,
 		Logger:    cfg.Logger, // warnings about saved documents (foreign ARNs)
 	}
-	s.Metrics = metrics.New()
+	return nil
+}
+
+// openBroker binds the MQTT listeners, with the gate that admits devices
+// (and provisions them) and follows the registry's changes.
+func (s *Server) openBroker() (err error) {
+	cfg := s.Config
 	gate := &broker.Gatekeeper{Registry: s.Registry, Account: s.Registry.Account, Logger: cfg.Logger, AcceptFirstConnection: cfg.AcceptFirstConnection}
 	s.gate = gate
 	provisioner := &provision.Provisioner{Registry: s.Registry, Logger: cfg.Logger, Metrics: s.Metrics}
@@ -140,100 +177,14 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		Certificate:   s.ServerCertificate,
 		Gate:          gate,
 		Logger:        cfg.Logger,
-
-		Limits: cfg.MQTT,
+		Limits:        cfg.MQTT,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	gate.Events, provisioner.Events = s.Broker, s.Broker
 	exportBrokerStats(s.Metrics, s.Broker)
-
-	// The audit log: one JSON line per control-plane change, appended, 0600.
-	if s.auditFile, err = os.OpenFile(path(AuditLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
-		return nil, fmt.Errorf("open the audit log: %w", err)
-	}
-	creds := s.Credentials
-	api := awsapi.New(&awsapi.Server{
-		Registry: s.Registry,
-		Verifier: &sigv4.Verifier{
-			Service: "iot",
-			// Older botocore models (Debian's aws CLI v2.9) sign IoT calls as execute-api.
-			ServiceAliases: []string{"execute-api"},
-			Secret: func(id string) (string, bool) {
-				if id == creds.AccessKeyID {
-					return creds.SecretAccessKey, true
-				}
-				return "", false
-			},
-		},
-		Endpoint: cfg.Hostname,
-		Logger:   cfg.Logger,
-		Audit:    slog.New(slog.NewJSONHandler(s.auditFile, nil)),
-		Metrics:  s.Metrics,
-	})
-	if s.apiListener, err = net.Listen("tcp", cfg.APIAddr); err != nil {
-		return nil, fmt.Errorf("listen for the API: %w", err)
-	}
-	// A slow client holds a connection for at most ReadTimeout while it
-	// sends its request (a slow TLS handshake or slow headers for at most
-	// ReadHeaderTimeout), and WriteTimeout until the response is written
-	// (it runs from the end of the headers); an idle one for IdleTimeout.
-	s.apiServer = &http.Server{
-		Handler:           s.routes(api),
-		ReadHeaderTimeout: min(apiReadHeaderTimeout, cfg.APIReadTimeout),
-		ReadTimeout:       cfg.APIReadTimeout,
-		WriteTimeout:      2 * cfg.APIReadTimeout,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelWarn),
-	}
-	if cfg.APITLS {
-		s.apiServer.TLSConfig = &tls.Config{
-			Certificates: []tls.Certificate{s.ServerCertificate},
-			MinVersion:   tls.VersionTLS12,
-			// HTTP/1.1 only, as over plain HTTP: the timeouts above apply
-			// per connection as they say.
-			NextProtos: []string{"http/1.1"},
-		}
-		s.apiServer.TLSNextProto = map[string]func(*http.Server, *tls.Conn, http.Handler){}
-		s.apiListener = tls.NewListener(s.apiListener, s.apiServer.TLSConfig)
-	}
-	return s, nil
-}
-
-// APIURL is the endpoint URL to give the aws CLI and SDKs. Over TLS it names
-// a host the server certificate names: 127.0.0.1 or localhost on loopback,
-// Hostname otherwise.
-func (s *Server) APIURL() string {
-	addr := s.apiListener.Addr().(*net.TCPAddr)
-	if !s.Config.APITLS {
-		return "http://" + addr.String()
-	}
-	host := s.Config.Hostname
-	switch {
-	case addr.IP.Equal(net.IPv4(127, 0, 0, 1)):
-		host = "127.0.0.1"
-	case addr.IP.IsLoopback():
-		host = "localhost"
-	}
-	return "https://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
-}
-
-// routes serves the operational endpoints, unsigned and read-only, beside
-// the SigV4-signed AWS API.
-func (s *Server) routes(api http.Handler) http.Handler {
-	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", s.Metrics.Handler())
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := s.db.Ping(r.Context()); err != nil {
-			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	mux.Handle("/", api)
-	return mux
+	return nil
 }
 
 // MQTTAddr is the address devices connect to.
@@ -259,27 +210,6 @@ func (s *Server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.Broker.Serve(ctx) })
 	g.Go(func() error { return s.gate.Run(ctx) })
 	return g.Wait()
-}
-
-// shutdownAPI stops the API listener and waits for the requests in flight,
-// for Config.ShutdownTimeout at most; then it closes the connections left. Cutting
-// them is what the timeout is for, not a failure of the server.
-func (s *Server) shutdownAPI() error {
-	timeout := s.Config.ShutdownTimeout
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	err := s.apiServer.Shutdown(ctx)
-	if errors.Is(err, context.DeadlineExceeded) {
-		s.Config.Logger.Warn("shutdown timeout passed: closing the API connections still open", "shutdown_timeout", timeout)
-		if err := s.apiServer.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
-			return fmt.Errorf("api server: %w", err)
-		}
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("api server shutdown: %w", err)
-	}
-	return nil
 }
 
 // Close releases the listeners and the database.
