@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotcore/iotcore/internal/iottest"
 )
 
 // patientStall is the stall timeout of the tests whose subscribers never
@@ -49,7 +51,7 @@ func TestFlowControlHoldsPublisherForSubscriberThatReads(t *testing.T) {
 			t.Fatalf("message %d: got %q: lost or out of order (stats %+v)", i, got, e.b.Stats())
 		}
 	}
-	if err := <-published; err != nil {
+	if err := iottest.Receive(t, published, "the held publisher to be let through"); err != nil {
 		t.Fatal(err)
 	}
 	s := e.b.Stats()

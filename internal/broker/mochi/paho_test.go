@@ -13,6 +13,7 @@ import (
 	paho3packets "github.com/eclipse/paho.mqtt.golang/packets"
 
 	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/iottest"
 )
 
 // paho3Client connects an MQTT 3.1.1 client (paho.mqtt.golang) as device
@@ -79,12 +80,12 @@ func TestPaho3(t *testing.T) {
 	if tok := pub.Publish("open/1", 1, false, "hello"); !tok.WaitTimeout(waitTimeout) || tok.Error() != nil {
 		t.Fatalf("publish: %v", tok.Error())
 	}
-	if m := <-got; m != "open/1 hello" {
+	if m := iottest.Receive(t, got, "the first message"); m != "open/1 hello" {
 		t.Errorf("received %q", m)
 	}
 	// A denied publish closes an MQTT 3.1.1 connection [AWS 7.4].
 	pub.Publish("closed/1", 1, false, "denied")
-	if err := <-lost; err == nil {
+	if err := iottest.Receive(t, lost, "the connection to be lost"); err == nil {
 		t.Error("connection lost without an error")
 	}
 }
@@ -152,7 +153,7 @@ func TestPaho5(t *testing.T) {
 	if _, err := pub.Publish(ctx, &paho.Publish{Topic: "open/1", QoS: 1, Payload: []byte("hello")}); err != nil {
 		t.Fatalf("publish: %v", err)
 	}
-	if m := <-got; m != "open/1 hello" {
+	if m := iottest.Receive(t, got, "the first message"); m != "open/1 hello" {
 		t.Errorf("received %q", m)
 	}
 	// MQTT 5 QoS 1: PUBACK 0x87, and the connection stays.
@@ -162,12 +163,12 @@ func TestPaho5(t *testing.T) {
 	if _, err := pub.Publish(ctx, &paho.Publish{Topic: "open/2", QoS: 1, Payload: []byte("again")}); err != nil {
 		t.Fatalf("publish after a denial: %v", err)
 	}
-	if m := <-got; m != "open/2 again" {
+	if m := iottest.Receive(t, got, "the second message"); m != "open/2 again" {
 		t.Errorf("received %q", m)
 	}
 	// Kicked: DISCONNECT 0x87.
 	e.gate.session("pub", 0).kick("revoked")
-	if code := <-disconnected; code != 0x87 {
+	if code := iottest.Receive(t, disconnected, "the DISCONNECT"); code != 0x87 {
 		t.Errorf("kicked: DISCONNECT %#x, want 0x87", code)
 	}
 }

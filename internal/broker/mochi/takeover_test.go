@@ -7,6 +7,8 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotcore/iotcore/internal/iottest"
 )
 
 // blockUnsubscribed holds mochi's first clean-session teardown of client id
@@ -72,7 +74,7 @@ func TestReconnectDuringCleanSessionTeardown(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	close(h.release)
-	n := <-connected
+	n := iottest.Receive(t, connected, "the new connection")
 	n.subscribe(2, "new/topic")
 	n.publish("new/topic", "hello", 0, false, 0)
 	if pk, err := n.recv(5 * time.Second); err != nil || pk.FixedHeader.Type != packets.Publish {

@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/iottest"
 )
 
 // dialWebSocket opens wss://.../path as device cn (no certificate if "").
@@ -51,7 +52,7 @@ func TestWebSocket(t *testing.T) {
 	if _, err := c.Publish(ctx, &paho.Publish{Topic: "ws/big", QoS: 1, Payload: payload}); err != nil {
 		t.Fatal(err)
 	}
-	if m := <-got; m != "ws/big "+string(payload) {
+	if m := iottest.Receive(t, got, "the large message"); m != "ws/big "+string(payload) {
 		t.Errorf("received %d bytes", len(m))
 	}
 }
