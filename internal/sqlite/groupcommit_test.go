@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/iotcore/iotcore/internal/iottest"
 	"github.com/iotcore/iotcore/internal/registry"
 )
 
@@ -82,18 +83,6 @@ func rowsIn(t *testing.T, db *DB) map[int]bool {
 	return got
 }
 
-// waitFor polls cond until it holds, or fails the test after 10 s.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 // Updates that arrive while one runs share its commit; each is still its
 // own transaction: the one whose fn fails (or panics) loses its writes
 // alone, and the others' are all there.
@@ -125,7 +114,7 @@ func TestGroupCommit(t *testing.T) {
 			})
 		})
 	}
-	waitFor(t, "every update to wait for the writer", func() bool { return c.waiting.Load() == n })
+	iottest.WaitFor(t, "every update to wait for the writer", func() bool { return c.waiting.Load() == n })
 	c.mu.Unlock()
 	wg.Wait()
 
@@ -173,7 +162,7 @@ func TestGroupCommitCancelledMember(t *testing.T) {
 			})
 		})
 	}
-	waitFor(t, "every update to wait for the writer", func() bool { return c.waiting.Load() == 3 })
+	iottest.WaitFor(t, "every update to wait for the writer", func() bool { return c.waiting.Load() == 3 })
 	c.mu.Unlock()
 	wg.Wait()
 	got := rowsIn(t, db)
