@@ -22,9 +22,22 @@ type Publisher interface {
 	Subscribed(topic string) bool
 }
 
+// Registry is what provisioning needs of the registry: the template a CA
+// names, the one transaction that provisions a device (and its dry run), a
+// certificate left pending, and the record of each attempt.
+type Registry interface {
+	ProvisioningTemplate(ctx context.Context, name string) (*registry.ProvisioningTemplateWithBody, error)
+	ProvisionDevice(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate, plan registry.ProvisionPlan) (*registry.ProvisionResult, error)
+	PreviewDevice(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate, plan registry.ProvisionPlan) (*registry.ProvisionResult, error)
+	RegisterPending(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) (*registry.Certificate, bool, error)
+	RecordProvisioningAttempt(ctx context.Context, a registry.ProvisioningAttempt) error
+}
+
+var _ Registry = (*registry.Service)(nil)
+
 // Provisioner runs JITP and JITR.
 type Provisioner struct {
-	Registry *registry.Service
+	Registry Registry
 	// Events receives $aws/events/certificates/registered/<caCertificateId>; nil drops events.
 	Events Publisher
 	Logger *slog.Logger
