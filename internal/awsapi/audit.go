@@ -11,6 +11,7 @@ import (
 // request log and the audit log.
 type callInfo struct {
 	op        string
+	refused   bool   // answered before the signature was verified
 	principal string // the access key id that signed the call, once verified
 	labels    map[string]string
 	route     *route

@@ -9,10 +9,36 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/iotcore/iotcore/internal/registry"
 )
 
-// botocoreModel loads the AWS IoT API model that ships with botocore.
+// botocoreModel loads the operations of the AWS IoT API model that ships
+// with botocore.
 func botocoreModel(t *testing.T) map[string]modelOperation {
+	t.Helper()
+	return loadModel(t).Operations
+}
+
+// iotModel is the part of the botocore model the tests read.
+type iotModel struct {
+	Operations map[string]modelOperation `json:"operations"`
+	Shapes     map[string]modelShape     `json:"shapes"`
+}
+
+type modelShape struct {
+	Type    string   `json:"type"`
+	Min     *float64 `json:"min"`
+	Max     *float64 `json:"max"`
+	Members map[string]struct {
+		Shape        string `json:"shape"`
+		Location     string `json:"location"`
+		LocationName string `json:"locationName"`
+	} `json:"members"`
+}
+
+// loadModel loads the AWS IoT API model that ships with botocore.
+func loadModel(t *testing.T) iotModel {
 	t.Helper()
 	out, err := exec.Command("python3", "-c", "import botocore,os;print(os.path.dirname(botocore.__file__))").Output()
 	if err != nil {
@@ -38,13 +64,11 @@ func botocoreModel(t *testing.T) map[string]modelOperation {
 		}
 		r = gz
 	}
-	var model struct {
-		Operations map[string]modelOperation `json:"operations"`
-	}
+	var model iotModel
 	if err := json.NewDecoder(r).Decode(&model); err != nil {
 		t.Fatalf("decode model: %v", err)
 	}
-	return model.Operations
+	return model
 }
 
 type modelOperation struct {
@@ -52,6 +76,9 @@ type modelOperation struct {
 		Method     string `json:"method"`
 		RequestURI string `json:"requestUri"`
 	} `json:"http"`
+	Input struct {
+		Shape string `json:"shape"`
+	} `json:"input"`
 }
 
 // TestRoutesMatchModel checks every served route against the model's method and URI.
@@ -115,4 +142,39 @@ func TestRouterMatchesModelURIs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPageSizesMatchModel checks that the bounds pageSize applies to every
+// maxResults and pageSize query member are the model's, for each served
+// operation that has one.
+func TestPageSizesMatchModel(t *testing.T) {
+	m := loadModel(t)
+	checked := 0
+	for _, rt := range routes() {
+		op, ok := m.Operations[rt.Op]
+		if !ok {
+			continue
+		}
+		for name, member := range m.Shapes[op.Input.Shape].Members {
+			if member.Location != "querystring" || (member.LocationName != "maxResults" && member.LocationName != "pageSize") {
+				continue
+			}
+			checked++
+			sh := m.Shapes[member.Shape]
+			if sh.Min == nil || sh.Max == nil || *sh.Min != float64(minPageSize) || *sh.Max != float64(registry.MaxPageSize) {
+				t.Errorf("%s.%s: the model bounds it to %v..%v, iotcore to %d..%d",
+					rt.Op, name, orNone(sh.Min), orNone(sh.Max), minPageSize, registry.MaxPageSize)
+			}
+		}
+	}
+	if checked < 15 {
+		t.Fatalf("checked only %d page-size members", checked)
+	}
+}
+
+func orNone(p *float64) any {
+	if p == nil {
+		return "none"
+	}
+	return *p
 }

@@ -1,5 +1,7 @@
 package awsapi
 
+import "golang.org/x/sync/semaphore"
+
 // routes lists every operation served, with the method and request URI of the
 // botocore model; TestRoutesMatchModel checks them.
 func routes() []route {
@@ -94,5 +96,6 @@ func routes() []route {
 // New installs the routes in s, whose exported fields are set, and returns it.
 func New(s *Server) *Server {
 	s.router = newRouter(routes())
+	s.bodies = semaphore.NewWeighted(s.maxBodyBytesInFlight())
 	return s
 }

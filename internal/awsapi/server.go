@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"golang.org/x/sync/semaphore"
 
 	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
 	"github.com/iotcore/iotcore/internal/iot"
@@ -24,6 +25,11 @@ import (
 // policy document (404,600 characters); certificates are at most 64 KiB.
 const DefaultMaxBodyBytes = 1 << 20
 
+// DefaultMaxBodyBytesInFlight bounds the request bodies held at once: 64
+// bodies of the largest size, or thousands of ordinary ones (a few hundred
+// bytes each).
+const DefaultMaxBodyBytesInFlight = 64 << 20
+
 // Server is the AWS IoT control-plane HTTP handler.
 type Server struct {
 	Registry *registry.Service
@@ -32,11 +38,15 @@ type Server struct {
 	// Endpoint is the host name DescribeEndpoint returns (the MQTT endpoint devices use).
 	Endpoint string
 
-	// Logger receives one line per request; nil discards.
+	// Logger receives one line per request; nil discards. Lines for refused
+	// requests (see Audit) are rate-limited, and every value a client
+	// controls is truncated.
 	Logger *slog.Logger
 
 	// Audit receives one record per signed call that may change the
-	// registry (who, what, when, outcome); nil audits nothing.
+	// registry (who, what, when, outcome), and one per refused request (no
+	// signature, an unknown key, a bad signature, a service iotcore does not
+	// serve), rate-limited as in Logger; nil audits nothing.
 	Audit *slog.Logger
 
 	// Metrics counts requests by operation and answer; nil counts nothing.
@@ -45,7 +55,25 @@ type Server struct {
 	// MaxBodyBytes bounds request bodies; 0 means DefaultMaxBodyBytes.
 	MaxBodyBytes int64
 
+	// MaxBodyBytesInFlight bounds the bytes of request bodies held at once
+	// by all requests together, from the start of reading a body until its
+	// answer is written; a body of unknown length counts as MaxBodyBytes. A
+	// request whose body does not fit is answered at once, without reading
+	// the body, with ServiceUnavailableException (503), which the SDKs
+	// retry: waiting would hold its connection and goroutine for nothing.
+	// Only requests whose signature names a known key get this far. 0 means
+	// DefaultMaxBodyBytesInFlight.
+	MaxBodyBytesInFlight int64
+
+	// Now returns the current time, for the rate limit of refusal lines;
+	// nil means time.Now.
+	Now func() time.Time
+
 	router *router
+	// bodies holds the bytes of MaxBodyBytesInFlight.
+	bodies *semaphore.Weighted
+	// refusals rate-limits the log and audit lines of refused requests.
+	refusals logLimiter
 	// regionsWarned remembers the signing regions already warned about.
 	regionsWarned sync.Map
 }
@@ -75,6 +103,13 @@ func (r *request) decode(v any) error {
 	dec := json.NewDecoder(bytes.NewReader(r.body))
 	if err := dec.Decode(v); err != nil {
 		return iot.Errorf(iot.InvalidRequest, "the request body is not valid JSON for %s: %v", r.op, err)
+	}
+	// A body is one JSON value: content after it ({"a":1} x, {}{}) makes
+	// the body malformed JSON, not a value followed by noise.
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		return iot.Errorf(iot.InvalidRequest, "the request body is not valid JSON for %s: "+
+			"content follows the JSON value that ends at offset %d", r.op, end)
 	}
 	return nil
 }
@@ -107,15 +142,37 @@ func (r *request) queryInt(name string) (int64, bool, error) {
 
 // markerPage reads the marker-family pagination parameters.
 func (r *request) markerPage() (registry.PageRequest, error) {
-	n, _, err := r.queryInt("pageSize")
-	return registry.PageRequest{Token: r.query("marker"), Size: int(n)}, err
+	n, err := r.pageSize("pageSize")
+	return registry.PageRequest{Token: r.query("marker"), Size: n}, err
 }
 
 // tokenPage reads the token-family pagination parameters.
 func (r *request) tokenPage() (registry.PageRequest, error) {
-	n, _, err := r.queryInt("maxResults")
-	return registry.PageRequest{Token: r.query("nextToken"), Size: int(n)}, err
+	n, err := r.pageSize("maxResults")
+	return registry.PageRequest{Token: r.query("nextToken"), Size: n}, err
 }
+
+// pageSize reads a page-size query parameter; 0 when it is absent. The model
+// bounds every one iotcore serves to 1..250 (TestPageSizesMatchModel), and
+// AWS refuses a value outside with its validation message: maxResults=0 is
+// refused, not read as "the default".
+func (r *request) pageSize(name string) (int, error) {
+	n, ok, err := r.queryInt(name)
+	if err != nil || !ok {
+		return 0, err
+	}
+	const format = "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value %s"
+	switch {
+	case n < minPageSize:
+		return 0, iot.Errorf(iot.InvalidRequest, format, n, name, fmt.Sprintf("greater than or equal to %d", minPageSize))
+	case n > registry.MaxPageSize:
+		return 0, iot.Errorf(iot.InvalidRequest, format, n, name, fmt.Sprintf("less than or equal to %d", registry.MaxPageSize))
+	}
+	return int(n), nil
+}
+
+// minPageSize is the model's minimum for every maxResults and pageSize.
+const minPageSize = 1
 
 // ServeHTTP verifies the request's signature, routes it and writes the answer.
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
@@ -127,7 +184,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	}
 	call := callInfo{op: "unknown"}
 	status, code, err := s.serve(w, hr, &call)
-	s.audit(hr, reqID, &call, status, code)
 	op := call.op
 	if s.Metrics != nil {
 		answer := code
@@ -136,53 +192,56 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		}
 		s.Metrics.APIRequest(op, answer, time.Since(start))
 	}
+	if call.refused {
+		s.logRefusal(hr, reqID, status, code, err, time.Since(start))
+		return
+	}
+	s.audit(hr, reqID, &call, status, code)
 	if s.Logger != nil {
-		attrs := []any{"op", op, "method", hr.Method, "path", hr.URL.Path, "status", status,
+		attrs := []any{"op", op, "method", clip(hr.Method), "path", clip(hr.URL.Path), "status", status,
 			"duration_ms", float64(time.Since(start).Microseconds()) / 1000, "request_id", reqID}
 		level := slog.LevelInfo
 		if code != "" {
 			attrs = append(attrs, "error_code", code)
 			if status >= 500 {
 				level = slog.LevelError
-				attrs = append(attrs, "error", err.Error())
-			} else if err != nil {
-				attrs = append(attrs, "error", err.Error())
+			}
+			if err != nil {
+				attrs = append(attrs, "error", clipError(err.Error()))
 			}
 		}
 		s.Logger.Log(hr.Context(), level, "api request", attrs...)
 	}
 }
 
+// serve answers one request. Who sent it is checked before a byte of its
+// body is read, so that requests from no one iotcore knows cost no memory
+// (issue 11); only then is the body read, within MaxBodyBytes and
+// MaxBodyBytesInFlight, and the signature verified over it.
 func (s *Server) serve(w http.ResponseWriter, hr *http.Request, call *callInfo) (int, string, error) {
-	limit := s.MaxBodyBytes
-	if limit == 0 {
-		limit = DefaultMaxBodyBytes
+	call.refused = true
+	if err := s.Verifier.Precheck(hr); err != nil {
+		return s.refuse(w, hr, err, true)
 	}
-	body, err := io.ReadAll(io.LimitReader(hr.Body, limit+1))
+	body, release, err := s.readBody(hr)
 	if err != nil {
-		return s.writeError(w, iot.Errorf(iot.InvalidRequest, "reading the request body: %v", err))
+		return s.refuse(w, hr, err, true)
 	}
-	if int64(len(body)) > limit {
-		return s.writeError(w, iot.Errorf(iot.InvalidRequest, "the request body is larger than %d bytes", limit))
-	}
+	defer release()
 	id, err := s.Verifier.Verify(hr, body)
-	call.principal = id.AccessKeyID
 	if err != nil {
-		var se *sigv4.Error
-		if errors.As(err, &se) {
-			return writeJSONError(w, http.StatusForbidden, se.Code, se.Message, nil), se.Code, err
-		}
-		return s.writeError(w, err)
+		return s.refuse(w, hr, err, false)
 	}
+	call.refused, call.principal = false, id.AccessKeyID
 	s.warnRegion(id.Region)
 	rt, labels, pathKnown := s.router.match(hr.Method, rawPath(hr))
 	if rt == nil {
 		if pathKnown {
 			return writeJSONError(w, http.StatusMethodNotAllowed, "MethodNotAllowedException",
-				fmt.Sprintf("%s is not allowed on %s", hr.Method, hr.URL.Path), nil), "MethodNotAllowedException", nil
+				fmt.Sprintf("%s is not allowed on %s", clip(hr.Method), clip(hr.URL.Path)), nil), "MethodNotAllowedException", nil
 		}
-		return writeJSONError(w, http.StatusNotFound, "UnknownOperationException",
-			fmt.Sprintf("no operation is served at %s %s", hr.Method, hr.URL.Path), nil), "UnknownOperationException", nil
+		return writeJSONError(w, http.StatusNotFound, unknownOperation, unimplementedOperation(hr.Method, hr.URL.Path), nil),
+			unknownOperation, nil
 	}
 	call.op, call.labels, call.route, call.body = rt.Op, labels, rt, body
 	out, err := rt.handle(s, &request{Request: hr, op: rt.Op, labels: labels, body: body})
@@ -200,6 +259,38 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request, call *callInfo) 
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(data)
 	return http.StatusOK, "", nil
+}
+
+// refuse answers a request whose signature was not verified: the
+// authentication errors of sigv4 with 403, a request signed for a service
+// iotcore does not implement with UnknownOperationException, anything else
+// as writeError does. When bodyUnread, the connection is closed after the
+// answer: otherwise net/http would read up to 256 KiB of the body before
+// writing it, waiting on a client that may never send it.
+func (s *Server) refuse(w http.ResponseWriter, hr *http.Request, err error, bodyUnread bool) (int, string, error) {
+	if bodyUnread && hr.ContentLength != 0 {
+		w.Header().Set("Connection", "close")
+	}
+	var svc *sigv4.ServiceError
+	if errors.As(err, &svc) {
+		return writeJSONError(w, http.StatusNotFound, unknownOperation, unimplementedService(svc.Service), nil),
+			unknownOperation, err
+	}
+	var e *sigv4.Error
+	if errors.As(err, &e) && isAuthCode(e.Code) {
+		return writeJSONError(w, http.StatusForbidden, e.Code, e.Message, nil), e.Code, err
+	}
+	return s.writeError(w, err)
+}
+
+// isAuthCode reports whether code is one of the authentication failures of
+// sigv4, which AWS's front end answers with 403.
+func isAuthCode(code string) bool {
+	switch code {
+	case sigv4.MissingAuthenticationToken, sigv4.IncompleteSignature, sigv4.UnrecognizedClient, sigv4.InvalidSignature:
+		return true
+	}
+	return false
 }
 
 // warnRegion logs, once per region, that a client signs for another region
