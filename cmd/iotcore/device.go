@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -79,6 +80,7 @@ to standard error.
 	fs.StringVar(&certFile, "cert", "", "device certificate, optionally followed by its CA (the -chain.crt file) (required)")
 	fs.StringVar(&key, "key", "", "device private key (required)")
 	fs.StringVar(&cfg.ClientID, "client-id", "", "MQTT client id (default: the certificate's CN)")
+	fs.StringVar(&cfg.APIEndpointURL, "endpoint-url", os.Getenv("AWS_ENDPOINT_URL"), "the API's URL, named in the aws commands the simulator suggests (default: $AWS_ENDPOINT_URL)")
 	fs.StringVar(&cfg.ServerName, "server-name", "", "name the server certificate must carry (default: the endpoint's host)")
 	fs.StringArrayVar(&cfg.NextProtos, "alpn", nil, "ALPN protocol to offer (repeatable); AWS IoT on port 443 wants x-amzn-mqtt-ca")
 	fs.StringArrayVar(&cfg.Subscribe, "subscribe", nil, "topic filter to subscribe to (repeatable)")

@@ -39,7 +39,8 @@ type Config struct {
 	// LoadCredentials makes it), the chain it presents and its key.
 	Certificate tls.Certificate
 	// ClientID is the MQTT client id; "" means the certificate's CN, the
-	// thing name under JITP templates such as seed 000's.
+	// thing name under JITP templates such as that of AWS's JITP
+	// walkthrough.
 	ClientID string
 	// KeepAlive is the MQTT keep-alive; 0 means DefaultKeepAlive. AWS IoT
 	// raises values below 30 s to 30 s.
@@ -73,6 +74,12 @@ type Config struct {
 	// ConnectTimeout bounds each of the TCP connection, the TLS handshake
 	// and the wait for CONNACK; 0 means DefaultConnectTimeout.
 	ConnectTimeout time.Duration
+
+	// APIEndpointURL is the control-plane API's URL (iotcore's
+	// --api-addr, such as http://127.0.0.1:9080), which the aws commands
+	// the device's messages suggest carry as --endpoint-url; "" writes a
+	// placeholder there.
+	APIEndpointURL string
 
 	// Log receives a line for each step and why; nil discards them.
 	Log io.Writer

@@ -122,7 +122,7 @@ func (d *device) connackError(ack *paho.Connack, err error) *attemptError {
 		msg += fmt.Sprintf(": the certificate is registered and ACTIVE, but its policies do not allow iot:Connect for client id %q; "+
 			"attach a policy that allows iot:Connect on arn:aws:iot:REGION:ACCOUNT:client/%s", d.cfg.ClientID, d.cfg.ClientID)
 		if cn := d.cfg.Certificate.Leaf.Subject.CommonName; cn != "" && cn != d.cfg.ClientID {
-			msg += fmt.Sprintf(", or connect with the client id the policy names (templates such as seed 000's allow only the thing name, here the certificate's CN %q)", cn)
+			msg += fmt.Sprintf(", or connect with the client id the policy names (templates such as that of AWS's JITP walkthrough allow only the thing name, here the certificate's CN %q)", cn)
 		}
 	case codeClientIDNotValid:
 		msg += fmt.Sprintf(": the server does not accept the client id %q", d.cfg.ClientID)
@@ -151,7 +151,7 @@ func (d *device) droppedError(ctx context.Context, err error) *attemptError {
 		msg = "connection dropped before CONNACK: on AWS IoT and iotcore this is what a device's first just-in-time-provisioning connection does " +
 			"(the server registers the certificate and runs its CA's template, or for JITR registers it PENDING_ACTIVATION), so reconnect"
 		if len(d.cfg.Certificate.Certificate) == 1 {
-			msg += "; note that the device presents its certificate alone, and AWS IoT expects its CA certificate after it on this first connection (seed 000's deviceCertAndCACert.crt, `iotcore pki device-cert`'s -chain.crt)"
+			msg += "; note that the device presents its certificate alone, and AWS IoT expects its CA certificate after it on this first connection (deviceCertAndCACert.crt in AWS's JITP walkthrough, `iotcore pki device-cert`'s -chain.crt)"
 		}
 	} else if d.drops > 2 {
 		return &attemptError{kind: Dropped, retry: true, err: err, msg: d.lastDrop,
@@ -159,11 +159,21 @@ func (d *device) droppedError(ctx context.Context, err error) *attemptError {
 	} else {
 		msg = fmt.Sprintf("connection dropped before CONNACK again: the server does not accept certificate %s. "+
 			"With JITP one dropped connection is enough, so check that its CA is registered, ACTIVE, with auto-registration ENABLE and a template that applies to this certificate (the server's log says why it failed); "+
-			"with JITR the certificate stays PENDING_ACTIVATION until something activates it (aws iot update-certificate --certificate-id %s --new-status ACTIVE); "+
-			"a certificate that is INACTIVE or REVOKED, or not signed by a registered CA, is always dropped (aws iot describe-certificate --certificate-id %s)", id, id, id)
+			"with JITR the certificate stays PENDING_ACTIVATION until something activates it (%s update-certificate --certificate-id %s --new-status ACTIVE); "+
+			"a certificate that is INACTIVE or REVOKED, or not signed by a registered CA, is always dropped (%s describe-certificate --certificate-id %s)", id, d.awsIoT(), id, d.awsIoT(), id)
 	}
 	d.lastDrop = msg
 	return &attemptError{kind: Dropped, retry: true, err: err, msg: msg}
+}
+
+// awsIoT is the start of an aws CLI command for the API the device's
+// certificate is managed with.
+func (d *device) awsIoT() string {
+	url := d.cfg.APIEndpointURL
+	if url == "" {
+		url = "<API URL>"
+	}
+	return "aws --endpoint-url " + url + " iot"
 }
 
 func isTimeout(err error) bool {

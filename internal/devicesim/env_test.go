@@ -101,6 +101,8 @@ func (e *env) config(cert tls.Certificate, log io.Writer) devicesim.Config {
 		Message:     []byte("Hello"),
 		RetryDelay:  20 * time.Millisecond,
 		Log:         log,
+
+		APIEndpointURL: e.srv.APIURL(),
 	}
 }
 

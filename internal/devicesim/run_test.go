@@ -171,7 +171,7 @@ func TestJITR(t *testing.T) {
 		t.Fatalf("%v\n%s", err, log.String())
 	}
 	t.Logf("device log:\n%s", log.String())
-	wantLog(t, log.String(), "with JITR the certificate stays PENDING_ACTIVATION", "--certificate-id "+id+" --new-status ACTIVE", "published message 1 of 1")
+	wantLog(t, log.String(), "with JITR the certificate stays PENDING_ACTIVATION", "aws --endpoint-url "+e.srv.APIURL()+" iot update-certificate --certificate-id "+id+" --new-status ACTIVE", "published message 1 of 1")
 }
 
 // TestRevokedWhileConnected: revoking the certificate of a connected device
