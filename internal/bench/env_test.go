@@ -2,18 +2,14 @@ package bench
 
 import (
 	"context"
-	"crypto/x509"
-	"io"
-	"log/slog"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iot"
 
 	"github.com/iotcore/iotcore/internal/server"
+	"github.com/iotcore/iotcore/internal/servertest"
 )
 
 // testTimeout bounds each wait on the server: generous, for -race on a
@@ -38,39 +34,17 @@ func newEnv(t *testing.T) *env {
 // (nil: none).
 func newEnvWith(t *testing.T, configure func(*server.Config)) *env {
 	t.Helper()
-	cfg := server.Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", MQTTAddr: "127.0.0.1:0", Logger: testLogger()}
+	var configs []func(*server.Config)
 	if configure != nil {
-		configure(&cfg)
+		configs = append(configs, configure)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := server.Open(ctx, cfg)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("run: %v", err)
-		}
-		if err := srv.Close(); err != nil {
-			t.Errorf("close: %v", err)
-		}
-	})
-	roots := x509.NewCertPool()
-	roots.AddCert(srv.RootCA.Certificate)
+	gw := servertest.Start(t, configs...)
 	e := &env{
-		srv: srv,
-		api: iot.New(iot.Options{
-			Region:       "us-east-2", // signed for another region than the server's, as the seeds do
-			BaseEndpoint: aws.String(srv.APIURL()),
-			Credentials:  credentials.NewStaticCredentialsProvider(srv.Credentials.AccessKeyID, srv.Credentials.SecretAccessKey, ""),
-			Retryer:      aws.NopRetryer{},
-		}),
-		ep: Endpoint{Addr: srv.MQTTAddr().String(), RootCAs: roots, Timeout: testTimeout},
+		srv: gw.Server,
+		api: gw.Client, // signed for another region than the server's, as the seeds do
+		ep:  Endpoint{Addr: gw.MQTTAddr().String(), RootCAs: gw.RootCAs, Timeout: testTimeout},
 	}
+	var err error
 	e.fixture, err = Setup(context.Background(), e.api, NewPrefix())
 	if err != nil {
 		t.Fatal(err)
@@ -106,12 +80,4 @@ func checkLatency(t *testing.T, name string, l Latency, count int64) {
 	if count > 0 && !(0 <= l.Min && l.Min <= l.P50 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max && l.Min <= l.Mean && l.Mean <= l.Max) {
 		t.Errorf("%s: %+v is out of order", name, l)
 	}
-}
-
-// testLogger discards the server's logs unless IOTCORE_TEST_LOG is set.
-func testLogger() *slog.Logger {
-	if os.Getenv("IOTCORE_TEST_LOG") != "" {
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
 }
