@@ -4,6 +4,9 @@
 //
 // Routes, shapes and status codes follow the botocore model (iot 2015-05-28);
 // a test checks every served route against it. Every request is verified with
-// SigV4 (package sigv4) before anything is read or changed. Errors carry the
-// AWS exception name in x-amzn-ErrorType and a JSON body {"message": ...}.
+// SigV4 (package sigv4) before anything is changed; its signature's header,
+// key and time are checked before its body is read, and the bodies held at
+// once are bounded. Refused requests are logged and audited at a bounded
+// rate. Errors carry the AWS exception name in x-amzn-ErrorType and a JSON
+// body {"message": ...}.
 package awsapi

@@ -16,7 +16,9 @@ import (
 // together as the MQTT side limits device lines: a token bucket lets
 // refusalLogBurst lines through at once, then refusalLogRate a second, and
 // the next line let through says how many were suppressed before it. The
-// request metrics still count every refusal.
+// rate is lower than the MQTT side's 20 a second because anyone can cause a
+// refusal: at one a second, a day-long flood writes under 100 MB of log and
+// audit together. The request metrics still count every refusal.
 const (
 	refusalLogRate  = 1
 	refusalLogBurst = 100
