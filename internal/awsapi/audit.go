@@ -56,23 +56,27 @@ func (s *Server) audit(hr *http.Request, requestID string, call *callInfo, statu
 	if len(call.labels) > 0 {
 		resource := make([]any, 0, len(call.labels))
 		for k, v := range call.labels {
-			resource = append(resource, slog.String(k, v))
+			resource = append(resource, slog.String(k, clip(v)))
 		}
 		attrs = append(attrs, slog.Group("resource", resource...))
 	}
 	if q := hr.URL.RawQuery; q != "" {
-		attrs = append(attrs, slog.String("query", q))
+		attrs = append(attrs, slog.String("query", clip(q)))
 	}
 	var body map[string]any
 	if json.Unmarshal(call.body, &body) == nil {
 		for _, k := range auditedBodyFields {
-			if v, ok := body[k]; ok {
+			switch v := body[k].(type) {
+			case nil:
+			case string:
+				attrs = append(attrs, slog.String(k, clip(v)))
+			default:
 				attrs = append(attrs, slog.Any(k, v))
 			}
 		}
 	}
 	if p := hr.Header.Get("x-amzn-principal"); p != "" {
-		attrs = append(attrs, slog.String("target_principal", p))
+		attrs = append(attrs, slog.String("target_principal", clip(p)))
 	}
 	s.Audit.Info("control-plane change", attrs...)
 }

@@ -129,11 +129,14 @@ func TestRefusalLogRateLimited(t *testing.T) {
 	}
 }
 
-// TestLoggedValuesTruncated checks that a signed request's log line and
-// answer do not carry a path of any length.
+// TestLoggedValuesTruncated checks that a signed request's log line, audit
+// record and answer do not carry a path or a name of any length.
 func TestLoggedValuesTruncated(t *testing.T) {
-	var logBuf syncBuffer
-	api, _ := newAPI(t, func(s *awsapi.Server) { s.Logger = slog.New(slog.NewJSONHandler(&logBuf, nil)) })
+	var logBuf, auditBuf syncBuffer
+	api, _ := newAPI(t, func(s *awsapi.Server) {
+		s.Logger = slog.New(slog.NewJSONHandler(&logBuf, nil))
+		s.Audit = slog.New(slog.NewJSONHandler(&auditBuf, nil))
+	})
 	path := "/unknown/" + strings.Repeat("%C3%A9", 1000) // é: the cut must fall between runes
 	got := serve(t, api, signed{target: path}.request(t))
 	if got.Code != "UnknownOperationException" || len(got.Message) > 1024 {
@@ -145,5 +148,19 @@ func TestLoggedValuesTruncated(t *testing.T) {
 	}
 	if p := logs[0]["path"].(string); len(p) > 300 || !utf8.ValidString(p) || !strings.Contains(p, "é…[truncated, 2009 bytes]") {
 		t.Errorf("logged path %q", p)
+	}
+
+	long := strings.Repeat("t", 5000)
+	serve(t, api, signed{method: "PUT", target: "/thing-groups/addThingToThingGroup?q=" + long,
+		body: `{"thingGroupName":"g","thingName":"` + long + `"}`}.request(t))
+	serve(t, api, signed{method: "POST", target: "/things/" + long, body: `{}`}.request(t))
+	audits := auditBuf.records(t)
+	if len(audits) != 2 {
+		t.Fatalf("%d audit records, want 2", len(audits))
+	}
+	for _, v := range []any{audits[0]["query"], audits[0]["thingName"], audits[1]["resource"].(map[string]any)["thingName"]} {
+		if s, _ := v.(string); len(s) > 300 || !strings.HasSuffix(s, " bytes]") {
+			t.Errorf("audited value of %d bytes, want it cut to 256 and marked", len(s))
+		}
 	}
 }
