@@ -119,28 +119,20 @@ func describeCACertificate(s *Server, r *request) (any, error) {
 }
 
 func listCACertificates(s *Server, r *request) (any, error) {
-	pr, err := r.markerPage()
-	if err != nil {
-		return nil, err
-	}
 	asc, err := r.queryBool("isAscendingOrder")
 	if err != nil {
 		return nil, err
 	}
-	rows, next, err := s.Registry.ListCACertificates(r.Context(), registry.CACertificateFilter{TemplateName: r.query("templateName"), Ascending: asc}, pr)
-	if err != nil {
-		return nil, err
-	}
-	certs := make([]obj, 0, len(rows))
-	for _, ca := range rows {
-		certs = append(certs, obj{
+	return listing(r, markers, "certificates", func(pr registry.PageRequest) ([]registry.CACertificate, string, error) {
+		return s.Registry.ListCACertificates(r.Context(), registry.CACertificateFilter{TemplateName: r.query("templateName"), Ascending: asc}, pr)
+	}, func(ca registry.CACertificate) obj {
+		return obj{
 			"certificateArn": s.Registry.Account.CACertificateARN(ca.ID),
 			"certificateId":  ca.ID,
 			"status":         ca.Status,
 			"creationDate":   epoch(ca.CreatedAt),
-		})
-	}
-	return withNext(obj{"certificates": certs}, "nextMarker", next), nil
+		}
+	})
 }
 
 func deleteCACertificate(s *Server, r *request) (any, error) {
@@ -148,12 +140,6 @@ func deleteCACertificate(s *Server, r *request) (any, error) {
 }
 
 // withNext adds the next-page token under key when there is one; AWS omits it on the last page.
-func withNext(o obj, key, next string) obj {
-	if next != "" {
-		o[key] = next
-	}
-	return o
-}
 
 func deref(p *string) string {
 	if p == nil {

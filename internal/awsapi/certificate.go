@@ -83,29 +83,21 @@ func listCertificatesByCA(s *Server, r *request) (any, error) {
 }
 
 func (s *Server) listCertificates(r *request, caID string) (any, error) {
-	pr, err := r.markerPage()
-	if err != nil {
-		return nil, err
-	}
 	asc, err := r.queryBool("isAscendingOrder")
 	if err != nil {
 		return nil, err
 	}
-	rows, next, err := s.Registry.ListCertificates(r.Context(), registry.CertificateFilter{CAID: caID, Ascending: asc}, pr)
-	if err != nil {
-		return nil, err
-	}
-	certs := make([]obj, 0, len(rows))
-	for _, c := range rows {
-		certs = append(certs, obj{
+	return listing(r, markers, "certificates", func(pr registry.PageRequest) ([]registry.Certificate, string, error) {
+		return s.Registry.ListCertificates(r.Context(), registry.CertificateFilter{CAID: caID, Ascending: asc}, pr)
+	}, func(c registry.Certificate) obj {
+		return obj{
 			"certificateArn":  s.Registry.Account.CertificateARN(c.ID),
 			"certificateId":   c.ID,
 			"status":          c.Status,
 			"certificateMode": c.Mode,
 			"creationDate":    epoch(c.CreatedAt),
-		})
-	}
-	return withNext(obj{"certificates": certs}, "nextMarker", next), nil
+		}
+	})
 }
 
 func deleteCertificate(s *Server, r *request) (any, error) {

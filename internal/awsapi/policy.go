@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/registry"
 )
 
 func createPolicy(s *Server, r *request) (any, error) {
@@ -43,31 +44,17 @@ func getPolicy(s *Server, r *request) (any, error) {
 }
 
 func listPolicies(s *Server, r *request) (any, error) {
-	pr, err := r.markerPage()
-	if err != nil {
-		return nil, err
-	}
 	asc, err := r.queryBool("isAscendingOrder")
 	if err != nil {
 		return nil, err
 	}
-	rows, next, err := s.Registry.ListPolicies(r.Context(), asc, pr)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(rows))
-	for _, p := range rows {
-		names = append(names, p.Name)
-	}
-	return withNext(obj{"policies": s.policyRefs(names)}, "nextMarker", next), nil
+	return listing(r, markers, "policies", func(pr registry.PageRequest) ([]registry.Policy, string, error) {
+		return s.Registry.ListPolicies(r.Context(), asc, pr)
+	}, func(p registry.Policy) obj { return s.policyRef(p.Name) })
 }
 
-func (s *Server) policyRefs(names []string) []obj {
-	out := make([]obj, 0, len(names))
-	for _, n := range names {
-		out = append(out, obj{"policyName": n, "policyArn": s.Registry.Account.PolicyARN(n)})
-	}
-	return out
+func (s *Server) policyRef(name string) obj {
+	return obj{"policyName": name, "policyArn": s.Registry.Account.PolicyARN(name)}
 }
 
 func deletePolicy(s *Server, r *request) (any, error) {
@@ -164,31 +151,19 @@ func listAttachedPolicies(s *Server, r *request) (any, error) {
 }
 
 func (s *Server) listAttachedPolicies(r *request, target string) (any, error) {
-	pr, err := r.markerPage()
-	if err != nil {
-		return nil, err
-	}
 	recursive, err := r.queryBool("recursive")
 	if err != nil {
 		return nil, err
 	}
-	names, next, err := s.Registry.ListAttachedPolicies(r.Context(), target, recursive, pr)
-	if err != nil {
-		return nil, err
-	}
-	return withNext(obj{"policies": s.policyRefs(names)}, "nextMarker", next), nil
+	return listing(r, markers, "policies", func(pr registry.PageRequest) ([]string, string, error) {
+		return s.Registry.ListAttachedPolicies(r.Context(), target, recursive, pr)
+	}, s.policyRef)
 }
 
 func listTargetsForPolicy(s *Server, r *request) (any, error) {
-	pr, err := r.markerPage()
-	if err != nil {
-		return nil, err
-	}
-	targets, next, err := s.Registry.ListTargetsForPolicy(r.Context(), r.label("policyName"), pr)
-	if err != nil {
-		return nil, err
-	}
-	return withNext(obj{"targets": nonNil(targets)}, "nextMarker", next), nil
+	return listing(r, markers, "targets", func(pr registry.PageRequest) ([]string, string, error) {
+		return s.Registry.ListTargetsForPolicy(r.Context(), r.label("policyName"), pr)
+	}, same)
 }
 
 // The deprecated principal-policy operations are the policy-target ones with
@@ -207,20 +182,7 @@ func listPrincipalPolicies(s *Server, r *request) (any, error) {
 }
 
 func listPolicyPrincipals(s *Server, r *request) (any, error) {
-	pr, err := r.markerPage()
-	if err != nil {
-		return nil, err
-	}
-	targets, next, err := s.Registry.ListTargetsForPolicy(r.Context(), r.Header.Get("x-amzn-iot-policy"), pr)
-	if err != nil {
-		return nil, err
-	}
-	return withNext(obj{"principals": nonNil(targets)}, "nextMarker", next), nil
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
+	return listing(r, markers, "principals", func(pr registry.PageRequest) ([]string, string, error) {
+		return s.Registry.ListTargetsForPolicy(r.Context(), r.Header.Get("x-amzn-iot-policy"), pr)
+	}, same)
 }

@@ -6,18 +6,11 @@ import "github.com/iotcore/iotcore/internal/registry"
 // /iotcore/provisioning-attempts?caCertificateId=&certificateId=): the recent
 // JITP and JITR attempts, newest first, with the step that failed and why.
 func listProvisioningAttempts(s *Server, r *request) (any, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, err
-	}
-	rows, next, err := s.Registry.ListProvisioningAttempts(r.Context(), registry.ProvisioningAttemptFilter{
-		CAID: r.query("caCertificateId"), CertificateID: r.query("certificateId"),
-	}, pr)
-	if err != nil {
-		return nil, err
-	}
-	attempts := make([]obj, 0, len(rows))
-	for _, a := range rows {
+	return listing(r, tokens, "attempts", func(pr registry.PageRequest) ([]registry.ProvisioningAttempt, string, error) {
+		return s.Registry.ListProvisioningAttempts(r.Context(), registry.ProvisioningAttemptFilter{
+			CAID: r.query("caCertificateId"), CertificateID: r.query("certificateId"),
+		}, pr)
+	}, func(a registry.ProvisioningAttempt) obj {
 		o := obj{
 			"timestamp":       epoch(a.At),
 			"kind":            a.Kind,
@@ -30,7 +23,6 @@ func listProvisioningAttempts(s *Server, r *request) (any, error) {
 				o[k] = v
 			}
 		}
-		attempts = append(attempts, o)
-	}
-	return withNext(obj{"attempts": attempts}, "nextToken", next), nil
+		return o
+	})
 }

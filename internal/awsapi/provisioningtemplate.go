@@ -92,16 +92,9 @@ func describeProvisioningTemplate(s *Server, r *request) (any, error) {
 }
 
 func listProvisioningTemplates(s *Server, r *request) (any, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, err
-	}
-	rows, next, err := s.Registry.ListProvisioningTemplates(r.Context(), pr)
-	if err != nil {
-		return nil, err
-	}
-	templates := make([]obj, 0, len(rows))
-	for _, pt := range rows {
+	return listing(r, tokens, "templates", func(pr registry.PageRequest) ([]registry.ProvisioningTemplate, string, error) {
+		return s.Registry.ListProvisioningTemplates(r.Context(), pr)
+	}, func(pt registry.ProvisioningTemplate) obj {
 		o := obj{
 			"templateArn":      s.Registry.Account.ProvisioningTemplateARN(pt.Name),
 			"templateName":     pt.Name,
@@ -113,9 +106,8 @@ func listProvisioningTemplates(s *Server, r *request) (any, error) {
 		if pt.Description != "" {
 			o["description"] = pt.Description
 		}
-		templates = append(templates, o)
-	}
-	return withNext(obj{"templates": templates}, "nextToken", next), nil
+		return o
+	})
 }
 
 func updateProvisioningTemplate(s *Server, r *request) (any, error) {
@@ -187,23 +179,17 @@ func describeProvisioningTemplateVersion(s *Server, r *request) (any, error) {
 }
 
 func listProvisioningTemplateVersions(s *Server, r *request) (any, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, err
-	}
-	pt, rows, next, err := s.Registry.ListProvisioningTemplateVersions(r.Context(), r.label("templateName"), pr)
-	if err != nil {
-		return nil, err
-	}
-	versions := make([]obj, 0, len(rows))
-	for _, v := range rows {
-		versions = append(versions, obj{
+	var pt *registry.ProvisioningTemplate
+	return listing(r, tokens, "versions", func(pr registry.PageRequest) (rows []registry.ProvisioningTemplateVersion, next string, err error) {
+		pt, rows, next, err = s.Registry.ListProvisioningTemplateVersions(r.Context(), r.label("templateName"), pr)
+		return rows, next, err
+	}, func(v registry.ProvisioningTemplateVersion) obj {
+		return obj{
 			"versionId":        v.VersionID,
 			"creationDate":     epoch(v.CreatedAt),
 			"isDefaultVersion": v.VersionID == pt.DefaultVersion,
-		})
-	}
-	return withNext(obj{"versions": versions}, "nextToken", next), nil
+		}
+	})
 }
 
 func deleteProvisioningTemplateVersion(s *Server, r *request) (any, error) {

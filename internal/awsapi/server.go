@@ -140,40 +140,6 @@ func (r *request) queryInt(name string) (int64, bool, error) {
 	return n, true, nil
 }
 
-// markerPage reads the marker-family pagination parameters.
-func (r *request) markerPage() (registry.PageRequest, error) {
-	n, err := r.pageSize("pageSize")
-	return registry.PageRequest{Token: r.query("marker"), Size: n}, err
-}
-
-// tokenPage reads the token-family pagination parameters.
-func (r *request) tokenPage() (registry.PageRequest, error) {
-	n, err := r.pageSize("maxResults")
-	return registry.PageRequest{Token: r.query("nextToken"), Size: n}, err
-}
-
-// pageSize reads a page-size query parameter; 0 when it is absent. The model
-// bounds every one iotcore serves to 1..250 (TestPageSizesMatchModel), and
-// AWS refuses a value outside with its validation message: maxResults=0 is
-// refused, not read as "the default".
-func (r *request) pageSize(name string) (int, error) {
-	n, ok, err := r.queryInt(name)
-	if err != nil || !ok {
-		return 0, err
-	}
-	const format = "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value %s"
-	switch {
-	case n < minPageSize:
-		return 0, iot.Errorf(iot.InvalidRequest, format, n, name, fmt.Sprintf("greater than or equal to %d", minPageSize))
-	case n > registry.MaxPageSize:
-		return 0, iot.Errorf(iot.InvalidRequest, format, n, name, fmt.Sprintf("less than or equal to %d", registry.MaxPageSize))
-	}
-	return int(n), nil
-}
-
-// minPageSize is the model's minimum for every maxResults and pageSize.
-const minPageSize = 1
-
 // ServeHTTP verifies the request's signature, routes it and writes the answer.
 func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	start := time.Now()

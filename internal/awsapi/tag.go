@@ -1,6 +1,9 @@
 package awsapi
 
-import "github.com/iotcore/iotcore/internal/iot"
+import (
+	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/registry"
+)
 
 func tagResource(s *Server, r *request) (any, error) {
 	var in struct {
@@ -25,16 +28,7 @@ func untagResource(s *Server, r *request) (any, error) {
 }
 
 func listTagsForResource(s *Server, r *request) (any, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, err
-	}
-	tags, next, err := s.Registry.ListTags(r.Context(), r.query("resourceArn"), pr)
-	if err != nil {
-		return nil, err
-	}
-	if tags == nil {
-		tags = []iot.Tag{}
-	}
-	return withNext(obj{"tags": tags}, "nextToken", next), nil
+	return listing(r, tokens, "tags", func(pr registry.PageRequest) ([]iot.Tag, string, error) {
+		return s.Registry.ListTags(r.Context(), r.query("resourceArn"), pr)
+	}, same)
 }

@@ -49,32 +49,24 @@ func describeThing(s *Server, r *request) (any, error) {
 }
 
 func listThings(s *Server, r *request) (any, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, err
-	}
 	prefix, err := r.queryBool("usePrefixAttributeValue")
 	if err != nil {
 		return nil, err
 	}
-	rows, next, err := s.Registry.ListThings(r.Context(), registry.ThingFilter{
-		TypeName:       r.query("thingTypeName"),
-		AttributeName:  r.query("attributeName"),
-		AttributeValue: r.query("attributeValue"),
-		ValuePrefix:    prefix,
-	}, pr)
-	if err != nil {
-		return nil, err
-	}
-	things := make([]obj, 0, len(rows))
-	for _, t := range rows {
+	return listing(r, tokens, "things", func(pr registry.PageRequest) ([]registry.Thing, string, error) {
+		return s.Registry.ListThings(r.Context(), registry.ThingFilter{
+			TypeName:       r.query("thingTypeName"),
+			AttributeName:  r.query("attributeName"),
+			AttributeValue: r.query("attributeValue"),
+			ValuePrefix:    prefix,
+		}, pr)
+	}, func(t registry.Thing) obj {
 		o := obj{"thingName": t.Name, "thingArn": s.Registry.Account.ThingARN(t.Name), "attributes": t.Attributes, "version": t.Version}
 		if t.TypeName != "" {
 			o["thingTypeName"] = t.TypeName
 		}
-		things = append(things, o)
-	}
-	return withNext(obj{"things": things}, "nextToken", next), nil
+		return o
+	})
 }
 
 func updateThing(s *Server, r *request) (any, error) {

@@ -33,12 +33,8 @@ func createThingGroup(s *Server, r *request) (any, error) {
 	return obj{"thingGroupName": out.Name, "thingGroupArn": s.Registry.Account.ThingGroupARN(out.Name), "thingGroupId": out.ID}, nil
 }
 
-func (s *Server) groupRefs(names []string) []obj {
-	out := make([]obj, 0, len(names))
-	for _, n := range names {
-		out = append(out, obj{"groupName": n, "groupArn": s.Registry.Account.ThingGroupARN(n)})
-	}
-	return out
+func (s *Server) groupRef(name string) obj {
+	return obj{"groupName": name, "groupArn": s.Registry.Account.ThingGroupARN(name)}
 }
 
 func describeThingGroup(s *Server, r *request) (any, error) {
@@ -49,7 +45,11 @@ func describeThingGroup(s *Server, r *request) (any, error) {
 	meta := obj{"creationDate": epoch(g.CreatedAt)}
 	if g.ParentName != "" {
 		meta["parentGroupName"] = g.ParentName
-		meta["rootToParentThingGroups"] = s.groupRefs(g.RootToParent)
+		refs := make([]obj, 0, len(g.RootToParent))
+		for _, name := range g.RootToParent {
+			refs = append(refs, s.groupRef(name))
+		}
+		meta["rootToParentThingGroups"] = refs
 	}
 	return obj{
 		"thingGroupName": g.Name,
@@ -92,23 +92,13 @@ func updateThingGroup(s *Server, r *request) (any, error) {
 }
 
 func listThingGroups(s *Server, r *request) (any, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, err
-	}
 	recursive, err := r.queryBool("recursive")
 	if err != nil {
 		return nil, err
 	}
-	rows, next, err := s.Registry.ListThingGroups(r.Context(), r.query("parentGroup"), r.query("namePrefixFilter"), recursive, pr)
-	if err != nil {
-		return nil, err
-	}
-	names := make([]string, 0, len(rows))
-	for _, g := range rows {
-		names = append(names, g.Name)
-	}
-	return withNext(obj{"thingGroups": s.groupRefs(names)}, "nextToken", next), nil
+	return listing(r, tokens, "thingGroups", func(pr registry.PageRequest) ([]registry.ThingGroup, string, error) {
+		return s.Registry.ListThingGroups(r.Context(), r.query("parentGroup"), r.query("namePrefixFilter"), recursive, pr)
+	}, func(g registry.ThingGroup) obj { return s.groupRef(g.Name) })
 }
 
 func deleteThingGroup(s *Server, r *request) (any, error) {
@@ -151,29 +141,17 @@ func removeThingFromThingGroup(s *Server, r *request) (any, error) {
 }
 
 func listThingsInThingGroup(s *Server, r *request) (any, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, err
-	}
 	recursive, err := r.queryBool("recursive")
 	if err != nil {
 		return nil, err
 	}
-	names, next, err := s.Registry.ListThingsInThingGroup(r.Context(), r.label("thingGroupName"), recursive, pr)
-	if err != nil {
-		return nil, err
-	}
-	return withNext(obj{"things": nonNil(names)}, "nextToken", next), nil
+	return listing(r, tokens, "things", func(pr registry.PageRequest) ([]string, string, error) {
+		return s.Registry.ListThingsInThingGroup(r.Context(), r.label("thingGroupName"), recursive, pr)
+	}, same)
 }
 
 func listThingGroupsForThing(s *Server, r *request) (any, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, err
-	}
-	names, next, err := s.Registry.ListThingGroupsForThing(r.Context(), r.label("thingName"), pr)
-	if err != nil {
-		return nil, err
-	}
-	return withNext(obj{"thingGroups": s.groupRefs(names)}, "nextToken", next), nil
+	return listing(r, tokens, "thingGroups", func(pr registry.PageRequest) ([]string, string, error) {
+		return s.Registry.ListThingGroupsForThing(r.Context(), r.label("thingName"), pr)
+	}, s.groupRef)
 }

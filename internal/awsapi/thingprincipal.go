@@ -12,66 +12,36 @@ func detachThingPrincipal(s *Server, r *request) (any, error) {
 	return nil, s.Registry.DetachThingPrincipal(r.Context(), r.label("thingName"), r.Header.Get(principalHeader))
 }
 
-func (s *Server) thingPrincipals(r *request) ([]registry.ThingPrincipal, string, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, "", err
-	}
-	return s.Registry.ListThingPrincipals(r.Context(), r.label("thingName"), r.query("thingPrincipalType"), pr)
+// thingPrincipals and principalThings answer the thing-principal listings,
+// in their first form (names) and their V2 form (objects with the type).
+func (s *Server) thingPrincipals(r *request, member string, render func(registry.ThingPrincipal) any) (any, error) {
+	return listing(r, tokens, member, func(pr registry.PageRequest) ([]registry.ThingPrincipal, string, error) {
+		return s.Registry.ListThingPrincipals(r.Context(), r.label("thingName"), r.query("thingPrincipalType"), pr)
+	}, render)
 }
 
 func listThingPrincipals(s *Server, r *request) (any, error) {
-	rows, next, err := s.thingPrincipals(r)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(rows))
-	for _, tp := range rows {
-		out = append(out, tp.Principal)
-	}
-	return withNext(obj{"principals": out}, "nextToken", next), nil
+	return s.thingPrincipals(r, "principals", func(tp registry.ThingPrincipal) any { return tp.Principal })
 }
 
 func listThingPrincipalsV2(s *Server, r *request) (any, error) {
-	rows, next, err := s.thingPrincipals(r)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]obj, 0, len(rows))
-	for _, tp := range rows {
-		out = append(out, obj{"principal": tp.Principal, "thingPrincipalType": tp.Type})
-	}
-	return withNext(obj{"thingPrincipalObjects": out}, "nextToken", next), nil
+	return s.thingPrincipals(r, "thingPrincipalObjects", func(tp registry.ThingPrincipal) any {
+		return obj{"principal": tp.Principal, "thingPrincipalType": tp.Type}
+	})
 }
 
-func (s *Server) principalThings(r *request) ([]registry.ThingPrincipal, string, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, "", err
-	}
-	return s.Registry.ListPrincipalThings(r.Context(), r.Header.Get(principalHeader), r.query("thingPrincipalType"), pr)
+func (s *Server) principalThings(r *request, member string, render func(registry.ThingPrincipal) any) (any, error) {
+	return listing(r, tokens, member, func(pr registry.PageRequest) ([]registry.ThingPrincipal, string, error) {
+		return s.Registry.ListPrincipalThings(r.Context(), r.Header.Get(principalHeader), r.query("thingPrincipalType"), pr)
+	}, render)
 }
 
 func listPrincipalThings(s *Server, r *request) (any, error) {
-	rows, next, err := s.principalThings(r)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(rows))
-	for _, tp := range rows {
-		out = append(out, tp.ThingName)
-	}
-	return withNext(obj{"things": out}, "nextToken", next), nil
+	return s.principalThings(r, "things", func(tp registry.ThingPrincipal) any { return tp.ThingName })
 }
 
 func listPrincipalThingsV2(s *Server, r *request) (any, error) {
-	rows, next, err := s.principalThings(r)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]obj, 0, len(rows))
-	for _, tp := range rows {
-		out = append(out, obj{"thingName": tp.ThingName, "thingPrincipalType": tp.Type})
-	}
-	return withNext(obj{"principalThingObjects": out}, "nextToken", next), nil
+	return s.principalThings(r, "principalThingObjects", func(tp registry.ThingPrincipal) any {
+		return obj{"thingName": tp.ThingName, "thingPrincipalType": tp.Type}
+	})
 }

@@ -62,19 +62,9 @@ func describeThingType(s *Server, r *request) (any, error) {
 }
 
 func listThingTypes(s *Server, r *request) (any, error) {
-	pr, err := r.tokenPage()
-	if err != nil {
-		return nil, err
-	}
-	rows, next, err := s.Registry.ListThingTypes(r.Context(), r.query("thingTypeName"), pr)
-	if err != nil {
-		return nil, err
-	}
-	types := make([]obj, 0, len(rows))
-	for i := range rows {
-		types = append(types, s.thingTypeDefinition(&rows[i]))
-	}
-	return withNext(obj{"thingTypes": types}, "nextToken", next), nil
+	return listing(r, tokens, "thingTypes", func(pr registry.PageRequest) ([]registry.ThingType, string, error) {
+		return s.Registry.ListThingTypes(r.Context(), r.query("thingTypeName"), pr)
+	}, func(tt registry.ThingType) obj { return s.thingTypeDefinition(&tt) })
 }
 
 func deprecateThingType(s *Server, r *request) (any, error) {
