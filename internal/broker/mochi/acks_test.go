@@ -2,9 +2,12 @@ package mochi
 
 import (
 	"bytes"
+	"errors"
 	"net"
 	"testing"
 	"time"
+
+	"github.com/iotcore/iotcore/internal/iottest"
 )
 
 // recordingConn records each write to it and reads from a fixed input.
@@ -99,8 +102,12 @@ type blockingConn struct {
 }
 
 func (b *blockingConn) Write(p []byte) (int, error) {
-	<-b.release
-	return len(p), nil
+	select {
+	case <-b.release:
+		return len(p), nil
+	case <-time.After(iottest.Timeout): // the test failed before releasing it
+		return 0, errors.New("blockingConn: never released")
+	}
 }
 
 func (b *blockingConn) Read(p []byte) (int, error) { return len(p), nil }
