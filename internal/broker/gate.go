@@ -58,6 +58,9 @@ type Session interface {
 	Authorize(action Action, topicOrFilter string) bool
 	// Close tells the gate the connection has ended, and why.
 	Close(DisconnectInfo)
+	// CertificateID is the id of the certificate the connection
+	// authenticated with.
+	CertificateID() string
 }
 
 // DisconnectInfo says why a connection ended, in the terms of AWS's

@@ -168,6 +168,9 @@ func isSubscribeOnly(topic string) bool {
 	return strings.HasPrefix(topic, "$aws/events/") || strings.HasPrefix(topic, "$iotcore/")
 }
 
+// CertificateID is the id of the session's certificate.
+func (s *session) CertificateID() string { return s.certID }
+
 // Close ends the session and sends the disconnected presence event.
 func (s *session) Close(info DisconnectInfo) {
 	s.mu.Lock()

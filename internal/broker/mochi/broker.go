@@ -61,6 +61,11 @@ type Config struct {
 	// zero values are AWS IoT Core's (limits.go).
 	Limits
 
+	// Requests serves the request topics of AWS's device APIs (fleet
+	// provisioning); nil serves none. A request goes to no subscriber, and
+	// its answer only to the connection that asked (request.go).
+	Requests broker.RequestHandler
+
 	// Now is the clock of the rate limits; nil means time.Now.
 	Now func() time.Time
 }
@@ -117,6 +122,7 @@ type Broker struct {
 	connects *connectLimiter // CONNECTs per client id
 	slots    atomic.Int64    // connections counted against MaxConnections
 	closed   atomic.Bool     // Serve has returned
+	replies  replies         // answers to requests (request.go)
 
 	// ctx is the parent of every connection's contexts (TLS handshake, gate
 	// decisions); it ends when Serve's context does.

@@ -126,6 +126,16 @@ func (c *conn) setSession(s broker.Session) bool {
 	return true
 }
 
+// certificateID is the id of the session's certificate; "" before admission.
+func (c *conn) certificateID() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.state != sessionLive {
+		return ""
+	}
+	return c.session.CertificateID()
+}
+
 // authorize asks the session; false before admission and after the end.
 func (c *conn) authorize(action broker.Action, topic string) bool {
 	c.mu.RLock()

@@ -393,6 +393,8 @@ func (s *fuzzSession) Authorize(action broker.Action, topic string) bool {
 	return !strings.Contains(topic, "deny")
 }
 
+func (s *fuzzSession) CertificateID() string { return "cert-" + s.id }
+
 func (s *fuzzSession) Close(broker.DisconnectInfo) {
 	if !s.closed.CompareAndSwap(false, true) {
 		s.g.violated("session %q closed twice", s.id)

@@ -192,6 +192,9 @@ func (s *fakeSession) Authorize(action broker.Action, topic string) bool {
 	return s.g.allowed(s.req.ClientID, action, topic)
 }
 
+// CertificateID names the fake certificate after the client id.
+func (s *fakeSession) CertificateID() string { return "cert-" + s.req.ClientID }
+
 func (s *fakeSession) Close(info broker.DisconnectInfo) {
 	if !s.isClosed.CompareAndSwap(false, true) {
 		s.g.t.Errorf("session %q closed twice", s.req.ClientID)

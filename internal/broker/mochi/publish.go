@@ -106,6 +106,12 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	}
 	h.b.stats.messagesIn.Add(1)
 	c.publishing.Store(true) // until OnPublished (flow.go)
+	if h.b.isRequest(pk.TopicName) {
+		// A request, answered to this connection alone: acknowledged,
+		// and routed to no subscriber.
+		h.b.serveRequest(c, cl, pk.TopicName, pk.Payload)
+		pk.Ignore = true
+	}
 	return pk, nil
 }
 
@@ -157,9 +163,10 @@ func (c *conn) takePublish(direction, topic string) bool {
 	return ok
 }
 
-// mayPublish decides a publish by a device, or its will.
+// mayPublish decides a publish by a device, or its will. The reply topics
+// of requests are the server's alone.
 func mayPublish(c *conn, topic string, retain bool) bool {
-	if !c.authorize(broker.Publish, topic) {
+	if c.b.isReply(topic) || !c.authorize(broker.Publish, topic) {
 		return false
 	}
 	if !retain {

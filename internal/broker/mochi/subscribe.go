@@ -184,6 +184,9 @@ func (h *hook) OnACLCheck(cl *mqtt.Client, topic string, write bool) bool {
 	if len(topic) >= len(mqtt.SysPrefix) && strings.EqualFold(topic[:len(mqtt.SysPrefix)], mqtt.SysPrefix) {
 		return false
 	}
+	if !h.b.replyFor(cl.ID, topic) {
+		return false // another connection's answer (request.go)
+	}
 	if !c.mayReceive(topic) {
 		h.b.stats.receiveDenied.Add(1)
 		return false
