@@ -336,6 +336,12 @@ var awsIssuedNotAfter = time.Date(2049, 12, 31, 23, 59, 59, 0, time.UTC)
 // CreateKeysAndCertificate makes an RSA 2048 key pair (as AWS does) and a
 // certificate for it signed by the service CA.
 func (s *Service) CreateKeysAndCertificate(ctx context.Context, setAsActive bool) (*IssuedCertificate, error) {
+	return s.createKeysAndCertificate(ctx, statusIf(setAsActive, iot.StatusActive, iot.StatusInactive))
+}
+
+// createKeysAndCertificate is CreateKeysAndCertificate with the new
+// certificate's status.
+func (s *Service) createKeysAndCertificate(ctx context.Context, status string) (*IssuedCertificate, error) {
 	if s.IssuingCA == nil {
 		return nil, iot.Errorf(iot.InvalidRequest, "this server has no issuing CA configured")
 	}
@@ -354,7 +360,7 @@ func (s *Service) CreateKeysAndCertificate(ctx context.Context, setAsActive bool
 	if err != nil {
 		return nil, err
 	}
-	rec := s.newCertificate(cert, "", iot.ModeDefault, statusIf(setAsActive, iot.StatusActive, iot.StatusInactive), now)
+	rec := s.newCertificate(cert, "", iot.ModeDefault, status, now)
 	if err := s.update(ctx, func(tx Tx, c *change) error { return s.insertCertificate(ctx, tx, c, rec) }); err != nil {
 		return nil, err
 	}
@@ -364,12 +370,18 @@ func (s *Service) CreateKeysAndCertificate(ctx context.Context, setAsActive bool
 // CreateCertificateFromCSR signs a CSR with the service CA. The certificate
 // keeps the CSR's subject.
 func (s *Service) CreateCertificateFromCSR(ctx context.Context, csrPEM string, setAsActive bool) (*Certificate, error) {
+	return s.createCertificateFromCSR(ctx, csrPEM, statusIf(setAsActive, iot.StatusActive, iot.StatusInactive))
+}
+
+// createCertificateFromCSR is CreateCertificateFromCSR with the new
+// certificate's status.
+func (s *Service) createCertificateFromCSR(ctx context.Context, csrPEM, status string) (*Certificate, error) {
 	now := s.now()
 	cert, err := s.issueFromCSR(csrPEM, "certificateSigningRequest", now)
 	if err != nil {
 		return nil, err
 	}
-	rec := s.newCertificate(cert, "", iot.ModeDefault, statusIf(setAsActive, iot.StatusActive, iot.StatusInactive), now)
+	rec := s.newCertificate(cert, "", iot.ModeDefault, status, now)
 	if err := s.update(ctx, func(tx Tx, c *change) error { return s.insertCertificate(ctx, tx, c, rec) }); err != nil {
 		return nil, err
 	}

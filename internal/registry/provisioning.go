@@ -8,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"time"
-	"unicode/utf8"
 
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/pki"
@@ -432,13 +431,8 @@ type RegisterThingResult struct {
 // ResourceRegistrationFailureException naming the resource, and nothing is
 // created.
 func (s *Service) RegisterThing(ctx context.Context, body string, params map[string]string) (*RegisterThingResult, error) {
-	for k, v := range params {
-		if n := utf8.RuneCountInString(k); n > maxParameterKey {
-			return nil, iot.Errorf(iot.InvalidRequest, "a parameter name is %d characters long; the limit is %d", n, maxParameterKey)
-		}
-		if n := utf8.RuneCountInString(v); n > maxParameterValue {
-			return nil, iot.Errorf(iot.InvalidRequest, "the value of the parameter %q is %d characters long; the limit is %d", k, n, maxParameterValue)
-		}
+	if err := checkParameters(params); err != nil {
+		return nil, err
 	}
 	tmpl, err := checkTemplateBody(body, false)
 	if err != nil {
