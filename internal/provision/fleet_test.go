@@ -519,7 +519,9 @@ func TestFleetRegisterThingRejected(t *testing.T) {
 		}, 400, codeInvalidParameters, "ThingName"},
 		{"empty token", func(t *testing.T, e *fleetEnv, tok string) request { return request{"fleet", "", params, nil} },
 			400, codeInvalidToken, "Certificate ownership token cannot be empty."},
-		{"garbage token", func(t *testing.T, e *fleetEnv, tok string) request { return request{"fleet", "not-a-token", params, nil} },
+		{"garbage token", func(t *testing.T, e *fleetEnv, tok string) request {
+			return request{"fleet", "not-a-token", params, nil}
+		},
 			400, codeInvalidToken, "Certificate ownership token is invalid."},
 		{"tampered token", func(t *testing.T, e *fleetEnv, tok string) request {
 			b := []byte(tok)
