@@ -23,10 +23,13 @@ func newBenchCommand() *cobra.Command {
 		Use:   "bench",
 		Short: "Load-test an MQTT over mutual TLS endpoint: onboarding, connects, messages, idle connections",
 		Long: `Load-test any MQTT over mutual TLS endpoint (iotcore, AWS IoT, mosquitto...) with a
-lean MQTT 3.1.1 client. Four scenarios:
+lean MQTT 3.1.1 client. Five scenarios:
 
   jitp     new devices onboarding just in time: connect (dropped: provisioned),
            reconnect, one QoS 1 publish; provisioned devices/s and latency
+  fleet    new devices onboarding by fleet provisioning: claim connect,
+           CreateKeysAndCertificate (or --csr), RegisterThing, reconnect with
+           the new certificate, one QoS 1 publish; devices/s and latency
   connect  steady-state mTLS connects/s with one registered certificate
   pubsub   P publishers to S subscribers at QoS 0 and/or 1: delivered msgs/s,
            latency, loss
@@ -41,8 +44,10 @@ still prints its summary.
 the aws CLI's credentials and settings (AWS_SHARED_CREDENTIALS_FILE, --region,
 --endpoint-url): a CA registered for JITP with a template like that of AWS's
 JITP walkthrough, devices provisioned from it and, for pubsub, an identity
-allowed to subscribe to everything. Without --setup, give the identities: --ca-cert/--ca-key for
-jitp (a CA registered with auto-registration and a JITP template), --cert/--key
+allowed to subscribe to everything; for fleet, a claim certificate and a
+fleet-provisioning template. Without --setup, give the identities: --ca-cert/--ca-key for
+jitp (a CA registered with auto-registration and a JITP template),
+--claim-cert/--claim-key/--template for fleet, --cert/--key
 for the others (a registered certificate; the client IDs, {cn}-{role}{i} by
 default, and topics must be allowed by its policy).
 
@@ -51,6 +56,7 @@ the run could not start, 2 for bad usage.`,
 		Example: `  export AWS_SHARED_CREDENTIALS_FILE=iotcore-data/credentials
   api="--setup --endpoint-url http://127.0.0.1:9080 --region us-east-1"
   iotcore bench jitp    --endpoint 127.0.0.1:8883 --cafile iotcore-data/ca.pem $api --devices 2000
+  iotcore bench fleet   --endpoint 127.0.0.1:8883 --cafile iotcore-data/ca.pem $api --devices 1000 --csr
   iotcore bench connect --endpoint 127.0.0.1:8883 --cafile iotcore-data/ca.pem $api --duration 10s
   iotcore bench pubsub  --endpoint 127.0.0.1:8883 --cafile iotcore-data/ca.pem $api --qos 0,1 --publishers 4 --subscribers 1
   iotcore bench idle    --endpoint 127.0.0.1:8883 --cafile iotcore-data/ca.pem $api --connections 5000 --hold 0
@@ -58,7 +64,7 @@ the run could not start, 2 for bad usage.`,
   # against any broker, with a certificate its ACL lets publish under its CN
   iotcore bench pubsub --endpoint localhost:8883 --cafile ca.pem --cert dev.crt --key dev.key --json`,
 	}
-	cmd.AddCommand(newBenchJITPCommand(), newBenchConnectCommand(), newBenchPubSubCommand(), newBenchIdleCommand())
+	cmd.AddCommand(newBenchJITPCommand(), newBenchFleetCommand(), newBenchConnectCommand(), newBenchPubSubCommand(), newBenchIdleCommand())
 	return cmd
 }
 
@@ -234,6 +240,119 @@ client's work, not the server's).`,
 	fs.StringVar(&cfg.Country, "country", "", "the devices' subject C (the template of AWS's JITP walkthrough reads it)")
 	fs.StringVar(&kt, "key-type", string(pki.DefaultKeyType), fmt.Sprintf("the devices' key type: one of %v", pki.KeyTypes()))
 	fs.StringVar(&cfg.Topic, "topic", bench.DefaultJITPTopic, "where each device publishes; {cn} is its CN")
+	return cmd
+}
+
+func newBenchFleetCommand() *cobra.Command {
+	var (
+		f                   benchFlags
+		cfg                 bench.FleetConfig
+		claimCert, claimKey string
+		kt                  string
+		params              []string
+	)
+	cmd := &cobra.Command{
+		Use:   "fleet",
+		Short: "Onboard new devices by fleet provisioning: provisioned devices/s and latency to the first accepted publish",
+		Long: `Onboard --devices new devices, --concurrency at a time, by fleet provisioning
+by claim, with AWS IoT's MQTT API in JSON. Each device connects with the claim
+certificate (client ID --client-id: {prefix}, {i} its number), subscribes to the
+accepted and rejected topics of its two requests, asks for a certificate with
+CreateKeysAndCertificate (with --csr: CreateCertificateFromCsr, sending a CSR
+for a --key-type key of its own), registers it with RegisterThing on --template
+and the --param parameters, disconnects, connects with its new certificate
+(client ID: the thing's name) and publishes once at QoS 1 to --topic ({thing}:
+the thing's name). The run reports provisioned devices per second, the latency
+from the claim's TCP connect to the PUBACK and that of each step, and failures
+by step and cause ("register: rejected: <errorCode>", "create: no answer in
+time"...). With --csr the keys and CSRs are made before the clock starts.
+
+--setup creates, through the API, a claim certificate, a claim policy allowing
+the fleet topics of one template, and that template: FLEET_PROVISIONING,
+named <prefix>, making the thing <prefix>-<SerialNumber>, activating the
+certificate and attaching a policy that allows connecting as the thing and
+publishing under <thing>/. Without --setup, give --claim-cert, --claim-key and
+--template.
+
+AWS throttles fleet provisioning, and iotcore keeps AWS's limits by default:
+to measure the server rather than its limits, run it with them lifted
+(iotcore serve --mqtt-connect-rate -1 --mqtt-publish-rate -1, and the fleet
+provisioning rate limits' flags set to -1).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := noIdentityWithSetup(cmd, f.setup, "claim-cert", "claim-key", "template"); err != nil {
+				return err
+			}
+			var err error
+			if cfg.Endpoint, err = f.endpointFor(); err != nil {
+				return err
+			}
+			if cfg.KeyType, err = pki.ParseKeyType(kt); err != nil {
+				return usageError{err}
+			}
+			if len(params) > 0 {
+				cfg.Parameters = map[string]string{}
+				for _, p := range params {
+					k, v, ok := strings.Cut(p, "=")
+					if !ok || k == "" {
+						return usageError{fmt.Errorf("--param %q: want name=value", p)}
+					}
+					cfg.Parameters[k] = v
+				}
+			}
+			cfg.Prefix = f.prefix
+			if f.setup {
+				ctx, cancel := context.WithTimeout(cmd.Context(), f.api.timeout)
+				defer cancel()
+				client, err := f.api.client(ctx)
+				if err != nil {
+					return err
+				}
+				fx, err := bench.SetupFleet(ctx, client, f.prefix)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "iotcore bench: made the claim certificate %s and the fleet-provisioning template %s; things and policies are named %s-*\n",
+					fx.ClaimID, fx.Template, fx.Prefix)
+				cfg.Claim, cfg.Template = fx.Claim, fx.Template
+				if cfg.Parameters == nil {
+					cfg.Parameters = fx.Parameters
+				}
+			} else {
+				if cfg.Template == "" {
+					return usageError{errors.New("give --template, or --setup")}
+				}
+				if cfg.Claim, err = identity(claimCert, claimKey, "claim-cert", "claim-key"); err != nil {
+					return err
+				}
+			}
+			cfg.Progress = f.progress(cmd)
+			s, err := bench.RunFleet(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			if err := f.print(cmd, s); err != nil {
+				return err
+			}
+			if s.Provisioned == 0 && !s.Interrupted {
+				return nothingWorked("device")
+			}
+			return nil
+		},
+	}
+	f.declare(cmd)
+	fs := cmd.Flags()
+	fs.Lookup("setup").Usage = "first create a claim certificate, its policy and a fleet-provisioning template through the API (see --endpoint-url)"
+	fs.StringVar(&claimCert, "claim-cert", "", "the claim certificate (without --setup)")
+	fs.StringVar(&claimKey, "claim-key", "", "the claim certificate's private key (without --setup)")
+	fs.StringVar(&cfg.Template, "template", "", "the fleet-provisioning template's name (without --setup)")
+	fs.IntVar(&cfg.Devices, "devices", 1000, "how many devices onboard")
+	fs.IntVar(&cfg.Concurrency, "concurrency", bench.DefaultConcurrency, "how many onboard at once")
+	fs.BoolVar(&cfg.CSR, "csr", false, "send a CSR for a key made here (CreateCertificateFromCsr) instead of CreateKeysAndCertificate")
+	fs.StringVar(&kt, "key-type", string(pki.KeyECP256), fmt.Sprintf("with --csr, the devices' key type: one of %v", pki.KeyTypes()))
+	fs.StringArrayVar(&params, "param", nil, "a RegisterThing parameter, name=value; {prefix} and {i} are replaced (repeatable; default SerialNumber={i} with --setup, SerialNumber={prefix}-{i} without)")
+	fs.StringVar(&cfg.ClientID, "client-id", bench.DefaultFleetClientID, "the claim connections' client ID: {prefix}, {i}")
+	fs.StringVar(&cfg.Topic, "topic", bench.DefaultFleetTopic, "where each provisioned device publishes: {thing}, {i}")
 	return cmd
 }
 

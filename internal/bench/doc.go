@@ -4,13 +4,20 @@
 // goroutines of its own) so that the client's cost stays small beside the
 // server's.
 //
-// Four scenarios, each a Run function that returns a summary:
+// Five scenarios, each a Run function that returns a summary:
 //
 //   - [RunJITP]: N new devices with fresh certificates from a CA that the
 //     server provisions just in time. Each device connects (the server
 //     provisions it and drops the connection), reconnects, and publishes
 //     once at QoS 1; the summary gives provisioned devices per second and
 //     the latency from the first connect to the PUBACK.
+//   - [RunFleet]: N new devices sharing a claim certificate onboard by
+//     fleet provisioning (AWS IoT's MQTT API, JSON): each connects with the
+//     claim, subscribes to the reply topics, gets a certificate with
+//     CreateKeysAndCertificate or CreateCertificateFromCsr, registers it
+//     with RegisterThing, reconnects with it as its thing and publishes
+//     once at QoS 1; the summary gives provisioned devices per second, the
+//     latency of the whole and of each step.
 //   - [RunConnect]: steady-state mutual-TLS connects per second with one
 //     registered certificate: TCP, a full TLS handshake, CONNECT, CONNACK,
 //     DISCONNECT, again, from C connections at once, each connect with a
@@ -24,7 +31,9 @@
 //
 // [Setup] prepares an iotcore (or AWS IoT) account through the AWS IoT
 // API: a CA registered with a JITP template, devices provisioned from it,
-// and an identity allowed to subscribe to everything.
+// and an identity allowed to subscribe to everything. [SetupFleet]
+// prepares fleet provisioning: a claim certificate, its policy and a
+// fleet-provisioning template.
 //
 // Naming follows what AWS IoT policies can scope: devices connect with
 // client IDs that start with their certificate's CN (their thing name) and
@@ -35,7 +44,7 @@
 // Each summary prints for people (WriteText) or as one JSON object on one
 // line ([WriteJSON]). Every object has these fields:
 //
-//	scenario     jitp, connect, pubsub or idle
+//	scenario     jitp, fleet, connect, pubsub or idle
 //	endpoint     the MQTT server's host:port
 //	elapsed_s    the timed part's wall-clock seconds
 //	failed       failed operations; failures breaks them down by reason
@@ -50,6 +59,15 @@
 // first_connection_accepted (devices the server did not drop),
 // devices_per_s, latency_ms (first connect to PUBACK) and
 // first_connection_ms (first connect until dropped).
+//
+// fleet adds devices, concurrency, template, mode (create or csr),
+// key_type (csr mode), prepare_s (keys and CSRs made before the clock
+// starts), provisioned, devices_per_s, latency_ms (claim TCP connect to the
+// PUBACK of the publish with the new certificate) and steps_ms: connect,
+// subscribe, create, register, reconnect and publish. Its failures name
+// the step and the cause: "register: rejected: InvalidParameters" (the
+// errorCode of a /rejected answer), "create: no answer in time",
+// "subscribe: SUBACK refused".
 //
 // connect adds concurrency, connects, connects_per_s and latency_ms (TCP
 // connect to CONNACK).

@@ -75,6 +75,10 @@ func (f *failures) report() (map[string]int64, []failureExample) {
 
 // reason names what went wrong in a few stable words.
 func reason(err error) string {
+	var own interface{ failureReason() string }
+	if errors.As(err, &own) {
+		return own.failureReason() // an error that names its own reason
+	}
 	var (
 		tcp     *tcpError
 		hs      *handshakeError

@@ -49,7 +49,7 @@ func fmtMS(v float64) string {
 
 // Run is what every summary reports.
 type Run struct {
-	// Scenario is jitp, connect, pubsub or idle.
+	// Scenario is jitp, fleet, connect, pubsub or idle.
 	Scenario string `json:"scenario"`
 	// Endpoint is the MQTT server's host:port.
 	Endpoint string `json:"endpoint"`
@@ -122,6 +122,79 @@ func (s *JITPSummary) WriteText(w io.Writer) error {
 		fmt.Fprintf(w, "  first connection accepted (not dropped) for %d devices\n", s.FirstConnectionAccepted)
 	}
 	fmt.Fprintf(w, "  keys and certificates (%s) made ahead in %.2fs, not timed\n", s.KeyType, s.PrepareSeconds)
+	s.writeFailures(w)
+	return nil
+}
+
+// FleetSummary is the fleet scenario's result.
+type FleetSummary struct {
+	Run
+	// Devices and Concurrency are as asked; Template is the provisioning
+	// template's name.
+	Devices     int    `json:"devices"`
+	Concurrency int    `json:"concurrency"`
+	Template    string `json:"template"`
+	// Mode is create (CreateKeysAndCertificate: the server makes the key)
+	// or csr (CreateCertificateFromCsr: the device does).
+	Mode string `json:"mode"`
+	// KeyType is the CSRs' key type ("" in create mode); PrepareSeconds
+	// the time spent generating the keys and CSRs, before the clock started.
+	KeyType        string  `json:"key_type,omitempty"`
+	PrepareSeconds float64 `json:"prepare_s"`
+	// Provisioned counts devices whose publish with their new certificate
+	// was acknowledged.
+	Provisioned int64 `json:"provisioned"`
+	// Rate is Provisioned per second of Elapsed.
+	Rate float64 `json:"devices_per_s"`
+	// Latency runs from the start of a device's claim TCP connect to the
+	// PUBACK of its first publish with its own certificate.
+	Latency Latency `json:"latency_ms"`
+	// Steps are the parts of Latency, each counted for the devices that got
+	// through it.
+	Steps FleetSteps `json:"steps_ms"`
+}
+
+// FleetSteps are the steps of a device's fleet provisioning.
+type FleetSteps struct {
+	// Connect runs from the claim's TCP connect to its CONNACK.
+	Connect Latency `json:"connect"`
+	// Subscribe runs from the four SUBSCRIBEs to the reply topics to the
+	// last SUBACK.
+	Subscribe Latency `json:"subscribe"`
+	// Create runs from the CreateKeysAndCertificate (or
+	// CreateCertificateFromCsr) request to its accepted answer.
+	Create Latency `json:"create"`
+	// Register runs from the RegisterThing request to its accepted answer
+	// and the claim's DISCONNECT.
+	Register Latency `json:"register"`
+	// Reconnect runs from the TCP connect with the new certificate to its
+	// CONNACK (the client ID is the thing's name).
+	Reconnect Latency `json:"reconnect"`
+	// Publish runs from the QoS 1 PUBLISH to its PUBACK.
+	Publish Latency `json:"publish"`
+}
+
+// WriteText writes s for people.
+func (s *FleetSummary) WriteText(w io.Writer) error {
+	how := "CreateKeysAndCertificate"
+	if s.Mode == "csr" {
+		how = "CreateCertificateFromCsr"
+	}
+	fmt.Fprintf(w, "fleet: %d of %d devices provisioned in %.2fs: %.1f devices/s (%s, template %s, concurrency %d, %s)\n",
+		s.Provisioned, s.Devices, s.Elapsed, s.Rate, how, s.Template, s.Concurrency, s.Endpoint)
+	fmt.Fprintf(w, "  claim connect to first accepted publish: %s\n", s.Latency)
+	for _, st := range []struct {
+		name string
+		l    Latency
+	}{
+		{"claim connect", s.Steps.Connect}, {"subscribe (4 topics)", s.Steps.Subscribe}, {"create certificate", s.Steps.Create},
+		{"register thing", s.Steps.Register}, {"reconnect, own cert", s.Steps.Reconnect}, {"publish QoS 1", s.Steps.Publish},
+	} {
+		fmt.Fprintf(w, "    %-21s %s\n", st.name+":", st.l)
+	}
+	if s.Mode == "csr" {
+		fmt.Fprintf(w, "  keys and CSRs (%s) made ahead in %.2fs, not timed\n", s.KeyType, s.PrepareSeconds)
+	}
 	s.writeFailures(w)
 	return nil
 }

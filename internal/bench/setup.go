@@ -213,3 +213,127 @@ func (f *Fixture) Admin(ctx context.Context, ep Endpoint) (tls.Certificate, erro
 	}
 	return id, nil
 }
+
+// FleetAPI is the part of the AWS IoT API that SetupFleet calls; the AWS
+// SDK for Go v2's *iot.Client has it.
+type FleetAPI interface {
+	CreateKeysAndCertificate(ctx context.Context, in *iot.CreateKeysAndCertificateInput, optFns ...func(*iot.Options)) (*iot.CreateKeysAndCertificateOutput, error)
+	CreatePolicy(ctx context.Context, in *iot.CreatePolicyInput, optFns ...func(*iot.Options)) (*iot.CreatePolicyOutput, error)
+	AttachPolicy(ctx context.Context, in *iot.AttachPolicyInput, optFns ...func(*iot.Options)) (*iot.AttachPolicyOutput, error)
+	CreateProvisioningTemplate(ctx context.Context, in *iot.CreateProvisioningTemplateInput, optFns ...func(*iot.Options)) (*iot.CreateProvisioningTemplateOutput, error)
+}
+
+var _ FleetAPI = (*iot.Client)(nil)
+
+// FleetFixture is what SetupFleet made on a server for a fleet run: a
+// claim certificate whose policy allows the fleet-provisioning topics of
+// one template, and that template.
+type FleetFixture struct {
+	// Claim is the claim certificate, with its key; ClaimID its ID.
+	Claim   tls.Certificate
+	ClaimID string
+	// Template is the fleet-provisioning template's name: Prefix.
+	Template string
+	// Parameters are what the run sends RegisterThing: the template names
+	// each thing Prefix-<SerialNumber>.
+	Parameters map[string]string
+	// Prefix starts the name of every thing and policy the run creates.
+	Prefix string
+	// Account and Region are the server's, read from the claim's ARN.
+	Account, Region string
+}
+
+// SetupFleet prepares fleet provisioning by claim through api, as AWS's
+// guide does: a claim certificate (CreateKeysAndCertificate, ACTIVE), a
+// claim policy, Prefix-claim, that lets it connect as Prefix-claim-* and
+// use the fleet topics of the template Prefix only, and that template:
+// FLEET_PROVISIONING, enabled, making a thing Prefix-<SerialNumber>,
+// activating the new certificate, and attaching a policy that lets the
+// device connect with its thing's name as client ID and publish under it.
+func SetupFleet(ctx context.Context, api FleetAPI, prefix string) (*FleetFixture, error) {
+	claim, err := api.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
+	if err != nil {
+		return nil, fmt.Errorf("setup: create the claim certificate: %w", err)
+	}
+	f := &FleetFixture{
+		ClaimID:    aws.ToString(claim.CertificateId),
+		Template:   prefix,
+		Parameters: map[string]string{"SerialNumber": "{i}"},
+		Prefix:     prefix,
+	}
+	if f.Region, f.Account, err = arnScope(aws.ToString(claim.CertificateArn)); err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	if claim.KeyPair == nil {
+		return nil, fmt.Errorf("setup: the claim certificate %s came without its key", f.ClaimID)
+	}
+	if f.Claim, err = tls.X509KeyPair([]byte(aws.ToString(claim.CertificatePem)), []byte(aws.ToString(claim.KeyPair.PrivateKey))); err != nil {
+		return nil, fmt.Errorf("setup: the claim certificate %s: %w", f.ClaimID, err)
+	}
+	name := prefix + "-claim"
+	if _, err := api.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(f.claimPolicy())}); err != nil {
+		return nil, fmt.Errorf("setup: create the claim policy %s: %w", name, err)
+	}
+	if _, err := api.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String(name), Target: claim.CertificateArn}); err != nil {
+		return nil, fmt.Errorf("setup: attach the policy %s to the claim %s: %w", name, f.ClaimID, err)
+	}
+	if _, err := api.CreateProvisioningTemplate(ctx, &iot.CreateProvisioningTemplateInput{
+		TemplateName:        aws.String(f.Template),
+		Description:         aws.String("iotcore bench fleet"),
+		Type:                types.TemplateTypeFleetProvisioning,
+		Enabled:             aws.Bool(true),
+		ProvisioningRoleArn: aws.String("arn:aws:iam::" + f.Account + ":role/Provisioning"),
+		TemplateBody:        aws.String(f.templateBody()),
+	}); err != nil {
+		return nil, fmt.Errorf("setup: create the provisioning template %s: %w", f.Template, err)
+	}
+	return f, nil
+}
+
+func (f *FleetFixture) arn(resource string) string {
+	return "arn:aws:iot:" + f.Region + ":" + f.Account + ":" + resource
+}
+
+// claimPolicy is AWS's documented claim policy [AWS 6.1] for the
+// template, with create-from-csr (which create/* does not cover), and
+// client IDs limited to Prefix-claim-*.
+func (f *FleetFixture) claimPolicy() string {
+	var topics, filters []string
+	for _, t := range []string{"$aws/certificates/create/*", "$aws/certificates/create-from-csr/*", "$aws/provisioning-templates/" + f.Template + "/provision/*"} {
+		topics, filters = append(topics, f.arn("topic/"+t)), append(filters, f.arn("topicfilter/"+t))
+	}
+	return policy(
+		map[string]any{"Action": "iot:Connect", "Resource": f.arn("client/" + f.Prefix + "-claim-*")},
+		map[string]any{"Action": []string{"iot:Publish", "iot:Receive"}, "Resource": topics},
+		map[string]any{"Action": "iot:Subscribe", "Resource": filters},
+	)
+}
+
+// templateBody is the fleet template. Its policy names the thing by
+// ${iot:Connection.Thing.ThingName}, which AWS defines when the client ID
+// is the name of a thing attached to the certificate, as the device's
+// second connection does; the document is the same for every device, so
+// they share one policy (named by its hash).
+func (f *FleetFixture) templateBody() string {
+	const thing = "${iot:Connection.Thing.ThingName}"
+	doc := policy(
+		map[string]any{"Action": "iot:Connect", "Resource": f.arn("client/" + thing)},
+		map[string]any{"Action": "iot:Publish", "Resource": f.arn("topic/" + thing + "/*")},
+	)
+	b, _ := json.Marshal(map[string]any{
+		"Parameters": map[string]any{
+			"SerialNumber":              map[string]string{"Type": "String"},
+			"AWS::IoT::Certificate::Id": map[string]string{"Type": "String"},
+		},
+		"Resources": map[string]any{
+			"thing": map[string]any{"Type": "AWS::IoT::Thing", "Properties": map[string]any{
+				"ThingName": map[string]any{"Fn::Join": []any{"", []any{f.Prefix + "-", map[string]string{"Ref": "SerialNumber"}}}},
+			}},
+			"certificate": map[string]any{"Type": "AWS::IoT::Certificate", "Properties": map[string]any{
+				"CertificateId": map[string]string{"Ref": "AWS::IoT::Certificate::Id"}, "Status": "ACTIVE",
+			}},
+			"policy": map[string]any{"Type": "AWS::IoT::Policy", "Properties": map[string]any{"PolicyDocument": doc}},
+		},
+	}) // maps of strings: cannot fail
+	return string(b)
+}
