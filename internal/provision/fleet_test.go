@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -68,7 +69,7 @@ func (e *fleetEnv) advance(d time.Duration) {
 	e.now = e.now.Add(d)
 }
 
-func newFleetEnv(t *testing.T) *fleetEnv {
+func newFleetEnv(t testing.TB) *fleetEnv {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "iotcore.db"))
@@ -88,7 +89,7 @@ func newFleetEnv(t *testing.T) *fleetEnv {
 	return e
 }
 
-func (e *fleetEnv) template(t *testing.T, name, body, typ string, enabled bool, hook *registry.ProvisioningHook) {
+func (e *fleetEnv) template(t testing.TB, name, body, typ string, enabled bool, hook *registry.ProvisioningHook) {
 	t.Helper()
 	_, err := e.reg.CreateProvisioningTemplate(context.Background(), registry.CreateProvisioningTemplateInput{
 		Name: name, Body: body, Type: typ, Enabled: enabled, RoleARN: "arn:aws:iam::123456789012:role/Provisioning", Hook: hook})
@@ -868,5 +869,124 @@ func FuzzFleetRequest(f *testing.F) {
 		}
 		var csr createFromCSRRequest
 		_ = decodeRequest(format, payload, &csr)
+	})
+}
+
+// TestFleetCertificateIDNotFromDevice: the device cannot choose the
+// certificate RegisterThing provisions: its AWS::IoT::Certificate::Id
+// parameter is replaced by the token's certificate.
+func TestFleetCertificateIDNotFromDevice(t *testing.T) {
+	e := newFleetEnv(t)
+	ctx := context.Background()
+	victim, _ := e.create(t, formatJSON, pkitest.NewKey(t, pki.KeyECP256))
+	mine, token := e.create(t, formatJSON, pkitest.NewKey(t, pki.KeyECP256))
+	topic, body := e.register(t, formatJSON, "fleet", token, map[string]string{"SerialNumber": "5", "AWS::IoT::Certificate::Id": victim})
+	if !strings.HasSuffix(topic, acceptedSuffix) {
+		t.Fatalf("RegisterThing: %s %q", topic, body)
+	}
+	if c, _ := e.reg.Certificate(ctx, mine); c.Status != iot.StatusActive {
+		t.Errorf("the token's certificate is %s; want ACTIVE", c.Status)
+	}
+	if c, _ := e.reg.Certificate(ctx, victim); c.Status != iot.StatusPendingActivation {
+		t.Errorf("the certificate the device named is %s; want it untouched", c.Status)
+	}
+}
+
+// failingRegistry fails ProvisionFleetDevice with an internal error.
+type failingRegistry struct {
+	FleetRegistry
+	err error
+}
+
+func (r failingRegistry) ProvisionFleetDevice(context.Context, string, registry.ProvisionPlan) (*registry.ProvisionResult, error) {
+	return nil, r.err
+}
+
+// countingMetrics records the metric's calls.
+type countingMetrics struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (m *countingMetrics) ProvisioningAttempt(kind, outcome, reason string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, kind+" "+outcome+" "+reason)
+}
+
+// TestFleetInternalErrorHidden: an internal failure tells the device only
+// that one happened; the log, the metric and the record get the detail.
+func TestFleetInternalErrorHidden(t *testing.T) {
+	e := newFleetEnv(t)
+	var logs strings.Builder
+	m := &countingMetrics{}
+	e.fleet.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	e.fleet.Metrics = m
+	_, token := e.create(t, formatJSON, nil)
+	e.fleet.Registry = failingRegistry{FleetRegistry: e.reg, err: errors.New("disk on fire at /var/lib/iotcore")}
+	topic, body := e.register(t, formatJSON, "fleet", token, map[string]string{"SerialNumber": "1"})
+	var rej rejectedReply
+	decode(t, formatJSON, body, &rej)
+	if !strings.HasSuffix(topic, rejectedSuffix) || rej != (rejectedReply{500, codeInternalFailure, "An internal error occurred."}) {
+		t.Errorf("reply %s %+v", topic, rej)
+	}
+	if !strings.Contains(logs.String(), "disk on fire") || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("the log lacks the detail:\n%s", logs.String())
+	}
+	if a := e.attempts(t); !strings.Contains(a[0].Reason, "disk on fire") || a[0].Outcome != registry.AttemptFailed {
+		t.Errorf("attempt %+v", a[0])
+	}
+	want := []string{"FLEET_PROVISIONING REGISTERED ", "FLEET_PROVISIONING FAILED provision"}
+	if fmt.Sprint(m.calls) != fmt.Sprint(want) {
+		t.Errorf("metric calls %q; want %q", m.calls, want)
+	}
+}
+
+// FuzzFleetHandleRequest publishes arbitrary payloads to every request
+// topic: each gets exactly one reply, on accepted or rejected, that decodes
+// in the topic's format; a rejection has a known errorCode and status.
+func FuzzFleetHandleRequest(f *testing.F) {
+	f.Add(0, true, []byte(``))
+	f.Add(1, true, []byte(`{"certificateSigningRequest":"-----BEGIN CERTIFICATE REQUEST-----\nMIIB\n-----END CERTIFICATE REQUEST-----"}`))
+	f.Add(2, true, []byte(`{"certificateOwnershipToken":"abc","parameters":{"SerialNumber":"1"}}`))
+	f.Add(2, false, []byte{0xa1, 0x78, 0x19})
+	f.Add(2, true, []byte(`{"certificateOwnershipToken":"","parameters":null}`))
+	e := newFleetEnv(f)
+	f.Fuzz(func(t *testing.T, op int, isJSON bool, payload []byte) {
+		format := formatCBOR
+		if isJSON {
+			format = formatJSON
+		}
+		topic := []string{createTopicPrefix, createFromCSRTopicPrefix, templatesTopicPrefix + "fleet/provision/"}[uint(op)%3] + format
+		if uint(op)%3 == 0 && len(payload) == 0 {
+			return // RSA key generation: slow, and covered elsewhere
+		}
+		n := 0
+		e.fleet.HandleRequest(context.Background(), "fuzz", claimID, topic, payload, func(got string, body []byte) {
+			n++
+			var v map[string]any
+			var err error
+			if format == formatCBOR {
+				err = cbor.Unmarshal(body, &v)
+			} else {
+				err = json.Unmarshal(body, &v)
+			}
+			if err != nil {
+				t.Fatalf("reply %q does not decode: %v", body, err)
+			}
+			switch got {
+			case topic + acceptedSuffix:
+			case topic + rejectedSuffix:
+				code, _ := v["errorCode"].(string)
+				if _, ok := fleetErrorStatus[code]; !ok || code == codeInternalFailure {
+					t.Fatalf("rejected %v", v)
+				}
+			default:
+				t.Fatalf("reply on %s", got)
+			}
+		})
+		if n != 1 {
+			t.Fatalf("%d replies", n)
+		}
 	})
 }
