@@ -143,18 +143,19 @@ func (f *Fleet) HandleRequest(ctx context.Context, clientID, certificateID, topi
 	case opRegisterThing:
 		out, rej = f.registerThing(ctx, t, payload, a)
 	}
-	body, err := []byte(nil), error(nil)
+	replyTopic := topic + acceptedSuffix
+	var body []byte
 	if rej == nil {
+		var err error
 		if body, err = encodeReply(t.format, out); err != nil {
 			rej = internalFailure("reply", fmt.Errorf("encode the accepted reply: %w", err))
 		}
 	}
 	if rej != nil {
+		replyTopic = topic + rejectedSuffix
 		body, _ = encodeReply(t.format, rejectedReply{StatusCode: statusOf(rej.code), ErrorCode: rej.code, ErrorMessage: rej.message})
-		reply(topic+rejectedSuffix, body)
-	} else {
-		reply(topic+acceptedSuffix, body)
 	}
+	reply(replyTopic, body)
 	f.report(ctx, a, rej, started)
 }
 

@@ -137,24 +137,32 @@ var cborDecoder = func() cbor.DecMode {
 // errNotObject says a payload is not a JSON object or CBOR map.
 var errNotObject = errors.New("the payload is not an object")
 
+// selfDescribedCBOR is the tag some encoders put first (RFC 8949 3.4.6).
+var selfDescribedCBOR = []byte{0xd9, 0xd9, 0xf7}
+
 // decodeRequest decodes a request payload in format into v, a pointer to
 // one of the request structs. An empty payload is an empty request (the
 // SDKs send one for CreateKeysAndCertificate); anything else must be one
 // JSON object or CBOR map. Unknown fields are ignored.
 func decodeRequest(format string, payload []byte, v any) error {
-	if len(bytes.TrimSpace(payload)) == 0 {
-		return nil
-	}
 	if format == formatCBOR {
+		payload = bytes.TrimPrefix(payload, selfDescribedCBOR)
+		if len(payload) == 0 {
+			return nil
+		}
 		if payload[0]>>5 != 5 { // major type 5: map
 			return errNotObject
 		}
 		return cborDecoder.Unmarshal(payload, v)
 	}
-	if trimmed := bytes.TrimSpace(payload); trimmed[0] != '{' {
+	trimmed := bytes.TrimSpace(payload)
+	if len(trimmed) == 0 {
+		return nil
+	}
+	if trimmed[0] != '{' {
 		return errNotObject
 	}
-	d := json.NewDecoder(bytes.NewReader(payload))
+	d := json.NewDecoder(bytes.NewReader(trimmed))
 	if err := d.Decode(v); err != nil {
 		return err
 	}

@@ -241,10 +241,12 @@ func (s *Service) DeleteUnclaimedCertificates(ctx context.Context, createdBefore
 }
 
 // unclaimed reports whether c is a certificate fleet provisioning issued
-// and nobody provisioned: PENDING_ACTIVATION, under no registered CA, and
-// signed by the service CA. JITR's pending certificates have a CA.
+// and nobody provisioned: PENDING_ACTIVATION, signed by the service CA, and
+// under no registered CA but the service CA itself. JITR's pending
+// certificates are under their device CA.
 func (s *Service) unclaimed(c *Certificate) bool {
-	if c.Status != iot.StatusPendingActivation || c.CAID != "" || s.IssuingCA == nil {
+	if c.Status != iot.StatusPendingActivation || s.IssuingCA == nil ||
+		c.CAID != "" && c.CAID != pki.CertificateID(s.IssuingCA.Certificate.Raw) {
 		return false
 	}
 	cert, err := pki.ParseCertificatePEM(c.PEM)
