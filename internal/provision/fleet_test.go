@@ -993,3 +993,50 @@ func FuzzFleetHandleRequest(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkFleetDevice provisions one device per iteration, as a device
+// with a key of its own does: CreateCertificateFromCsr, then RegisterThing,
+// on SQLite, with both attempts recorded. Run in parallel it shows the
+// service's share of `iotcore bench fleet`.
+func BenchmarkFleetDevice(b *testing.B) {
+	e := newFleetEnv(b)
+	key := pkitest.NewKey(b, pki.KeyECP256)
+	csr, err := pki.CreateCSR(key, pkix.Name{CommonName: "device"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	create, _ := json.Marshal(createFromCSRRequest{CertificateSigningRequest: pki.EncodeCSRPEM(csr)})
+	var serial atomicCounter
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			var got createFromCSRAccepted
+			e.fleet.HandleRequest(context.Background(), "bench", claimID, createFromCSRTopicPrefix+formatJSON, create, func(topic string, body []byte) {
+				_ = json.Unmarshal(body, &got)
+			})
+			req, _ := json.Marshal(registerThingRequest{CertificateOwnershipToken: got.CertificateOwnershipToken,
+				Parameters: map[string]string{"SerialNumber": fmt.Sprint(serial.next())}})
+			ok := false
+			e.fleet.HandleRequest(context.Background(), "bench", claimID, templatesTopicPrefix+"fleet/provision/json", req, func(topic string, body []byte) {
+				ok = strings.HasSuffix(topic, acceptedSuffix)
+			})
+			if !ok {
+				b.Error("RegisterThing rejected")
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "devices/s")
+}
+
+type atomicCounter struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (c *atomicCounter) next() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.n++
+	return c.n
+}
