@@ -15,7 +15,7 @@ func newDeviceCommand() *cobra.Command {
 		Use:   "device",
 		Short: "Simulate a device",
 	}
-	cmd.AddCommand(newDeviceRunCommand())
+	cmd.AddCommand(newDeviceRunCommand(), newDeviceProvisionCommand())
 	return cmd
 }
 

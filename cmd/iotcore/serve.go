@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/iotcore/iotcore/internal/functions"
 	"github.com/iotcore/iotcore/internal/server"
 )
 
@@ -41,6 +42,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.Duration("shutdown-timeout", server.DefaultShutdownTimeout, "on SIGTERM or SIGINT, how long API requests in flight may take to finish before they are cut")
 	fs.String("log-format", "text", "log format: text or json")
 	fs.String("log-level", "info", "log level: debug, info, warn or error")
+	fs.StringArray("hook-url", nil, "FUNCTION_ARN=URL: the HTTP endpoint that runs a pre-provisioning hook (a Lambda function on AWS); repeatable")
 	fs.String("pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this loopback address, such as 127.0.0.1:6060; empty: off")
 	return fs
 }
@@ -79,6 +81,14 @@ is an error; an IOTCORE_ variable that is no flag's, a warning.`,
 		for _, u := range unknown {
 			logger.Warn("environment variable sets no flag; ignored", "variable", u.name, "did_you_mean", u.near)
 		}
+		hookURLs := map[string]string{}
+		for _, h := range k.Strings("hook-url") {
+			arn, url, err := functions.ParseWebhook(h)
+			if err != nil {
+				return fmt.Errorf("--hook-url: %w", err)
+			}
+			hookURLs[arn] = url
+		}
 		cfg := server.Config{
 			DataDir:               k.String("data-dir"),
 			APIAddr:               k.String("api-addr"),
@@ -94,6 +104,7 @@ is an error; an IOTCORE_ variable that is no flag's, a warning.`,
 			Logger:                logger,
 			ShutdownTimeout:       k.Duration("shutdown-timeout"),
 			DatabaseSynchronous:   k.String("database-synchronous"),
+			HookURLs:              hookURLs,
 
 			MQTT: limitsFrom(k),
 		}

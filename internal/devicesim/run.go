@@ -42,6 +42,17 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	d := &device{cfg: cfg, certID: pki.CertificateID(cfg.Certificate.Leaf.Raw), gotMsg: make(chan struct{}, 1)}
 	d.describe()
+	c, err := d.connectRetrying(ctx, d.onPublish)
+	if err != nil {
+		return err
+	}
+	return d.session(ctx, c)
+}
+
+// connectRetrying connects, retrying with backoff as Config says (through
+// the JITP first-connection drop, say), and returns the connected client.
+func (d *device) connectRetrying(ctx context.Context, received func(paho.PublishReceived) (bool, error)) (*paho.Client, error) {
+	cfg := &d.cfg
 	delay := cfg.RetryDelay
 	for attempt := 1; ; attempt++ {
 		of := ""
@@ -50,19 +61,19 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		d.logf("connecting to %s as client id %q (attempt %d%s)", cfg.Addr, cfg.ClientID, attempt, of)
 		d.ended = make(chan *Error, 1)
-		c, ack, aerr := d.connect(ctx, d.onPublish)
+		c, ack, aerr := d.connect(ctx, received)
 		if aerr == nil {
 			d.logf("connected: CONNACK %s, keep-alive %ds", reason(ack.ReasonCode), d.keepAlive(ack))
-			return d.session(ctx, c)
+			return c, nil
 		}
 		if ctx.Err() != nil {
-			return fmt.Errorf("device: interrupted: %w", ctx.Err())
+			return nil, fmt.Errorf("device: interrupted: %w", ctx.Err())
 		}
 		if !aerr.retry {
-			return fail(aerr.kind, aerr.err, aerr.msg)
+			return nil, fail(aerr.kind, aerr.err, aerr.msg)
 		}
 		if cfg.Attempts > 0 && attempt >= cfg.Attempts {
-			return fail(aerr.kind, aerr.err, fmt.Sprintf("gave up after %d attempts: %s", attempt, aerr.msg))
+			return nil, fail(aerr.kind, aerr.err, fmt.Sprintf("gave up after %d attempts: %s", attempt, aerr.msg))
 		}
 		logged := aerr.msg
 		if aerr.brief != "" {
@@ -70,7 +81,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		d.logf("%s; retrying in %s", logged, delay)
 		if err := sleep(ctx, delay); err != nil {
-			return fmt.Errorf("device: interrupted: %w", err)
+			return nil, fmt.Errorf("device: interrupted: %w", err)
 		}
 		delay = min(2*delay, cfg.MaxRetryDelay)
 	}

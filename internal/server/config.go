@@ -49,6 +49,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	// Logger receives logs; nil means slog.Default().
 	Logger *slog.Logger
+	// HookURLs maps the ARN of a function (a fleet-provisioning template's
+	// pre-provisioning hook) to the HTTP endpoint that runs it (package
+	// functions); a template whose hook has none refuses provisioning.
+	HookURLs map[string]string
 	// DatabaseSynchronous is how durable an acknowledged write is:
 	// "full" (""), on disk before the API or a device is answered, or
 	// "normal", which a power failure may undo (sqlite.Synchronous).

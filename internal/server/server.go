@@ -58,6 +58,7 @@ type Server struct {
 
 	lock        *dataDirLock
 	gate        *broker.Gatekeeper
+	fleet       *provision.Fleet
 	db          *sqlite.DB
 	auditFile   *os.File
 	apiListener net.Listener
@@ -90,6 +91,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.Metrics = metrics.New()
+	if err := s.openFleet(); err != nil {
+		return nil, err
+	}
 	if err := s.openBroker(); err != nil {
 		return nil, err
 	}
@@ -178,6 +182,7 @@ func (s *Server) openBroker() (err error) {
 		Gate:          gate,
 		Logger:        cfg.Logger,
 		Limits:        cfg.MQTT,
+		Requests:      s.fleet,
 	})
 	if err != nil {
 		return err
@@ -209,6 +214,7 @@ func (s *Server) Run(ctx context.Context) error {
 	})
 	g.Go(func() error { return s.Broker.Serve(ctx) })
 	g.Go(func() error { return s.gate.Run(ctx) })
+	g.Go(func() error { return s.pruneUnclaimed(ctx) })
 	return g.Wait()
 }
 
