@@ -274,10 +274,10 @@ certificate and attaching a policy that allows connecting as the thing and
 publishing under <thing>/. Without --setup, give --claim-cert, --claim-key and
 --template.
 
-AWS throttles fleet provisioning, and iotcore keeps AWS's limits by default:
-to measure the server rather than its limits, run it with them lifted
-(iotcore serve --mqtt-connect-rate -1 --mqtt-publish-rate -1, and the fleet
-provisioning rate limits' flags set to -1).`,
+AWS throttles connects, publishes and fleet provisioning, and iotcore keeps
+AWS's limits by default: to measure the server rather than its limits, run it
+with them lifted (iotcore serve --mqtt-connect-rate -1 --mqtt-publish-rate -1).
+A throttled device is counted as a failure, by step and cause.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := noIdentityWithSetup(cmd, f.setup, "claim-cert", "claim-key", "template"); err != nil {

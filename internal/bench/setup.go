@@ -217,7 +217,7 @@ func (f *Fixture) Admin(ctx context.Context, ep Endpoint) (tls.Certificate, erro
 // FleetAPI is the part of the AWS IoT API that SetupFleet calls; the AWS
 // SDK for Go v2's *iot.Client has it.
 type FleetAPI interface {
-	CreateKeysAndCertificate(ctx context.Context, in *iot.CreateKeysAndCertificateInput, optFns ...func(*iot.Options)) (*iot.CreateKeysAndCertificateOutput, error)
+	CreateCertificateFromCsr(ctx context.Context, in *iot.CreateCertificateFromCsrInput, optFns ...func(*iot.Options)) (*iot.CreateCertificateFromCsrOutput, error)
 	CreatePolicy(ctx context.Context, in *iot.CreatePolicyInput, optFns ...func(*iot.Options)) (*iot.CreatePolicyOutput, error)
 	AttachPolicy(ctx context.Context, in *iot.AttachPolicyInput, optFns ...func(*iot.Options)) (*iot.AttachPolicyOutput, error)
 	CreateProvisioningTemplate(ctx context.Context, in *iot.CreateProvisioningTemplateInput, optFns ...func(*iot.Options)) (*iot.CreateProvisioningTemplateOutput, error)
@@ -244,14 +244,32 @@ type FleetFixture struct {
 }
 
 // SetupFleet prepares fleet provisioning by claim through api, as AWS's
-// guide does: a claim certificate (CreateKeysAndCertificate, ACTIVE), a
-// claim policy, Prefix-claim, that lets it connect as Prefix-claim-* and
-// use the fleet topics of the template Prefix only, and that template:
-// FLEET_PROVISIONING, enabled, making a thing Prefix-<SerialNumber>,
-// activating the new certificate, and attaching a policy that lets the
-// device connect with its thing's name as client ID and publish under it.
+// guide does: a claim certificate (ACTIVE), a claim policy, Prefix-claim,
+// that lets it connect as Prefix-claim-* and use the fleet topics of the
+// template Prefix only, and that template: FLEET_PROVISIONING, enabled,
+// making a thing Prefix-<SerialNumber>, activating the new certificate, and
+// attaching a policy that lets the device connect with its thing's name as
+// client ID and publish under it.
+//
+// The claim's key is an ECDSA P-256 key made here, certified with
+// CreateCertificateFromCsr, rather than the RSA key CreateKeysAndCertificate
+// would make: every device signs its claim handshake with it, and an
+// RSA-2048 signature (about 1 ms) would cost the load generator as much as
+// a third of the server's work per device; the jitp devices' keys are
+// P-256 too.
 func SetupFleet(ctx context.Context, api FleetAPI, prefix string) (*FleetFixture, error) {
-	claim, err := api.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
+	key, err := pki.GenerateKey(pki.KeyECP256)
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	csr, err := pki.CreateCSR(key, pkix.Name{CommonName: prefix + "-claim"})
+	if err != nil {
+		return nil, fmt.Errorf("setup: %w", err)
+	}
+	claim, err := api.CreateCertificateFromCsr(ctx, &iot.CreateCertificateFromCsrInput{
+		CertificateSigningRequest: aws.String(pki.EncodeCSRPEM(csr)),
+		SetAsActive:               true,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("setup: create the claim certificate: %w", err)
 	}
@@ -264,12 +282,11 @@ func SetupFleet(ctx context.Context, api FleetAPI, prefix string) (*FleetFixture
 	if f.Region, f.Account, err = arnScope(aws.ToString(claim.CertificateArn)); err != nil {
 		return nil, fmt.Errorf("setup: %w", err)
 	}
-	if claim.KeyPair == nil {
-		return nil, fmt.Errorf("setup: the claim certificate %s came without its key", f.ClaimID)
-	}
-	if f.Claim, err = tls.X509KeyPair([]byte(aws.ToString(claim.CertificatePem)), []byte(aws.ToString(claim.KeyPair.PrivateKey))); err != nil {
+	chain, err := pki.ParseCertificateChainPEM(aws.ToString(claim.CertificatePem))
+	if err != nil {
 		return nil, fmt.Errorf("setup: the claim certificate %s: %w", f.ClaimID, err)
 	}
+	f.Claim = tls.Certificate{Certificate: [][]byte{chain[0].Raw}, PrivateKey: key, Leaf: chain[0]}
 	name := prefix + "-claim"
 	if _, err := api.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String(name), PolicyDocument: aws.String(f.claimPolicy())}); err != nil {
 		return nil, fmt.Errorf("setup: create the claim policy %s: %w", name, err)
