@@ -81,6 +81,8 @@ type Fleet struct {
 	Account iot.Account
 	// Logger receives a line per attempt; nil logs nothing.
 	Logger *slog.Logger
+	// Events receives every attempt on FleetAttemptsTopic; nil drops them.
+	Events Publisher
 	// Metrics counts attempts (kind FLEET_PROVISIONING); nil counts nothing.
 	Metrics AttemptCounter
 	// Now returns the current time; nil means time.Now.

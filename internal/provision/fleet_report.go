@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -51,6 +52,22 @@ func (f *Fleet) report(ctx context.Context, a *fleetAttempt, rej *rejection, at 
 	}
 	if err := f.Registry.RecordProvisioningAttempt(ctx, rec); err != nil && f.Logger != nil {
 		f.Logger.ErrorContext(ctx, "recording a fleet-provisioning attempt", "certificate_id", rec.CertificateID, "error", err)
+	}
+	f.publish(ctx, a, rec)
+}
+
+// publish announces an attempt on FleetAttemptsTopic, when someone listens.
+func (f *Fleet) publish(ctx context.Context, a *fleetAttempt, rec registry.ProvisioningAttempt) {
+	if f.Events == nil || !f.Events.Subscribed(FleetAttemptsTopic) {
+		return
+	}
+	payload, _ := json.Marshal(AttemptEvent{
+		Timestamp: rec.At.UnixMilli(), Kind: rec.Kind, Outcome: rec.Outcome, CertificateID: rec.CertificateID,
+		TemplateName: a.template, ClientID: a.clientID, ThingName: rec.ThingName, CertificateStatus: rec.Status,
+		FailedStep: rec.Step, Reason: rec.Reason,
+	})
+	if err := f.Events.Publish(FleetAttemptsTopic, payload, false, 1); err != nil && f.Logger != nil {
+		f.Logger.WarnContext(ctx, "publishing a fleet-provisioning attempt", "certificate_id", rec.CertificateID, "error", err)
 	}
 }
 

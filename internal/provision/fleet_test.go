@@ -1040,3 +1040,53 @@ func (c *atomicCounter) next() int {
 	c.n++
 	return c.n
 }
+
+// recordingPublisher keeps what is published while someone listens.
+type recordingPublisher struct {
+	mu        sync.Mutex
+	listening bool
+	events    []AttemptEvent
+}
+
+func (p *recordingPublisher) Subscribed(topic string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.listening && topic == FleetAttemptsTopic
+}
+
+func (p *recordingPublisher) Publish(topic string, payload []byte, retain bool, qos byte) error {
+	var ev AttemptEvent
+	if err := json.Unmarshal(payload, &ev); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.events = append(p.events, ev)
+	return nil
+}
+
+// Every fleet request is announced on FleetAttemptsTopic, for operators,
+// as JITP attempts are on their CA's topic; nothing is built when nobody
+// listens.
+func TestFleetAttemptEvents(t *testing.T) {
+	e := newFleetEnv(t)
+	pub := &recordingPublisher{}
+	e.fleet.Events = pub
+	_, token := e.create(t, formatJSON, nil) // nobody listens yet
+	pub.listening = true
+	e.register(t, formatJSON, "fleet", token, map[string]string{"SerialNumber": "7"})
+	e.register(t, formatJSON, "no-such-template", token, map[string]string{"SerialNumber": "8"})
+	pub.mu.Lock()
+	defer pub.mu.Unlock()
+	if len(pub.events) != 2 {
+		t.Fatalf("%d events, want 2 (none before anyone listened): %+v", len(pub.events), pub.events)
+	}
+	ok, failed := pub.events[0], pub.events[1]
+	if ok.Kind != string(FleetProvisioning) || ok.Outcome != registry.AttemptProvisioned || ok.TemplateName != "fleet" ||
+		ok.ThingName != "sensor-7" || ok.ClientID != "client-1" || ok.CertificateStatus != "ACTIVE" {
+		t.Errorf("provisioned event %+v", ok)
+	}
+	if failed.Outcome != registry.AttemptFailed || failed.TemplateName != "no-such-template" || failed.FailedStep == "" || failed.Reason == "" {
+		t.Errorf("failed event %+v", failed)
+	}
+}

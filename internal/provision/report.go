@@ -19,6 +19,11 @@ type AttemptCounter interface {
 // docs/operations.md). Devices cannot publish under $iotcore/.
 func AttemptsTopic(caID string) string { return "$iotcore/events/provisioning/" + caID }
 
+// FleetAttemptsTopic is where every fleet-provisioning request is announced,
+// for operators: the three operations of every claim, with the template's
+// name in the event once RegisterThing names one.
+const FleetAttemptsTopic = "$iotcore/events/provisioning/fleet"
+
 // Outcome is what an attempt came to, in the terms of the record.
 func (r *Result) Outcome() string {
 	switch {
@@ -66,7 +71,9 @@ type AttemptEvent struct {
 	Timestamp         int64    `json:"timestamp"`
 	Kind              string   `json:"kind"`
 	Outcome           string   `json:"outcome"`
-	CACertificateID   string   `json:"caCertificateId"`
+	CACertificateID   string   `json:"caCertificateId,omitempty"` // JITP and JITR
+	TemplateName      string   `json:"templateName,omitempty"`    // fleet provisioning's RegisterThing
+	ClientID          string   `json:"clientId,omitempty"`        // fleet provisioning: the claim connection
 	CertificateID     string   `json:"certificateId"`
 	ThingName         string   `json:"thingName,omitempty"`
 	Policies          []string `json:"policies,omitempty"`

@@ -32,6 +32,7 @@ func (s *Server) openFleet() error {
 		Account:  s.Registry.Account,
 		Logger:   s.Config.Logger,
 		Metrics:  s.Metrics,
+		// Events: the broker, once it is open (openBroker).
 	}
 	if len(s.Config.HookURLs) > 0 {
 		s.fleet.Hook = webhookHooks{&functions.Webhooks{URLs: s.Config.HookURLs}}

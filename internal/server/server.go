@@ -187,7 +187,7 @@ func (s *Server) openBroker() (err error) {
 	if err != nil {
 		return err
 	}
-	gate.Events, provisioner.Events = s.Broker, s.Broker
+	gate.Events, provisioner.Events, s.fleet.Events = s.Broker, s.Broker, s.Broker
 	exportBrokerStats(s.Metrics, s.Broker)
 	return nil
 }
