@@ -67,6 +67,47 @@ func TestBenchJITPBinary(t *testing.T) {
 	}
 }
 
+// TestBenchFleetBinary runs `iotcore bench fleet --setup --json`, in both
+// modes, against `iotcore serve` with its rate limits lifted, both the
+// real binary.
+func TestBenchFleetBinary(t *testing.T) {
+	bin := buildBinary(t)
+	dir := t.TempDir()
+	srv := startBinary(t, bin, "--data-dir", dir, "--mqtt-connect-rate", "-1", "--mqtt-publish-rate", "-1")
+	const devices = 20
+	for _, mode := range []string{"create", "csr"} {
+		t.Run(mode, func(t *testing.T) {
+			args := []string{"bench", "fleet", "--setup", "--json",
+				"--endpoint", "127.0.0.1:" + srv.mqttPort, "--cafile", filepath.Join(dir, "ca.pem"),
+				"--endpoint-url", srv.endpoint, "--region", "us-east-1",
+				"--devices", "20", "--concurrency", "4"}
+			if mode == "csr" {
+				args = append(args, "--csr")
+			}
+			res := mustCLI(t, bin, t.TempDir(), awsEnv(filepath.Join(dir, "credentials")), args...)
+			if !strings.Contains(res.stderr, "fleet-provisioning template") {
+				t.Errorf("stderr does not say what --setup did:\n%s", res.stderr)
+			}
+			lines := strings.Split(strings.TrimSpace(res.stdout), "\n")
+			if len(lines) != 1 {
+				t.Fatalf("want one JSON line, got %d:\n%s", len(lines), res.stdout)
+			}
+			var s bench.FleetSummary
+			dec := json.NewDecoder(strings.NewReader(lines[0]))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&s); err != nil {
+				t.Fatalf("%v\n%s", err, lines[0])
+			}
+			if s.Scenario != "fleet" || s.Mode != mode || s.Devices != devices || s.Provisioned != devices || s.Failed != 0 || len(s.Failures) != 0 || s.Interrupted {
+				t.Fatalf("summary: %s", lines[0])
+			}
+			if l := s.Latency; l.Count != devices || !(l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.Max) || s.Rate <= 0 || s.Steps.Register.Count != devices {
+				t.Errorf("latency or rate wrong: %s", lines[0])
+			}
+		})
+	}
+}
+
 // TestBenchUsage checks that bad flags are refused before anything runs,
 // with exit status 2.
 func TestBenchUsage(t *testing.T) {
