@@ -74,7 +74,7 @@ docs/fleet-provisioning.md for a complete claim policy.
 	fs.StringVar(&caFile, "cafile", "", "CA file to trust the server with: iotcore's <data-dir>/ca.pem (default: the system's roots)")
 	fs.StringVar(&claimCert, "claim-cert", "", "the claim certificate (required)")
 	fs.StringVar(&claimKy, "claim-key", "", "the claim certificate's private key (required)")
-	fs.StringVar(&pc.ClientID, "client-id", "", "MQTT client id of the claim connection (default: the claim certificate's CN)")
+	fs.StringVar(&pc.ClientID, "client-id", "", "MQTT client id of the claim connection (default: provision- and a random suffix, since every device shares the claim)")
 	fs.StringVar(&pc.ServerName, "server-name", "", "name the server certificate must carry (default: the endpoint's host)")
 	fs.StringVar(&pc.Template, "template", "", "the fleet-provisioning template's name (required)")
 	fs.StringArrayVar(&params, "param", nil, "a RegisterThing parameter, name=value (repeatable)")

@@ -2,6 +2,7 @@ package devicesim
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -24,8 +25,8 @@ import (
 // connects once with it to show that it works.
 type ProvisionConfig struct {
 	// Config is the claim's connection: Addr, RootCAs, Certificate (the
-	// claim certificate), ClientID, timeouts and attempts. Its Subscribe,
-	// Publish and Count are not used.
+	// claim certificate), ClientID (default: random, not the claim's CN),
+	// timeouts and attempts. Its Subscribe, Publish and Count are not used.
 	Config
 	// Template is the fleet-provisioning template's name. Required.
 	Template string
@@ -124,6 +125,12 @@ func (r *replies) wait(ctx context.Context, d *device, accepted, rejected string
 func Provision(ctx context.Context, pc ProvisionConfig) (*ProvisionResult, error) {
 	if pc.Template == "" {
 		return nil, errors.New("device provision: no template name")
+	}
+	if pc.ClientID == "" {
+		// Every device of a fleet shares the claim, and so its CN: a client
+		// id of its own keeps devices provisioning at once from taking
+		// over each other's connection.
+		pc.ClientID = "provision-" + rand.Text()[:12]
 	}
 	if err := pc.Config.setDefaults(); err != nil {
 		return nil, err
