@@ -88,7 +88,8 @@ func (s *Server) listCertificates(r *request, caID string) (any, error) {
 		return nil, err
 	}
 	return listing(r, markers, "certificates", func(pr registry.PageRequest) ([]registry.Certificate, string, error) {
-		return s.Registry.ListCertificates(r.Context(), registry.CertificateFilter{CAID: caID, Ascending: asc}, pr)
+		// Provisioning claims are not listed, as on AWS (reference 6.1).
+		return s.Registry.ListCertificates(r.Context(), registry.CertificateFilter{CAID: caID, Ascending: asc, WithoutClaims: true}, pr)
 	}, func(c registry.Certificate) obj {
 		return obj{
 			"certificateArn":  s.Registry.Account.CertificateARN(c.ID),

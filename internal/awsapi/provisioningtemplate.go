@@ -199,3 +199,18 @@ func deleteProvisioningTemplateVersion(s *Server, r *request) (any, error) {
 	}
 	return nil, s.Registry.DeleteProvisioningTemplateVersion(r.Context(), r.label("templateName"), id)
 }
+
+// createProvisioningClaim is provisioning by trusted user: a claim
+// certificate valid 5 minutes for the template (registry.CreateProvisioningClaim).
+func createProvisioningClaim(s *Server, r *request) (any, error) {
+	c, err := s.Registry.CreateProvisioningClaim(r.Context(), r.label("templateName"))
+	if err != nil {
+		return nil, err
+	}
+	return obj{
+		"certificateId":  c.Certificate.ID,
+		"certificatePem": c.Certificate.PEM,
+		"keyPair":        obj{"PublicKey": c.PublicKeyPEM, "PrivateKey": c.PrivateKeyPEM},
+		"expiration":     epoch(c.Expiration),
+	}, nil
+}

@@ -81,6 +81,7 @@ func routes() []route {
 		{Op: "DescribeProvisioningTemplateVersion", Method: "GET", Pattern: "/provisioning-templates/{templateName}/versions/{versionId}", handle: describeProvisioningTemplateVersion},
 		{Op: "ListProvisioningTemplateVersions", Method: "GET", Pattern: "/provisioning-templates/{templateName}/versions", handle: listProvisioningTemplateVersions},
 		{Op: "DeleteProvisioningTemplateVersion", Method: "DELETE", Pattern: "/provisioning-templates/{templateName}/versions/{versionId}", handle: deleteProvisioningTemplateVersion},
+		{Op: "CreateProvisioningClaim", Method: "POST", Pattern: "/provisioning-templates/{templateName}/provisioning-claim", handle: createProvisioningClaim},
 		{Op: "RegisterThing", Method: "POST", Pattern: "/things", handle: registerThing},
 
 		{Op: "DescribeEndpoint", Method: "GET", Pattern: "/endpoint", handle: describeEndpoint},

@@ -1090,3 +1090,31 @@ func TestFleetAttemptEvents(t *testing.T) {
 		t.Errorf("failed event %+v", failed)
 	}
 }
+
+// An expired trusted-user claim is deleted with the unclaimed certificates:
+// it would otherwise stay in the registry, ACTIVE but useless.
+func TestPruneExpiredProvisioningClaims(t *testing.T) {
+	e := newFleetEnv(t)
+	ctx := context.Background()
+	old, err := e.reg.CreateProvisioningClaim(ctx, "fleet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if old.Certificate.ProvisioningClaim != "fleet" || old.Certificate.Status != iot.StatusActive {
+		t.Fatalf("claim %+v", old.Certificate)
+	}
+	e.advance(TokenLifetime + 2*time.Minute)
+	fresh, err := e.reg.CreateProvisioningClaim(ctx, "fleet")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.fleet.PruneUnclaimed(ctx); err != nil || n != 1 {
+		t.Fatalf("PruneUnclaimed: %d, %v; want the expired claim", n, err)
+	}
+	if _, err := e.reg.Certificate(ctx, old.Certificate.ID); !iot.IsCode(err, iot.ResourceNotFound) {
+		t.Errorf("the expired claim: %v; want it deleted", err)
+	}
+	if _, err := e.reg.Certificate(ctx, fresh.Certificate.ID); err != nil {
+		t.Errorf("the fresh claim: %v; want it kept", err)
+	}
+}

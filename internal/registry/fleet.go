@@ -195,7 +195,7 @@ func (s *Service) DeleteUnclaimedCertificates(ctx context.Context, createdBefore
 				done = true
 				break
 			}
-			if s.unclaimed(&c) {
+			if s.unclaimed(&c) || c.ProvisioningClaim != "" { // a claim lives 5 minutes
 				candidates = append(candidates, c.ID)
 			}
 		}
@@ -213,7 +213,7 @@ func (s *Service) DeleteUnclaimedCertificates(ctx context.Context, createdBefore
 			if errors.Is(err, ErrNotFound) {
 				return nil
 			}
-			if err != nil || !s.unclaimed(rec) || !rec.CreatedAt.Before(createdBefore) {
+			if err != nil || !s.unclaimed(rec) && rec.ProvisioningClaim == "" || !rec.CreatedAt.Before(createdBefore) {
 				return err
 			}
 			arn := s.Account.CertificateARN(id)

@@ -51,6 +51,10 @@ type Certificate struct {
 	GenerationID    string
 	NotBefore       time.Time
 	NotAfter        time.Time
+	// ProvisioningClaim is, for a temporary claim certificate that
+	// CreateProvisioningClaim made, the fleet-provisioning template it may
+	// be used with; "" for every other certificate.
+	ProvisioningClaim string
 }
 
 // RegistrationConfig is a CA's just-in-time provisioning configuration.

@@ -53,6 +53,11 @@ func (s *Service) loadPrincipalContext(ctx context.Context, certID string) (*Pri
 			return notFound(err, "certificate", certID)
 		}
 		out = &PrincipalContext{Certificate: *cert}
+		if cert.ProvisioningClaim != "" {
+			// A trusted-user claim: only its implicit policy, nothing attached.
+			out.Policies = []NamedPolicy{{Name: ClaimPolicyName, Document: ClaimPolicy(s.Account, cert.ProvisioningClaim)}}
+			return nil
+		}
 		arn := s.Account.CertificateARN(certID)
 		links, err := tx.ListPrincipalThings(ctx, arn, Page{})
 		if err != nil {

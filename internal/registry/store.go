@@ -106,6 +106,10 @@ type ThingGroupTx interface {
 type CertificateFilter struct {
 	CAID      string // only certificates signed by this CA
 	Ascending bool
+	// WithoutClaims leaves out trusted-user provisioning claims
+	// (Certificate.ProvisioningClaim), which AWS's ListCertificates does
+	// not show.
+	WithoutClaims bool
 }
 
 // CertificateTx stores device certificates. Listing keys are CertificateCursor values.

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iot"
@@ -251,5 +252,61 @@ func TestFleetPreProvisioningHook(t *testing.T) {
 	after := must[*iot.ListThingsOutput](t)(gw.Client.ListThings(ctx, &iot.ListThingsInput{}))
 	if len(after.Things) != len(before.Things) {
 		t.Errorf("%d things after the hook said no, %d before", len(after.Things), len(before.Things))
+	}
+}
+
+// Provisioning by trusted user: CreateProvisioningClaim gives a claim
+// certificate valid 5 minutes that can run fleet provisioning with its
+// template, and only with it, without a policy to attach; it is not listed
+// by ListCertificates, as on AWS.
+func TestFleetProvisioningClaim(t *testing.T) {
+	gw := servertest.Start(t)
+	fleetSetup(t, gw, claimPolicy) // the template "fleet" (and an ordinary claim, unused)
+	ctx := context.Background()
+	must[*iot.CreateProvisioningTemplateOutput](t)(gw.Client.CreateProvisioningTemplate(ctx, &iot.CreateProvisioningTemplateInput{
+		TemplateName: aws.String("other"), TemplateBody: aws.String(fleetDeviceTemplate), Enabled: aws.Bool(true),
+		ProvisioningRoleArn: aws.String("arn:aws:iam::123456789012:role/Provisioning"),
+	}))
+	start := time.Now()
+	out := must[*iot.CreateProvisioningClaimOutput](t)(gw.Client.CreateProvisioningClaim(ctx, &iot.CreateProvisioningClaimInput{TemplateName: aws.String("fleet")}))
+	if d := out.Expiration.Sub(start); d < 4*time.Minute || d > 6*time.Minute {
+		t.Errorf("the claim expires in %v, want 5 minutes", d)
+	}
+	claim, err := tls.X509KeyPair([]byte(*out.CertificatePem), []byte(*out.KeyPair.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := claim.Leaf.NotAfter.Sub(start); got > 6*time.Minute {
+		t.Errorf("the claim certificate is valid for %v, want 5 minutes", got)
+	}
+	for p := iot.NewListCertificatesPaginator(gw.Client, &iot.ListCertificatesInput{}); p.HasMorePages(); {
+		for _, c := range must[*iot.ListCertificatesOutput](t)(p.NextPage(ctx)).Certificates {
+			if *c.CertificateId == *out.CertificateId {
+				t.Error("ListCertificates lists the provisioning claim")
+			}
+		}
+	}
+	must[*iot.DescribeCertificateOutput](t)(gw.Client.DescribeCertificate(ctx, &iot.DescribeCertificateInput{CertificateId: out.CertificateId}))
+
+	var log bytes.Buffer
+	res, err := devicesim.Provision(ctx, provisionConfig(t, gw, claim, "trusted-1", "T1", &log))
+	if err != nil {
+		t.Fatalf("provision with the claim: %v\n%s", err, log.String())
+	}
+	if res.ThingName != "sensor-T1" {
+		t.Errorf("thing %q, want sensor-T1", res.ThingName)
+	}
+	log.Reset()
+	pc := provisionConfig(t, gw, claim, "trusted-2", "T2", &log)
+	pc.Template = "other"
+	_, err = devicesim.Provision(ctx, pc)
+	var de *devicesim.Error
+	if !errors.As(err, &de) || de.Kind != devicesim.Refused {
+		t.Fatalf("provision with the claim on another template: %v, want refused\n%s", err, log.String())
+	}
+	if _, err := gw.Client.CreateProvisioningClaim(ctx, &iot.CreateProvisioningClaimInput{TemplateName: aws.String("missing")}); err == nil {
+		t.Error("a claim for a missing template was made")
+	} else {
+		wantAPIError(t, err, "ResourceNotFoundException")
 	}
 }

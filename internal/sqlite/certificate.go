@@ -11,13 +11,13 @@ import (
 // registry.CertificateCursor order.
 
 const certificateColumns = `id, pem, ca_id, status, mode, owned_by, created_at, updated_at,
-	customer_version, generation_id, not_before, not_after`
+	customer_version, generation_id, not_before, not_after, provisioning_claim`
 
 func scanCertificate(sc scanner) (registry.Certificate, error) {
 	var c registry.Certificate
 	var created, updated, notBefore, notAfter int64
 	err := sc.Scan(&c.ID, &c.PEM, &c.CAID, &c.Status, &c.Mode, &c.OwnedBy, &created, &updated,
-		&c.CustomerVersion, &c.GenerationID, &notBefore, &notAfter)
+		&c.CustomerVersion, &c.GenerationID, &notBefore, &notAfter, &c.ProvisioningClaim)
 	c.CreatedAt, c.UpdatedAt = fromMillis(created), fromMillis(updated)
 	c.NotBefore, c.NotAfter = fromMillis(notBefore), fromMillis(notAfter)
 	return c, err
@@ -25,7 +25,7 @@ func scanCertificate(sc scanner) (registry.Certificate, error) {
 
 func certificateArgs(c *registry.Certificate) []any {
 	return []any{c.ID, c.PEM, c.CAID, c.Status, c.Mode, c.OwnedBy, millis(c.CreatedAt), millis(c.UpdatedAt),
-		c.CustomerVersion, c.GenerationID, millis(c.NotBefore), millis(c.NotAfter)}
+		c.CustomerVersion, c.GenerationID, millis(c.NotBefore), millis(c.NotAfter), c.ProvisioningClaim}
 }
 
 // Certificate returns the certificate with the given id.
@@ -37,7 +37,7 @@ func (t *tx) Certificate(ctx context.Context, id string) (*registry.Certificate,
 // InsertCertificate inserts a new certificate; it fails if the id is taken.
 func (t *tx) InsertCertificate(ctx context.Context, c *registry.Certificate) error {
 	if _, err := t.exec(ctx, `INSERT INTO certificates (`+certificateColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, certificateArgs(c)...); err != nil {
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, certificateArgs(c)...); err != nil {
 		return fmt.Errorf("insert certificate %s: %w", c.ID, err)
 	}
 	return nil
@@ -48,7 +48,7 @@ func (t *tx) UpdateCertificate(ctx context.Context, c *registry.Certificate) err
 	return t.execOne(ctx, fmt.Sprintf("update certificate %s", c.ID), `
 		UPDATE certificates SET pem = $2, ca_id = $3, status = $4, mode = $5, owned_by = $6,
 			created_at = $7, updated_at = $8, customer_version = $9, generation_id = $10,
-			not_before = $11, not_after = $12
+			not_before = $11, not_after = $12, provisioning_claim = $13
 		WHERE id = $1`, certificateArgs(c)...)
 }
 
@@ -64,6 +64,9 @@ func (t *tx) ListCertificates(ctx context.Context, f registry.CertificateFilter,
 	var s stmt
 	if f.CAID != "" {
 		s.where("ca_id = " + s.arg(f.CAID))
+	}
+	if f.WithoutClaims {
+		s.where("provisioning_claim = ''")
 	}
 	orderBy, err := certificatePage(&s, p, f.Ascending)
 	if err != nil {

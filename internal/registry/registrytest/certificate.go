@@ -92,6 +92,7 @@ func testCertificate(t *testing.T, open Opener) {
 		{"round trip", func(t *testing.T, s registry.Store) {
 			full := newCertificate("full", certID("ca"), at(0))
 			full.Status, full.Mode, full.CustomerVersion = iot.StatusPendingActivation, iot.ModeSNIOnly, 3
+			full.ProvisioningClaim = "fleet-template"
 			bare := &registry.Certificate{ID: certID("bare"), PEM: "pem", Status: iot.StatusInactive}
 			insertCertificates(t, s, full, bare)
 			for _, want := range []*registry.Certificate{storedCertificate(full), storedCertificate(bare)} {
@@ -157,6 +158,32 @@ func testCertificate(t *testing.T, open Opener) {
 						})
 					})
 				}
+			}
+		}},
+		{"list without provisioning claims", func(t *testing.T, s registry.Store) {
+			var all, withoutClaims []registry.Certificate
+			for i, created := range certificateTimes {
+				c := newCertificate(string(rune('a'+i)), "", created)
+				if i%3 == 1 {
+					c.ProvisioningClaim = "fleet"
+				} else {
+					withoutClaims = append(withoutClaims, *storedCertificate(c))
+				}
+				insertCertificates(t, s, c)
+				all = append(all, *storedCertificate(c))
+			}
+			for _, tc := range []struct {
+				f    registry.CertificateFilter
+				want []registry.Certificate
+			}{
+				{registry.CertificateFilter{Ascending: true}, all},
+				{registry.CertificateFilter{Ascending: true, WithoutClaims: true}, withoutClaims},
+			} {
+				want := slices.Clone(tc.want)
+				sortByCursor(want, certificateCursor, true)
+				checkPages(t, s, want, certificateCursor, func(ctx context.Context, tx registry.Tx, p registry.Page) ([]registry.Certificate, error) {
+					return tx.ListCertificates(ctx, tc.f, p)
+				})
 			}
 		}},
 		{"list with a bad cursor", func(t *testing.T, s registry.Store) {
