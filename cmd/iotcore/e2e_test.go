@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iotcore/iotcore/internal/iottest"
 )
 
 // buildBinary compiles iotcore once per test binary.
@@ -131,11 +133,10 @@ func (rs *runningServer) stop(t *testing.T) {
 
 // awsCLIs returns the aws CLIs to test: v1 from PATH, and Debian's v2.
 func awsCLIs(t *testing.T) []string {
-	ci := os.Getenv("CI") == "true"
 	var clis []string
 	if p, err := exec.LookPath("aws"); err == nil {
 		clis = append(clis, p)
-	} else if ci {
+	} else if iottest.CI() {
 		t.Fatal("the aws CLI is required in CI")
 	}
 	const debian = "/usr/bin/aws"
@@ -143,11 +144,11 @@ func awsCLIs(t *testing.T) []string {
 		if len(clis) == 0 || !sameFile(clis[0], debian) {
 			clis = append(clis, debian)
 		}
-	} else if ci {
+	} else if iottest.CI() {
 		t.Fatalf("Debian's awscli (v2, %s) is required in CI", debian)
 	}
 	if len(clis) == 0 {
-		t.Skip("no aws CLI installed")
+		iottest.Missing(t, "no aws CLI installed")
 	}
 	return clis
 }
@@ -162,12 +163,7 @@ func sameFile(a, b string) bool {
 // real aws CLI and openssl against the real binary, then restarts it and
 // checks that the data directory is reused.
 func TestSeedFlowsWithAWSCLI(t *testing.T) {
-	if _, err := exec.LookPath("openssl"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("openssl is required in CI")
-		}
-		t.Skip("openssl not installed")
-	}
+	requirePrograms(t, "openssl")
 	clis := awsCLIs(t)
 	bin := buildBinary(t)
 	dataDir := t.TempDir()
@@ -281,10 +277,7 @@ func requirePrograms(t *testing.T, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := exec.LookPath(n); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatalf("%s is required in CI", n)
-			}
-			t.Skipf("%s not installed", n)
+			iottest.Missing(t, "%s not installed", n)
 		}
 	}
 }
@@ -310,12 +303,7 @@ func TestSeed000JITP(t *testing.T) {
 // the aws CLI, a Python paho device, and revocation of its live connection.
 func TestSeed003JITR(t *testing.T) {
 	requirePrograms(t, "openssl", "mosquitto_pub", "mosquitto_sub", "aws")
-	if err := exec.Command("/usr/bin/python3", "-c", "import paho.mqtt.client").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Debian's python3-paho-mqtt is required in CI: %v", err)
-		}
-		t.Skip("python3-paho-mqtt not installed")
-	}
+	iottest.NeedProgram(t, "/usr/bin/python3", "-c", "import paho.mqtt.client") // Debian's python3-paho-mqtt
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	const account, region = "111122223333", "us-east-1"
@@ -336,12 +324,7 @@ func TestSeed003JITR(t *testing.T) {
 // client (Debian's python3-awscrt) as the device.
 func TestSeed001DeviceSDK(t *testing.T) {
 	requirePrograms(t, "openssl", "aws")
-	if err := exec.Command("/usr/bin/python3", "-c", "import awscrt.mqtt").Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Debian's python3-awscrt is required in CI: %v", err)
-		}
-		t.Skip("python3-awscrt not installed")
-	}
+	iottest.NeedProgram(t, "/usr/bin/python3", "-c", "import awscrt.mqtt") // Debian's python3-awscrt
 	bin := buildBinary(t)
 	dir := t.TempDir()
 	const account, region = "111122223333", "ap-south-1"

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -21,6 +19,7 @@ import (
 	"github.com/iotcore/iotcore/internal/awsapi"
 	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
 	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/iottest"
 	"github.com/iotcore/iotcore/internal/registry"
 )
 
@@ -134,14 +133,9 @@ func readAnswer(t *testing.T, resp *http.Response) answer {
 	return a
 }
 
-// needProgram skips the test when a program is missing, except in CI, where
-// it fails: the edges must be tested against the real clients.
+// needProgram runs a program the test needs: without it the test fails
+// in CI and is skipped elsewhere (iottest.NeedProgram).
 func needProgram(t *testing.T, name string, args ...string) {
 	t.Helper()
-	if err := exec.Command(name, args...).Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s %s: %v (required in CI)", name, strings.Join(args, " "), err)
-		}
-		t.Skipf("%s %s: %v", name, strings.Join(args, " "), err)
-	}
+	iottest.NeedProgram(t, name, args...)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iotcore/iotcore/internal/iottest"
 	"github.com/iotcore/iotcore/internal/registry"
 )
 
@@ -42,10 +43,7 @@ func loadModel(t *testing.T) iotModel {
 	t.Helper()
 	out, err := exec.Command("python3", "-c", "import botocore,os;print(os.path.dirname(botocore.__file__))").Output()
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("python3 with botocore is required in CI: %v", err)
-		}
-		t.Skipf("botocore not available: %v", err)
+		iottest.Missing(t, "python3 with botocore: %v", err)
 	}
 	dir := filepath.Join(strings.TrimSpace(string(out)), "data", "iot", "2015-05-28")
 	var r io.Reader

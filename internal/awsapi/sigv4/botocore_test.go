@@ -12,18 +12,14 @@ import (
 	"time"
 
 	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
+	"github.com/iotcore/iotcore/internal/iottest"
 )
 
-// needProgram skips the test when a program is missing, except in CI, where
-// it fails: the edges must be tested against the real clients.
+// needProgram runs a program the test needs: without it the test fails
+// in CI and is skipped elsewhere (iottest.NeedProgram).
 func needProgram(t *testing.T, name string, args ...string) {
 	t.Helper()
-	if err := exec.Command(name, args...).Run(); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s %s: %v (required in CI)", name, strings.Join(args, " "), err)
-		}
-		t.Skipf("%s %s: %v", name, strings.Join(args, " "), err)
-	}
+	iottest.NeedProgram(t, name, args...)
 }
 
 // cleanEnv returns the environment without AWS settings, plus extra, so no

@@ -5,13 +5,12 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"os/exec"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/iottest"
 )
 
 // mosquittoProgram returns the path of a mosquitto client program. When it
@@ -20,10 +19,7 @@ func mosquittoProgram(t *testing.T, name string) string {
 	t.Helper()
 	path, err := exec.LookPath(name)
 	if err != nil {
-		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
-			t.Fatalf("%s is required in CI: %v (apt-get install mosquitto-clients)", name, err)
-		}
-		t.Skipf("%s not installed: %v", name, err)
+		iottest.Missing(t, "%s not installed (apt-get install mosquitto-clients): %v", name, err)
 	}
 	return path
 }
