@@ -48,6 +48,10 @@ type conn struct {
 	// the device's messages (OnPublish to OnPublished): it reads no PUBACK
 	// meanwhile, so no delivery to it may wait for one (flow.go).
 	publishing atomic.Bool
+	// request is set from OnPublish to OnPublished for a PUBLISH to one of
+	// Config.Requests' topics (request.go); only the connection's
+	// goroutine touches it.
+	request bool
 
 	// Acknowledgements held back while the connection's goroutine deals
 	// with input already read (acks.go).

@@ -108,17 +108,26 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	c.publishing.Store(true) // until OnPublished (flow.go)
 	if h.b.isRequest(pk.TopicName) {
 		// A request, answered to this connection alone: acknowledged,
-		// and routed to no subscriber.
-		h.b.serveRequest(c, cl, pk.TopicName, pk.Payload)
+		// routed to no subscriber, and served once its PUBACK is written
+		// (OnPublished), so that the device hears the PUBACK first.
+		c.request = true
 		pk.Ignore = true
 	}
 	return pk, nil
 }
 
-// OnPublished marks the end of the delivery of a device's message.
+// OnPublished marks the end of the delivery of a device's message, and
+// hands a request to Config.Requests: mochi has written its PUBACK (or
+// holds it, to go out before any other write to the device: acks.go).
 func (h *hook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
-	if c := connOf(cl); c != nil {
-		c.publishing.Store(false)
+	c := connOf(cl)
+	if c == nil {
+		return
+	}
+	c.publishing.Store(false)
+	if c.request { // the connection's goroutine alone reads and writes it
+		c.request = false
+		h.b.serveRequest(c, cl, pk.TopicName, pk.Payload)
 	}
 }
 
