@@ -25,6 +25,7 @@ func exportBrokerStats(m *metrics.Metrics, b *mochi.Broker) {
 		{"mqtt_messages_out_total", "PUBLISH packets written to devices.", false, func(s mochi.Stats) int64 { return s.MessagesOut }},
 		{"mqtt_messages_published_total", "Server-originated messages (events).", false, func(s mochi.Stats) int64 { return s.Published }},
 		{"mqtt_requests_total", "Requests to the device APIs served over MQTT (fleet provisioning).", false, func(s mochi.Stats) int64 { return s.Requests }},
+		{"mqtt_requests_throttled_total", "Requests to the device APIs not served: their connection had the most in flight already.", false, func(s mochi.Stats) int64 { return s.RequestsThrottled }},
 		{"mqtt_publish_denied_total", "Device PUBLISH packets denied by policy (iot:Publish, iot:RetainPublish).", false, func(s mochi.Stats) int64 { return s.PublishDenied }},
 		{"mqtt_subscribe_denied_total", "Topic filters denied by policy (iot:Subscribe).", false, func(s mochi.Stats) int64 { return s.SubscribeDenied }},
 		{"mqtt_receive_denied_total", "Deliveries denied by policy (iot:Receive).", false, func(s mochi.Stats) int64 { return s.ReceiveDenied }},

@@ -52,6 +52,8 @@ type conn struct {
 	// Config.Requests' topics (request.go); only the connection's
 	// goroutine touches it.
 	request bool
+	// requests counts the connection's requests being served (request.go).
+	requests atomic.Int32
 
 	// Acknowledgements held back while the connection's goroutine deals
 	// with input already read (acks.go).

@@ -14,6 +14,16 @@ import (
 // RequestTimeout bounds how long Config.Requests may take over one request.
 const RequestTimeout = 30 * time.Second
 
+// MaxRequestsInFlight is how many requests of one connection may be served
+// at once. A request can be costly (CreateKeysAndCertificate makes an
+// RSA-2048 key, tens of milliseconds of CPU), and a claim certificate is
+// shared by a whole fleet: without a bound, one connection publishing
+// requests at its publish rate would keep every core busy. A request beyond
+// it is acknowledged and not served, like a message beyond the publish rate
+// [AWS 9]; the device, which waits for its answer, asks again later. AWS
+// throttles these operations too, with limits it does not publish.
+const MaxRequestsInFlight = 4
+
 // replies sends the answers of Config.Requests. An answer goes through
 // mochi's own delivery path (QoS, in-flight window, topic aliases, flow
 // control, iot:Receive), but only to the connection that asked: while it is
@@ -42,15 +52,25 @@ func (b *Broker) isReply(topic string) bool {
 // of the broker's, so that the device's connection goes on reading.
 func (b *Broker) serveRequest(c *conn, cl *mqtt.Client, topic string, payload []byte) {
 	clientID, certID := cl.ID, c.certificateID()
+	if c.requests.Add(1) > MaxRequestsInFlight {
+		c.requests.Add(-1)
+		b.stats.requestsThrottled.Add(1)
+		b.deviceLog("mqtt request not served: too many in flight", "client", clientID, "topic", topic, "max_in_flight", MaxRequestsInFlight)
+		return
+	}
 	payload = append([]byte(nil), payload...) // mochi reuses the packet's buffer
 	b.stats.requests.Add(1)
-	b.goTracked(func() {
+	started := b.goTracked(func() {
+		defer c.requests.Add(-1)
 		ctx, cancel := context.WithTimeout(b.ctx, RequestTimeout)
 		defer cancel()
 		b.cfg.Requests.HandleRequest(ctx, clientID, certID, topic, payload, func(replyTopic string, reply []byte) {
 			b.reply(clientID, replyTopic, reply)
 		})
 	})
+	if !started { // shutting down
+		c.requests.Add(-1)
+	}
 }
 
 // reply publishes payload on topic to the connection of clientID only, if it

@@ -108,3 +108,73 @@ func TestRequestReplyTopic(t *testing.T) {
 		t.Error("a nil handler has reply topics")
 	}
 }
+
+// slowRequests holds every request until released.
+type slowRequests struct {
+	release chan struct{}
+	mu      sync.Mutex
+	serving int
+}
+
+func (h *slowRequests) HandlesRequest(topic string) bool { return topic == "$aws/test/slow" }
+
+func (h *slowRequests) HandleRequest(ctx context.Context, clientID, _, topic string, _ []byte, reply func(string, []byte)) {
+	h.mu.Lock()
+	h.serving++
+	h.mu.Unlock()
+	select {
+	case <-h.release:
+	case <-ctx.Done():
+		return
+	}
+	reply(topic+broker.ReplyAccepted, []byte(clientID))
+}
+
+// One connection has at most MaxRequestsInFlight requests served at once:
+// a claim shared by a fleet cannot keep every core busy making keys. The
+// rest are acknowledged and not served, and counted.
+func TestRequestsInFlightBounded(t *testing.T) {
+	h := &slowRequests{release: make(chan struct{})}
+	e := newEnv(t, func(c *Config) { c.Requests = h })
+	e.gate.allow("dev", broker.Publish, "*")
+	e.gate.allow("dev", broker.Subscribe, "*")
+	e.gate.allow("dev", broker.Receive, "*")
+	dev := e.dialRaw("dev", 4)
+	dev.mustConnect("dev")
+	dev.subscribe(1, "$aws/test/slow/accepted")
+	const sent = MaxRequestsInFlight + 2
+	for i := range sent {
+		dev.publish("$aws/test/slow", "x", 1, false, uint16(10+i))
+		dev.expect(packets.Puback)
+	}
+	waitFor(t, "the requests in flight to be served", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return h.serving == MaxRequestsInFlight
+	})
+	if st := e.b.Stats(); st.RequestsThrottled != sent-MaxRequestsInFlight || st.Requests != MaxRequestsInFlight {
+		t.Errorf("requests served %d, throttled %d; want %d and %d", st.Requests, st.RequestsThrottled, MaxRequestsInFlight, sent-MaxRequestsInFlight)
+	}
+	close(h.release)
+	for range MaxRequestsInFlight {
+		if pk := dev.nextPublish(); pk.TopicName != "$aws/test/slow/accepted" {
+			t.Fatalf("got %q, want an answer", pk.TopicName)
+		}
+	}
+	// Once they are answered, the connection may ask again.
+	waitFor(t, "the slots to be free", func() bool { return connOfClient(e, "dev").requests.Load() == 0 })
+	dev.publish("$aws/test/slow", "x", 1, false, 99)
+	dev.expect(packets.Puback)
+	if pk := dev.nextPublish(); pk.TopicName != "$aws/test/slow/accepted" {
+		t.Fatalf("got %q after the slots freed, want an answer", pk.TopicName)
+	}
+}
+
+// connOfClient is the broker's connection of a client id.
+func connOfClient(e *env, id string) *conn {
+	cl, ok := e.b.server.Clients.Get(id)
+	if !ok {
+		return &conn{}
+	}
+	return connOf(cl)
+}

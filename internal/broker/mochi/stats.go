@@ -22,7 +22,10 @@ type Stats struct {
 	MessagesIn  int64 // PUBLISH packets from devices, authorized and routed
 	MessagesOut int64 // PUBLISH packets written to devices
 	Published   int64 // server-originated messages (Broker.Publish)
-	Requests    int64 // PUBLISH packets to Config.Requests' request topics
+	Requests    int64 // PUBLISH packets to Config.Requests' request topics, served
+	// RequestsThrottled counts requests not served: the connection had
+	// MaxRequestsInFlight being served already.
+	RequestsThrottled int64
 
 	PublishDenied   int64 // device PUBLISH packets denied (iot:Publish, iot:RetainPublish)
 	SubscribeDenied int64 // topic filters denied (iot:Subscribe)
@@ -59,7 +62,7 @@ type Stats struct {
 type counters struct {
 	accepted, handshakeFailures, connections, refused, gateErrors, kicked, panics atomic.Int64
 	protocolErrors, acceptFailures                                                atomic.Int64
-	messagesIn, published, requests                                               atomic.Int64
+	messagesIn, published, requests, requestsThrottled                            atomic.Int64
 	publishDenied, subscribeDenied, receiveDenied, willsDenied                    atomic.Int64
 	dropped, qosDropped, publishersHeld, stalled                                  atomic.Int64
 	clientIDRejected, connectThrottled, connectionsLimited                        atomic.Int64
@@ -84,6 +87,7 @@ func (b *Broker) Stats() Stats {
 		MessagesOut:       atomic.LoadInt64(&info.MessagesSent),
 		Published:         b.stats.published.Load(),
 		Requests:          b.stats.requests.Load(),
+		RequestsThrottled: b.stats.requestsThrottled.Load(),
 		PublishDenied:     b.stats.publishDenied.Load(),
 		SubscribeDenied:   b.stats.subscribeDenied.Load(),
 		ReceiveDenied:     b.stats.receiveDenied.Load(),
