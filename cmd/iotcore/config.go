@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+
+	"github.com/iotcore/iotcore/internal/iot"
 )
 
 // envPrefix starts the environment variables serve reads, IOTCORE_<FLAG>.
@@ -84,7 +86,7 @@ func closest(s string, candidates []string) string {
 	}
 	best, bestDist := "", -1
 	for _, c := range candidates {
-		if d := editDistance(norm(s), norm(c)); bestDist < 0 || d < bestDist {
+		if d := iot.EditDistance(norm(s), norm(c)); bestDist < 0 || d < bestDist {
 			best, bestDist = c, d
 		}
 	}
@@ -92,26 +94,4 @@ func closest(s string, candidates []string) string {
 		return ""
 	}
 	return best
-}
-
-// editDistance is the Levenshtein distance between a and b, in bytes (the
-// names are ASCII).
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

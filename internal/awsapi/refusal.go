@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -32,36 +31,6 @@ const (
 	maxLoggedError = 1024
 )
 
-// logLimiter is a token bucket of log lines.
-type logLimiter struct {
-	mu         sync.Mutex
-	tokens     float64
-	last       time.Time
-	suppressed int64
-}
-
-// allow takes a token at now, and reports whether the line may be written
-// and, if so, how many were suppressed since the last one written.
-func (l *logLimiter) allow(now time.Time) (ok bool, suppressed int64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.last.IsZero() {
-		l.tokens = refusalLogBurst
-	} else if now.After(l.last) {
-		l.tokens = min(refusalLogBurst, l.tokens+now.Sub(l.last).Seconds()*refusalLogRate)
-	}
-	if now.After(l.last) {
-		l.last = now
-	}
-	if l.tokens < 1 {
-		l.suppressed++
-		return false, 0
-	}
-	l.tokens--
-	suppressed, l.suppressed = l.suppressed, 0
-	return true, suppressed
-}
-
 func (s *Server) now() time.Time {
 	if s.Now != nil {
 		return s.Now()
@@ -75,7 +44,7 @@ func (s *Server) logRefusal(hr *http.Request, reqID string, status int, code str
 	if s.Logger == nil && s.Audit == nil {
 		return
 	}
-	ok, suppressed := s.refusals.allow(s.now())
+	ok, suppressed := s.refusals.Allow(s.now())
 	if !ok {
 		return
 	}

@@ -98,5 +98,6 @@ func routes() []route {
 func New(s *Server) *Server {
 	s.router = newRouter(routes())
 	s.bodies = semaphore.NewWeighted(s.maxBodyBytesInFlight())
+	s.refusals.Rate, s.refusals.Burst = refusalLogRate, refusalLogBurst
 	return s
 }

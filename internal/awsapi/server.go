@@ -18,6 +18,7 @@ import (
 
 	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
 	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/loglimit"
 	"github.com/iotcore/iotcore/internal/registry"
 )
 
@@ -73,7 +74,7 @@ type Server struct {
 	// bodies holds the bytes of MaxBodyBytesInFlight.
 	bodies *semaphore.Weighted
 	// refusals rate-limits the log and audit lines of refused requests.
-	refusals logLimiter
+	refusals loglimit.Limiter
 	// regionsWarned remembers the signing regions already warned about.
 	regionsWarned sync.Map
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/loglimit"
 )
 
 // Defaults for the zero values of Config.
@@ -118,7 +119,7 @@ type Broker struct {
 	wsLn     net.Listener
 	stats    counters
 	flow     flowLimits
-	logLimit logLimiter
+	logLimit loglimit.Limiter
 	connects *connectLimiter // CONNECTs per client id
 	slots    atomic.Int64    // connections counted against MaxConnections
 	closed   atomic.Bool     // Serve has returned
@@ -152,6 +153,7 @@ func Open(cfg Config) (*Broker, error) {
 		raws:     make(map[*rawConn]struct{}),
 		connects: newConnectLimiter(cfg.ConnectRate, cfg.ConnectBurst),
 	}
+	b.logLimit.Rate, b.logLimit.Burst = deviceLogRate, deviceLogBurst
 	cfg.warnFDLimit()
 	b.server = newServer(cfg, b.log)
 	if err := b.server.AddHook(&hook{b: b}, nil); err != nil {

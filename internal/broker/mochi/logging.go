@@ -3,7 +3,6 @@ package mochi
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 )
 
@@ -16,34 +15,9 @@ const (
 	deviceLogBurst = 100
 )
 
-type logLimiter struct {
-	mu         sync.Mutex
-	tokens     float64
-	last       time.Time
-	suppressed int64
-}
-
-func (l *logLimiter) allow(now time.Time) (ok bool, suppressed int64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.last.IsZero() {
-		l.tokens = deviceLogBurst
-	} else {
-		l.tokens = min(deviceLogBurst, l.tokens+now.Sub(l.last).Seconds()*deviceLogRate)
-	}
-	l.last = now
-	if l.tokens < 1 {
-		l.suppressed++
-		return false, 0
-	}
-	l.tokens--
-	suppressed, l.suppressed = l.suppressed, 0
-	return true, suppressed
-}
-
 // deviceLog logs, at Info and rate-limited, something a device caused.
 func (b *Broker) deviceLog(msg string, args ...any) {
-	ok, suppressed := b.logLimit.allow(time.Now())
+	ok, suppressed := b.logLimit.Allow(time.Now())
 	if !ok {
 		return
 	}
