@@ -144,11 +144,20 @@ func TestFleetClaimPolicyEnforced(t *testing.T) {
 	if !errors.As(err, &de) || de.Kind != devicesim.NotReceived {
 		t.Fatalf("provision with a claim policy lacking iot:Receive: %v, want no answer\n%s", err, log.String())
 	}
+	// The request was served (a certificate was issued, PENDING_ACTIVATION):
+	// only its answer was withheld, and nothing was provisioned.
+	pending := 0
 	certs := must[*iot.ListCertificatesOutput](t)(gw.Client.ListCertificates(context.Background(), &iot.ListCertificatesInput{}))
 	for _, c := range certs.Certificates {
-		if c.Status == types.CertificateStatusActive && *c.CertificateId != certID(claim.Leaf) {
+		switch {
+		case c.Status == types.CertificateStatusPendingActivation:
+			pending++
+		case c.Status == types.CertificateStatusActive && *c.CertificateId != certID(claim.Leaf):
 			t.Errorf("certificate %s is ACTIVE: something was provisioned", *c.CertificateId)
 		}
+	}
+	if pending != 1 {
+		t.Errorf("%d PENDING_ACTIVATION certificates, want the 1 the unanswered request made", pending)
 	}
 }
 
