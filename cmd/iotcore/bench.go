@@ -276,7 +276,9 @@ publishing under <thing>/. Without --setup, give --claim-cert, --claim-key and
 
 AWS throttles connects, publishes and fleet provisioning, and iotcore keeps
 AWS's limits by default: to measure the server rather than its limits, run it
-with them lifted (iotcore serve --mqtt-connect-rate -1 --mqtt-publish-rate -1).
+with them lifted (iotcore serve --mqtt-connect-rate -1 --mqtt-publish-rate -1
+--fleet-create-keys-rate -1 --fleet-create-from-csr-rate -1
+--fleet-register-thing-rate -1).
 A throttled device is counted as a failure, by step and cause.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -73,7 +73,8 @@ func TestBenchJITPBinary(t *testing.T) {
 func TestBenchFleetBinary(t *testing.T) {
 	bin := buildBinary(t)
 	dir := t.TempDir()
-	srv := startBinary(t, bin, "--data-dir", dir, "--mqtt-connect-rate", "-1", "--mqtt-publish-rate", "-1")
+	srv := startBinary(t, bin, "--data-dir", dir, "--mqtt-connect-rate", "-1", "--mqtt-publish-rate", "-1",
+		"--fleet-create-keys-rate", "-1", "--fleet-create-from-csr-rate", "-1", "--fleet-register-thing-rate", "-1")
 	const devices = 20
 	for _, mode := range []string{"create", "csr"} {
 		t.Run(mode, func(t *testing.T) {

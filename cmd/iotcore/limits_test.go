@@ -9,9 +9,10 @@ import (
 	"github.com/knadh/koanf/v2"
 
 	"github.com/iotcore/iotcore/internal/broker/mochi"
+	"github.com/iotcore/iotcore/internal/provision"
 )
 
-// Every field of mochi.Limits has exactly one flag, and each flag reaches
+// Every field of mochi.Limits and provision.FleetRates has exactly one flag, and each flag reaches
 // its own field: a limit added to the engine without a flag, or a flag
 // wired to the wrong field, fails here.
 func TestLimitFlagsSetEveryLimit(t *testing.T) {
@@ -30,35 +31,39 @@ func TestLimitFlagsSetEveryLimit(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := limitsFrom(k)
-	rv := reflect.ValueOf(got)
 	seen := map[int64]string{}
-	for i := range rv.NumField() {
-		name := rv.Type().Field(i).Name
-		var n int64
-		switch f := rv.Field(i); f.Interface().(type) {
-		case int:
-			n = f.Int()
-		case time.Duration:
-			n = int64(f.Interface().(time.Duration) / time.Second)
-		default:
-			t.Fatalf("mochi.Limits.%s has a type the flag table does not know", name)
+	fields := 0
+	for _, rv := range []reflect.Value{reflect.ValueOf(got.MQTT), reflect.ValueOf(got.Fleet)} {
+		fields += rv.NumField()
+		for i := range rv.NumField() {
+			name := rv.Type().String() + "." + rv.Type().Field(i).Name
+			var n int64
+			switch f := rv.Field(i); f.Interface().(type) {
+			case int:
+				n = f.Int()
+			case time.Duration:
+				n = int64(f.Interface().(time.Duration) / time.Second)
+			default:
+				t.Fatalf("%s has a type the flag table does not know", name)
+			}
+			if n < 1000 || n >= int64(1000+len(limitFlags)) {
+				t.Errorf("%s = %d: no flag sets it", name, n)
+				continue
+			}
+			if other, dup := seen[n]; dup {
+				t.Errorf("%s and %s are set by the same flag", name, other)
+			}
+			seen[n] = name
 		}
-		if n < 1000 || n >= int64(1000+len(limitFlags)) {
-			t.Errorf("mochi.Limits.%s = %d: no flag sets it", name, n)
-			continue
-		}
-		if other, dup := seen[n]; dup {
-			t.Errorf("mochi.Limits.%s and %s are set by the same flag", name, other)
-		}
-		seen[n] = name
 	}
-	if rv.NumField() != len(limitFlags) {
-		t.Errorf("mochi.Limits has %d fields, the flag table %d flags", rv.NumField(), len(limitFlags))
+	if fields != len(limitFlags) {
+		t.Errorf("the limits have %d fields, the flag table %d flags", fields, len(limitFlags))
 	}
 	// Unset, every flag leaves its zero value's meaning to the engine or
 	// gives AWS's default.
 	def := limitsFrom(mustLoad(t))
-	if def.MaxConnections != 0 || def.PublishRate != mochi.DefaultPublishRate || def.MinKeepAlive != mochi.DefaultMinKeepAlive {
+	if def.MQTT.MaxConnections != 0 || def.MQTT.PublishRate != mochi.DefaultPublishRate || def.MQTT.MinKeepAlive != mochi.DefaultMinKeepAlive ||
+		def.Fleet.RegisterThing != provision.DefaultRegisterThingRate {
 		t.Errorf("defaults: %+v", def)
 	}
 }

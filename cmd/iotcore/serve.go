@@ -105,9 +105,9 @@ is an error; an IOTCORE_ variable that is no flag's, a warning.`,
 			ShutdownTimeout:       k.Duration("shutdown-timeout"),
 			DatabaseSynchronous:   k.String("database-synchronous"),
 			HookURLs:              hookURLs,
-
-			MQTT: limitsFrom(k),
 		}
+		lim := limitsFrom(k)
+		cfg.MQTT, cfg.FleetRates = lim.MQTT, lim.Fleet
 		srv, err := server.Open(cmd.Context(), cfg)
 		if err != nil {
 			return explainListen(err, map[string]string{

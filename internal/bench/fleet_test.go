@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/iotcore/iotcore/internal/provision"
 	"github.com/iotcore/iotcore/internal/server"
 	"github.com/iotcore/iotcore/internal/servertest"
 )
@@ -15,7 +16,9 @@ import (
 // and a FleetFixture on it.
 func newFleetEnv(t *testing.T) (*env, *FleetFixture) {
 	t.Helper()
-	gw := servertest.Start(t, func(c *server.Config) { c.MQTT.ConnectRate, c.MQTT.PublishRate = -1, -1 })
+	gw := servertest.Start(t, func(c *server.Config) {
+		c.MQTT.ConnectRate, c.MQTT.PublishRate, c.FleetRates = -1, -1, provision.UnlimitedFleetRates
+	})
 	e := &env{srv: gw.Server, api: gw.Client, ep: Endpoint{Addr: gw.MQTTAddr().String(), RootCAs: gw.RootCAs, Timeout: testTimeout}}
 	fx, err := SetupFleet(context.Background(), e.api, NewPrefix())
 	if err != nil {

@@ -85,11 +85,15 @@ type Fleet struct {
 	Events Publisher
 	// Metrics counts attempts (kind FLEET_PROVISIONING); nil counts nothing.
 	Metrics AttemptCounter
+	// Rates bound how many requests of each operation the server serves a
+	// second; the zero value is AWS's rates.
+	Rates FleetRates
 	// Now returns the current time; nil means time.Now.
 	Now func() time.Time
 
-	keyOnce sync.Once
-	randKey []byte
+	throttle fleetThrottle
+	keyOnce  sync.Once
+	randKey  []byte
 }
 
 func (f *Fleet) now() time.Time {
@@ -137,12 +141,14 @@ func (f *Fleet) HandleRequest(ctx context.Context, clientID, certificateID, topi
 	a := &fleetAttempt{op: t.op, clientID: clientID, claimID: certificateID, template: t.template}
 	var out any
 	var rej *rejection
-	switch t.op {
-	case opCreateKeysAndCertificate:
+	switch {
+	case !f.throttle.allow(f.Rates, t.op, started):
+		rej = reject(codeThrottled, "throttle", "Rate exceeded.", fmt.Errorf("more than the server's %s requests per second (--fleet-*-rate)", t.op))
+	case t.op == opCreateKeysAndCertificate:
 		out, rej = f.createKeysAndCertificate(ctx, t, payload, a)
-	case opCreateCertificateFromCsr:
+	case t.op == opCreateCertificateFromCsr:
 		out, rej = f.createCertificateFromCsr(ctx, t, payload, a)
-	case opRegisterThing:
+	case t.op == opRegisterThing:
 		out, rej = f.registerThing(ctx, t, payload, a)
 	}
 	replyTopic := topic + acceptedSuffix

@@ -21,6 +21,7 @@ const (
 	codeResourceRegistrationFailure = "ResourceRegistrationFailure"
 	codeAccessDenied                = "AccessDenied"
 	codeServiceUnavailable          = "ServiceUnavailable"
+	codeThrottled                   = "Throttling"
 	codeInternalFailure             = "InternalFailure"
 )
 
@@ -35,6 +36,7 @@ var fleetErrorStatus = map[string]int{
 	codeResourceRegistrationFailure: http.StatusBadRequest,
 	codeAccessDenied:                http.StatusForbidden,
 	codeServiceUnavailable:          http.StatusServiceUnavailable,
+	codeThrottled:                   http.StatusTooManyRequests,
 	codeInternalFailure:             http.StatusInternalServerError,
 }
 

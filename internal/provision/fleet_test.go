@@ -84,7 +84,7 @@ func newFleetEnv(t testing.TB) *fleetEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.fleet = &Fleet{Registry: e.reg, TokenKey: key, Account: acct, Now: e.clock, Hook: e.hook}
+	e.fleet = &Fleet{Registry: e.reg, TokenKey: key, Account: acct, Now: e.clock, Hook: e.hook, Rates: UnlimitedFleetRates}
 	e.template(t, "fleet", fleetTemplateBody, registry.TemplateTypeFleetProvisioning, true, nil)
 	return e
 }

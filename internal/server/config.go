@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iotcore/iotcore/internal/broker/mochi"
+	"github.com/iotcore/iotcore/internal/provision"
 )
 
 // Config is everything a gateway needs. Zero values are documented per field.
@@ -64,6 +65,10 @@ type Config struct {
 	// limit off, except for the connect burst, the keep-alive range and the
 	// timeouts, which must not be negative.
 	MQTT mochi.Limits
+	// FleetRates bound fleet provisioning's requests per second, all
+	// devices together; the zero value is AWS's rates, a negative field no
+	// limit (provision.FleetRates).
+	FleetRates provision.FleetRates
 }
 
 // DefaultShutdownTimeout is the zero value of Config.ShutdownTimeout.

@@ -32,6 +32,7 @@ func (s *Server) openFleet() error {
 		Account:  s.Registry.Account,
 		Logger:   s.Config.Logger,
 		Metrics:  s.Metrics,
+		Rates:    s.Config.FleetRates,
 		// Events: the broker, once it is open (openBroker).
 	}
 	if len(s.Config.HookURLs) > 0 {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iot/types"
 
 	"github.com/iotcore/iotcore/internal/devicesim"
+	"github.com/iotcore/iotcore/internal/provision"
 	"github.com/iotcore/iotcore/internal/server"
 	"github.com/iotcore/iotcore/internal/servertest"
 )
@@ -164,7 +165,7 @@ func TestFleetClaimPolicyEnforced(t *testing.T) {
 // 200 devices provisioning at once with the same claim: each gets its own
 // certificate and thing, and the registry holds exactly 200 of each.
 func TestFleetConcurrentDevices(t *testing.T) {
-	gw := servertest.Start(t, func(c *server.Config) { c.MQTT.ConnectRate = -1 })
+	gw := servertest.Start(t, func(c *server.Config) { c.MQTT.ConnectRate, c.FleetRates = -1, provision.UnlimitedFleetRates })
 	claim := fleetSetup(t, gw, claimPolicy)
 	const n = 200
 	var wg sync.WaitGroup
