@@ -26,7 +26,8 @@ type Service struct {
 
 	// Notify, when set, is called after each committed change with the
 	// events of that change (never none), so that live connections can
-	// re-evaluate their authorization.
+	// re-evaluate their authorization and the rules engine reload its
+	// rules.
 	Notify func([]Event)
 
 	// Logger receives warnings about saved documents that will not work
@@ -47,12 +48,13 @@ const (
 	PolicyChanged                             // a policy's default version changed or it was deleted
 	AttachmentsChanged                        // the policies of a target changed (ID is the target)
 	ThingChanged                              // a thing's type, attributes or principals changed
+	TopicRuleChanged                          // a topic rule was created, replaced, enabled, disabled or deleted (ID is its name)
 )
 
 // Event describes one committed change.
 type Event struct {
 	Kind EventKind
-	ID   string // certificate id, CA id, policy name, target ARN or thing name
+	ID   string // certificate id, CA id, policy name, target ARN, thing name or rule name
 }
 
 func (s *Service) now() time.Time {

@@ -38,6 +38,7 @@ type Tx interface {
 	ProvisioningAttemptTx
 	ProvisioningTemplateTx
 	ProvisioningTemplateVersionTx
+	TopicRuleTx
 }
 
 // Page selects a slice of an ordered listing by key set: rows strictly after
@@ -196,4 +197,21 @@ type ProvisioningTemplateVersionTx interface {
 	InsertProvisioningTemplateVersion(ctx context.Context, v *ProvisioningTemplateVersion) error // the template must exist
 	DeleteProvisioningTemplateVersion(ctx context.Context, name string, version int64) error
 	ListProvisioningTemplateVersions(ctx context.Context, name string, p Page) ([]ProvisioningTemplateVersion, error)
+}
+
+// TopicRuleFilter narrows ListTopicRules.
+type TopicRuleFilter struct {
+	Topic        string // only rules whose TopicPattern is exactly this; "" for all
+	RuleDisabled *bool  // only rules whose RuleDisabled is this; nil for all
+}
+
+// TopicRuleTx stores topic rules, ordered by name. Actions and ErrorAction
+// read back byte for byte as written; a rule without actions reads back an
+// empty, non-nil slice, and one without an error action a nil ErrorAction.
+type TopicRuleTx interface {
+	TopicRule(ctx context.Context, name string) (*TopicRule, error)
+	InsertTopicRule(ctx context.Context, r *TopicRule) error
+	UpdateTopicRule(ctx context.Context, r *TopicRule) error
+	DeleteTopicRule(ctx context.Context, name string) error
+	ListTopicRules(ctx context.Context, f TopicRuleFilter, p Page) ([]TopicRule, error)
 }

@@ -30,6 +30,8 @@ func (s *Service) checkTaggable(ctx context.Context, tx Tx, resourceARN string) 
 		_, err = tx.Policy(ctx, arn.Name)
 	case "provisioningtemplate":
 		_, err = tx.ProvisioningTemplate(ctx, arn.Name)
+	case "rule":
+		_, err = tx.TopicRule(ctx, arn.Name)
 	default:
 		return iot.Errorf(iot.InvalidRequest, "resources of type %q cannot be tagged here", arn.Type)
 	}

@@ -6,8 +6,9 @@
 //
 //   - Getters, and the Update and Delete methods of a resource (thing, thing
 //     type, thing group, certificate, CA certificate, policy, policy version,
-//     provisioning template, template version, registration code), return an
-//     error that errors.Is registry.ErrNotFound when the row does not exist.
+//     provisioning template, template version, registration code, topic
+//     rule), return an error that errors.Is registry.ErrNotFound when the row
+//     does not exist.
 //     Attach, Detach, AddThingToGroup, RemoveThingFromGroup, DeleteTags and
 //     DeleteAllTags are idempotent.
 //   - Insert methods fail when the key is taken, and leave the row as it was.
@@ -74,6 +75,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"ProvisioningTemplate", testProvisioningTemplate},
 		{"ProvisioningTemplateVersion", testProvisioningTemplateVersion},
 		{"ProvisioningAttempt", testProvisioningAttempt},
+		{"TopicRule", testTopicRule},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.run(t, open) })
