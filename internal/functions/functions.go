@@ -1,84 +1,67 @@
 // Package functions calls the functions AWS IoT would run as Lambda
-// functions, such as a fleet-provisioning template's pre-provisioning hook,
-// by their ARN. Until iotcore runs such functions itself, a function is an
-// HTTP endpoint (a webhook) configured per ARN: the function's input is
-// POSTed to it as JSON, and its answer is the function's output.
+// functions — a topic rule's lambda action, a fleet-provisioning template's
+// pre-provisioning hook — by their ARN.
+//
+// Two invokers serve them: Local runs the functions of a directory itself,
+// the way AWS Lambda runs them (a warm python3 or node process per
+// concurrent invocation, Lambda's event and context, its environment,
+// timeout and error shapes); Webhooks POSTs the input to an HTTP endpoint
+// configured per ARN. Chain puts them together, local functions first.
 package functions
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
-	"time"
 )
 
-// ErrNoFunction is what Invoke returns for an ARN no webhook serves.
+// ErrNoFunction is what Invoke returns for an ARN the invoker does not
+// serve; Chain moves on to the next invoker on it.
 var ErrNoFunction = errors.New("no function is configured for this ARN")
 
-// maxAnswer bounds a function's answer, in bytes (Lambda's synchronous
-// response limit is 6 MB; a hook's answer is a few hundred bytes).
-const maxAnswer = 1 << 20
-
-// Webhooks invokes functions through HTTP endpoints, one per function ARN.
-type Webhooks struct {
-	// URLs maps a function ARN to the URL that serves it.
-	URLs map[string]string
-	// Client makes the requests; nil means a client with no timeout of its
-	// own (Invoke's context bounds each call).
-	Client *http.Client
+// Invoker calls a function by ARN with input, the JSON of its event, and
+// returns the JSON of its result. Both Webhooks and Local satisfy it.
+type Invoker interface {
+	Invoke(ctx context.Context, arn string, input []byte) ([]byte, error)
 }
 
-// ParseWebhook reads "ARN=URL", as given to --hook-url.
-func ParseWebhook(s string) (arn, rawURL string, err error) {
-	arn, rawURL, ok := strings.Cut(s, "=")
-	if !ok || !strings.HasPrefix(arn, "arn:") {
-		return "", "", fmt.Errorf("webhook %q: want FUNCTION_ARN=URL", s)
+// Chain returns an Invoker that tries invokers in order, moving on to the
+// next only when one answers ErrNoFunction (local functions first, then
+// webhooks). Nil invokers are left out. When none serves the ARN, the
+// answer wraps ErrNoFunction.
+func Chain(invokers ...Invoker) Invoker {
+	c := make(chain, 0, len(invokers))
+	for _, inv := range invokers {
+		if inv != nil {
+			c = append(c, inv)
+		}
 	}
-	u, err := url.Parse(rawURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", "", fmt.Errorf("webhook %q: the URL must be http:// or https://", s)
-	}
-	return arn, rawURL, nil
+	return c
 }
 
-// Invoke calls the function arn with input and returns its answer. It
-// fails when no webhook serves arn, when the endpoint cannot be reached or
-// answers with a status other than 2xx, or when ctx ends first (a caller
-// gives a hook AWS's 5 seconds).
-func (w *Webhooks) Invoke(ctx context.Context, arn string, input []byte) ([]byte, error) {
-	target, ok := w.URLs[arn]
-	if !ok {
-		return nil, fmt.Errorf("invoke %s: %w", arn, ErrNoFunction)
+type chain []Invoker
+
+func (c chain) Invoke(ctx context.Context, arn string, input []byte) ([]byte, error) {
+	for _, inv := range c {
+		out, err := inv.Invoke(ctx, arn, input)
+		if !errors.Is(err, ErrNoFunction) {
+			return out, err
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(input))
-	if err != nil {
-		return nil, fmt.Errorf("invoke %s: %w", arn, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	client := w.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	start := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("invoke %s: %w", arn, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
-	if err != nil {
-		return nil, fmt.Errorf("invoke %s: reading the answer after %v: %w", arn, time.Since(start).Round(time.Millisecond), err)
-	}
-	if len(body) > maxAnswer {
-		return nil, fmt.Errorf("invoke %s: the answer is larger than %d bytes", arn, maxAnswer)
-	}
-	if resp.StatusCode/100 != 2 {
-		return nil, fmt.Errorf("invoke %s: %s answered %s", arn, target, resp.Status)
-	}
-	return body, nil
+	return nil, fmt.Errorf("invoke %s: %w", arn, ErrNoFunction)
+}
+
+type callerKey struct{}
+
+// WithCaller returns ctx annotated with who calls the function (such as
+// "rule MyRule" or "template T hook"), so that the function's log lines say
+// so. It is for logging only.
+func WithCaller(ctx context.Context, caller string) context.Context {
+	return context.WithValue(ctx, callerKey{}, caller)
+}
+
+// callerOf returns what WithCaller put in ctx, or "".
+func callerOf(ctx context.Context) string {
+	s, _ := ctx.Value(callerKey{}).(string)
+	return s
 }
