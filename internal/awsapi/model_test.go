@@ -7,8 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/iotcore/iotcore/internal/iottest"
 	"github.com/iotcore/iotcore/internal/registry"
@@ -28,10 +32,11 @@ type iotModel struct {
 }
 
 type modelShape struct {
-	Type    string   `json:"type"`
-	Min     *float64 `json:"min"`
-	Max     *float64 `json:"max"`
-	Members map[string]struct {
+	Type     string   `json:"type"`
+	Min      *float64 `json:"min"`
+	Max      *float64 `json:"max"`
+	Required []string `json:"required"`
+	Members  map[string]struct {
 		Shape        string `json:"shape"`
 		Location     string `json:"location"`
 		LocationName string `json:"locationName"`
@@ -144,9 +149,11 @@ func TestRouterMatchesModelURIs(t *testing.T) {
 
 // TestPageSizesMatchModel checks that the bounds pageSize applies to every
 // maxResults and pageSize query member are the model's, for each served
-// operation that has one.
+// operation that has one; ListTopicRules has bounds of its own
+// (rulePageSize).
 func TestPageSizesMatchModel(t *testing.T) {
 	m := loadModel(t)
+	maxOf := map[string]int{"ListTopicRules": registry.MaxTopicRulePageSize}
 	checked := 0
 	for _, rt := range routes() {
 		op, ok := m.Operations[rt.Op]
@@ -159,9 +166,13 @@ func TestPageSizesMatchModel(t *testing.T) {
 			}
 			checked++
 			sh := m.Shapes[member.Shape]
-			if sh.Min == nil || sh.Max == nil || *sh.Min != float64(minPageSize) || *sh.Max != float64(registry.MaxPageSize) {
+			maxSize := registry.MaxPageSize
+			if n, ok := maxOf[rt.Op]; ok {
+				maxSize = n
+			}
+			if sh.Min == nil || sh.Max == nil || *sh.Min != float64(minPageSize) || *sh.Max != float64(maxSize) {
 				t.Errorf("%s.%s: the model bounds it to %v..%v, iotcore to %d..%d",
-					rt.Op, name, orNone(sh.Min), orNone(sh.Max), minPageSize, registry.MaxPageSize)
+					rt.Op, name, orNone(sh.Min), orNone(sh.Max), minPageSize, maxSize)
 			}
 		}
 	}
@@ -175,4 +186,32 @@ func orNone(p *float64) any {
 		return "none"
 	}
 	return *p
+}
+
+// TestTopicRuleActionsMatchModel checks registry.TopicRuleActions, the
+// actions a rule may have and the members each requires, against the
+// model's Action structure, and the action limit against ActionList's.
+func TestTopicRuleActionsMatchModel(t *testing.T) {
+	m := loadModel(t)
+	want := map[string][]string{}
+	for name, member := range m.Shapes["Action"].Members {
+		req := slices.Clone(m.Shapes[member.Shape].Required)
+		slices.Sort(req)
+		want[name] = req
+	}
+	got := map[string][]string{}
+	for name, req := range registry.TopicRuleActions {
+		req = slices.Clone(req)
+		slices.Sort(req)
+		got[name] = req
+	}
+	if d := cmp.Diff(want, got, cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("registry.TopicRuleActions (-model +iotcore):\n%s", d)
+	}
+	if l := m.Shapes["ActionList"]; l.Max == nil || *l.Max != registry.MaxTopicRuleActions {
+		t.Errorf("ActionList: the model bounds it to %v, iotcore to %d", orNone(l.Max), registry.MaxTopicRuleActions)
+	}
+	if r := m.Shapes["RuleName"]; r.Max == nil || *r.Max != float64(registry.RuleNameRule.Max) {
+		t.Errorf("RuleName: the model bounds it to %v, iotcore to %d", orNone(r.Max), registry.RuleNameRule.Max)
+	}
 }

@@ -84,6 +84,14 @@ func routes() []route {
 		{Op: "CreateProvisioningClaim", Method: "POST", Pattern: "/provisioning-templates/{templateName}/provisioning-claim", handle: createProvisioningClaim},
 		{Op: "RegisterThing", Method: "POST", Pattern: "/things", handle: registerThing},
 
+		{Op: "CreateTopicRule", Method: "POST", Pattern: "/rules/{ruleName}", handle: ruleOp(createTopicRule)},
+		{Op: "GetTopicRule", Method: "GET", Pattern: "/rules/{ruleName}", handle: ruleOp(getTopicRule)},
+		{Op: "ListTopicRules", Method: "GET", Pattern: "/rules", handle: ruleOp(listTopicRules)},
+		{Op: "ReplaceTopicRule", Method: "PATCH", Pattern: "/rules/{ruleName}", handle: ruleOp(replaceTopicRule)},
+		{Op: "EnableTopicRule", Method: "POST", Pattern: "/rules/{ruleName}/enable", handle: ruleOp(enableTopicRule)},
+		{Op: "DisableTopicRule", Method: "POST", Pattern: "/rules/{ruleName}/disable", handle: ruleOp(disableTopicRule)},
+		{Op: "DeleteTopicRule", Method: "DELETE", Pattern: "/rules/{ruleName}", handle: ruleOp(deleteTopicRule)},
+
 		{Op: "DescribeEndpoint", Method: "GET", Pattern: "/endpoint", handle: describeEndpoint},
 
 		{Op: "ListProvisioningAttempts", Method: "GET", Pattern: "/iotcore/provisioning-attempts", handle: listProvisioningAttempts, Extension: true},

@@ -39,6 +39,10 @@ type Server struct {
 	// Endpoint is the host name DescribeEndpoint returns (the MQTT endpoint devices use).
 	Endpoint string
 
+	// RuleSQL parses the SQL of CreateTopicRule and ReplaceTopicRule for
+	// the rule's topic pattern; nil refuses both with InternalException.
+	RuleSQL RuleSQL
+
 	// Logger receives one line per request; nil discards. Lines for refused
 	// requests (see Audit) are rate-limited, and every value a client
 	// controls is truncated.

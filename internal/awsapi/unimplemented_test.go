@@ -33,8 +33,8 @@ func TestUnimplemented(t *testing.T) {
 			[]string{`("sts": AWS STS`, served}},
 		{"a service nobody named", signed{target: "/", service: "kinesis"},
 			[]string{`("kinesis": another AWS service)`, served}},
-		{"a control-plane operation iotcore does not implement", signed{target: "/rules"},
-			[]string{"iotcore does not implement the operation at GET /rules.", served}},
+		{"a control-plane operation iotcore does not implement", signed{target: "/destinations"},
+			[]string{"iotcore does not implement the operation at GET /destinations.", served}},
 		{"an operation with a label", signed{method: "POST", target: "/jobs/j1", body: "{}"},
 			[]string{"at POST /jobs/j1.", served}},
 	}

@@ -102,11 +102,27 @@ func ruleNotFound(err error, name string) error {
 	return err
 }
 
-// checkTopicRule validates a rule's name and payload as AWS does before it
-// is stored: the model's required members and bounds, one known Action
+// CheckSQLVersion returns the SQL version a rule is saved with: v, or
+// DefaultSQLVersion when v is empty. A version AWS does not know is an
+// InvalidRequestException.
+func CheckSQLVersion(v string) (string, error) {
+	if v == "" {
+		return DefaultSQLVersion, nil
+	}
+	if !slices.Contains(SQLVersions, v) {
+		return "", iot.Errorf(iot.InvalidRequest, "awsIotSqlVersion %q is not one of %s", v, strings.Join(SQLVersions, ", "))
+	}
+	return v, nil
+}
+
+// CheckTopicRule validates a rule's name and payload as AWS does before it
+// is stored, and sets the defaults (the SQL version; no error action for a
+// null one): the model's required members and bounds, one known Action
 // member per action with the members that action requires, and the size
-// limit.
-func checkTopicRule(r *TopicRule) error {
+// limit. It does not parse the SQL: the caller does, and sets TopicPattern.
+// CreateTopicRule and ReplaceTopicRule call it; the API calls it first too,
+// so that a payload is refused for its shape before its SQL is parsed.
+func CheckTopicRule(r *TopicRule) error {
 	if err := RuleNameRule.Check(r.Name); err != nil {
 		return err
 	}
@@ -116,12 +132,11 @@ func checkTopicRule(r *TopicRule) error {
 	if r.Actions == nil {
 		return iot.Errorf(iot.InvalidRequest, "topicRulePayload.actions must not be null")
 	}
-	if r.SQLVersion == "" {
-		r.SQLVersion = DefaultSQLVersion
+	v, err := CheckSQLVersion(r.SQLVersion)
+	if err != nil {
+		return err
 	}
-	if !slices.Contains(SQLVersions, r.SQLVersion) {
-		return iot.Errorf(iot.InvalidRequest, "awsIotSqlVersion %q is not one of %s", r.SQLVersion, strings.Join(SQLVersions, ", "))
-	}
+	r.SQLVersion = v
 	if n := len(r.Actions); n > MaxTopicRuleActions {
 		return iot.Errorf(iot.InvalidRequest, "1 validation error detected: Value at 'topicRulePayload.actions' failed to satisfy constraint: "+
 			"Member must have length less than or equal to %d (got %d actions)", MaxTopicRuleActions, n)
@@ -204,7 +219,7 @@ func (s *Service) withARN(r *TopicRule) *TopicRule {
 // CreateTopicRule creates a topic rule and tags it. The caller has parsed
 // the SQL and set TopicPattern; CreatedAt is now.
 func (s *Service) CreateTopicRule(ctx context.Context, r TopicRule, tags []iot.Tag) (*TopicRule, error) {
-	if err := checkTopicRule(&r); err != nil {
+	if err := CheckTopicRule(&r); err != nil {
 		return nil, err
 	}
 	if err := iot.CheckTags(tags); err != nil {
@@ -233,7 +248,7 @@ func (s *Service) CreateTopicRule(ctx context.Context, r TopicRule, tags []iot.T
 // ReplaceTopicRule replaces a topic rule's payload; its name, creation time
 // and tags stay. The caller has parsed the SQL and set TopicPattern.
 func (s *Service) ReplaceTopicRule(ctx context.Context, r TopicRule) (*TopicRule, error) {
-	if err := checkTopicRule(&r); err != nil {
+	if err := CheckTopicRule(&r); err != nil {
 		return nil, err
 	}
 	err := s.update(ctx, func(tx Tx, c *change) error {
