@@ -7,11 +7,11 @@ import (
 	"errors"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
-	"strings"
+	"strconv"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/iotcore/iotcore/internal/iottest"
 )
@@ -105,26 +105,66 @@ func invokeErr(l *Local, name string, event any) (any, error) {
 	return v, nil
 }
 
-func TestPythonSmoke(t *testing.T) {
-	needPython(t)
-	dir := fixture(t, map[string]map[string]string{
-		"hello": {"lambda_function.py": `
-import os
-n = 0
-def lambda_handler(event, context):
-    global n
-    n += 1
-    print("hello", event.get("name"))
-    return {"n": n, "name": event.get("name"), "fn": context.function_name}
-`},
-	})
-	l, logs := open(t, LocalConfig{Dir: dir})
-	start := time.Now()
-	got := invoke(t, l, "hello", map[string]any{"name": "x"})
-	t.Logf("cold %v: %v", time.Since(start), got)
-	start = time.Now()
-	got = invoke(t, l, "hello", map[string]any{"name": "y"})
-	t.Logf("warm %v: %v", time.Since(start), got)
-	t.Log(logs.String())
-	_ = strings.Contains
+// functionError returns err's *FunctionError, failing the test without one.
+func functionError(t *testing.T, err error) *FunctionError {
+	t.Helper()
+	var fe *FunctionError
+	if !errors.As(err, &fe) {
+		t.Fatalf("error %v, want a *FunctionError", err)
+	}
+	return fe
+}
+
+// gone reports whether process pid has ended (a zombie has: only its exit
+// status is left for its parent to read).
+func gone(t *testing.T, pid int) bool {
+	t.Helper()
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc to look for processes in")
+	}
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	// pid (comm) state ...
+	i := bytes.LastIndexByte(stat, ')')
+	return i >= 0 && len(stat) > i+2 && stat[i+2] == 'Z'
+}
+
+// num returns v, a JSON number, as an int.
+func num(t *testing.T, v any) int {
+	t.Helper()
+	f, ok := v.(float64)
+	if !ok {
+		t.Fatalf("%v (%T): want a number", v, v)
+	}
+	return int(f)
+}
+
+// field returns v[key], v a JSON object.
+func field(t *testing.T, v any, key string) any {
+	t.Helper()
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%v (%T): want an object", v, v)
+	}
+	return m[key]
+}
+
+func TestUnknownFunction(t *testing.T) {
+	l, _ := open(t, LocalConfig{Dir: t.TempDir()})
+	for _, arn := range []string{arnPrefix + "none", "none", "arn:aws:iot:us-east-1:123456789012:rule/x", ""} {
+		if _, err := l.Invoke(context.Background(), arn, nil); !errors.Is(err, ErrNoFunction) {
+			t.Errorf("Invoke(%q): %v, want ErrNoFunction", arn, err)
+		}
+	}
+	var nilLocal *Local
+	if _, err := nilLocal.Invoke(context.Background(), arnPrefix+"x", nil); !errors.Is(err, ErrNoFunction) {
+		t.Errorf("nil Local: %v, want ErrNoFunction", err)
+	}
+}
+
+// runPython runs python3 -c code and returns its output.
+func runPython(code string) ([]byte, error) {
+	return exec.Command("python3", "-c", code).CombinedOutput()
 }

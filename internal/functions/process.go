@@ -2,6 +2,7 @@ package functions
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -82,9 +83,29 @@ type process struct {
 	exited   chan struct{}
 	exitErr  error // cmd.Wait's; set before exited is closed
 
-	mu     sync.Mutex
-	reqID  string // the invocation its log lines belong to
-	caller string
+	mu      sync.Mutex
+	callers [8]invocation // the latest, for tagging log lines; a ring
+	next    int
+}
+
+// invocation is a request's id and who made it.
+type invocation struct{ id, caller string }
+
+// logMarker starts the line a runtime writes to its standard output and
+// error before it calls the handler, followed by the request's id: the
+// lines after it are that invocation's.
+const logMarker = "\x00iotcore-request:"
+
+// callerOf returns who made request id, if it is one of the latest.
+func (p *process) callerOf(id string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, inv := range p.callers {
+		if inv.id == id {
+			return inv.caller
+		}
+	}
+	return ""
 }
 
 // startProcess starts a runtime process for fn and the goroutines that
@@ -228,21 +249,13 @@ func readLine(r *bufio.Reader, limit int) (line []byte, n int, err error) {
 }
 
 // logLines logs each line the function writes to stream, tagged with the
-// function, the invocation and its caller, and closes r at its end.
+// function and the invocation it belongs to (the latest marker's) and its
+// caller, and closes r at its end.
 func (p *process) logLines(r *os.File, stream string, log *slog.Logger) {
 	defer r.Close()
 	br := bufio.NewReaderSize(r, 4<<10)
-	for {
-		line, n, err := readLine(br, maxLogLine)
-		if err != nil && n == 0 {
-			return
-		}
-		if line == nil && n > 0 {
-			line = []byte(fmt.Sprintf("(a line of %d bytes, longer than %d, left out)", n, maxLogLine))
-		}
-		p.mu.Lock()
-		reqID, caller := p.reqID, p.caller
-		p.mu.Unlock()
+	var reqID, caller string
+	emit := func(line []byte) {
 		attrs := []slog.Attr{slog.String("function", p.fn.name)}
 		if reqID != "" {
 			attrs = append(attrs, slog.String("request_id", reqID))
@@ -252,6 +265,25 @@ func (p *process) logLines(r *os.File, stream string, log *slog.Logger) {
 		}
 		attrs = append(attrs, slog.String("stream", stream), slog.String("line", string(line)))
 		log.LogAttrs(context.Background(), slog.LevelInfo, "function output", attrs...)
+	}
+	for {
+		line, n, err := readLine(br, maxLogLine)
+		if err != nil && n == 0 {
+			return
+		}
+		switch i := bytes.Index(line, []byte(logMarker)); {
+		case line == nil && n > 0:
+			emit(fmt.Appendf(nil, "(a line of %d bytes, longer than %d, left out)", n, maxLogLine))
+		case i >= 0:
+			// What came before the marker ended without a newline.
+			if i > 0 {
+				emit(line[:i])
+			}
+			reqID = string(line[i+len(logMarker):])
+			caller = p.callerOf(reqID)
+		default:
+			emit(line)
+		}
 		if err != nil {
 			return
 		}
@@ -325,7 +357,8 @@ func (p *process) waitReady(ctx context.Context) error {
 // stopped.
 func (p *process) invoke(ctx context.Context, req request, timeout time.Duration, caller string) (result []byte, healthy bool, err error) {
 	p.mu.Lock()
-	p.reqID, p.caller = req.ID, caller
+	p.callers[p.next] = invocation{req.ID, caller}
+	p.next = (p.next + 1) % len(p.callers)
 	p.mu.Unlock()
 
 	start := time.Now()

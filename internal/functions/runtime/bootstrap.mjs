@@ -7,9 +7,11 @@
 // keeps the process warm: it reads a request, a line of JSON, from fd 3,
 // calls the handler with the event, a context and a callback, and writes
 // the response, a line of JSON, to fd 4. Standard output and error are the
-// function's log.
+// function's log. Before it calls the handler, it writes a line of
+// "\0iotcore-request:" and the request's id to both, so that iotcore knows
+// which invocation the lines after it belong to.
 //
-// Lines it writes: {"ready":true} once the handler is loaded;
+// Lines it writes to fd 4: {"ready":true} once the handler is loaded;
 // {"id":ID,"result":JSON} or {"id":ID,"error":{...}} per invocation;
 // {"error":{...}} when loading fails, after which it exits; and
 // {"id":ID,"error":{...},"fatal":true} for an uncaught exception or an
@@ -189,6 +191,9 @@ async function main() {
   for await (const line of requests) {
     const req = JSON.parse(line);
     current = req.id;
+    // Tells iotcore that the log lines from here on are this request's.
+    process.stdout.write(`\0iotcore-request:${req.id}\n`);
+    process.stderr.write(`\0iotcore-request:${req.id}\n`);
     let result;
     try {
       result = await invoke(handler, req.event, makeContext(req));

@@ -7,7 +7,11 @@ keeps the process warm: it reads a request, a line of JSON, from fd 3,
 calls the handler with the event and a context, and writes the response,
 a line of JSON, to fd 4. Standard output and error are the function's log.
 
-Lines it writes: {"ready": true} once the handler is imported;
+Before it calls the handler, it writes a line of "\\0iotcore-request:" and
+the request's id to its standard output and error, so that iotcore knows
+which invocation the lines after it belong to.
+
+Lines it writes to fd 4: {"ready": true} once the handler is imported;
 {"id": ID, "result": JSON} or {"id": ID, "error": {...}} per invocation;
 {"error": {...}} when the import fails, after which it exits.
 """
@@ -129,6 +133,10 @@ def main():
     for line in requests:
         req = json.loads(line)
         rid = req.get("id", "")
+        # Tells iotcore that the log lines from here on are this request's.
+        for stream in (sys.stdout, sys.stderr):
+            stream.write("\0iotcore-request:%s\n" % rid)
+            stream.flush()
         try:
             result = handler(req.get("event"), LambdaContext(req))
         except Exception as e:
