@@ -95,7 +95,7 @@ func (p *parser) parseSelect() selectClause {
 	}
 	if p.isKeyword("VALUE") {
 		n := p.peek()
-		if !(n.kind == tIdent && strings.EqualFold(n.text, "FROM")) && !(n.kind == tOp && strings.Contains(",.[", n.text)) &&
+		if !(n.kind == tIdent && strings.EqualFold(n.text, "FROM")) && !(n.kind == tOp && strings.Contains(",.", n.text)) &&
 			!(n.kind == tIdent && strings.EqualFold(n.text, "AS")) {
 			s.value = true
 			p.advance()
