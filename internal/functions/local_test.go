@@ -168,3 +168,13 @@ func TestUnknownFunction(t *testing.T) {
 func runPython(code string) ([]byte, error) {
 	return exec.Command("python3", "-c", code).CombinedOutput()
 }
+
+// decode returns the JSON out decoded.
+func decode(t *testing.T, out []byte) any {
+	t.Helper()
+	var v any
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("result %s: %v", out, err)
+	}
+	return v
+}
