@@ -42,7 +42,9 @@ func serveFlags() *pflag.FlagSet {
 	fs.Duration("shutdown-timeout", server.DefaultShutdownTimeout, "on SIGTERM or SIGINT, how long API requests in flight may take to finish before they are cut")
 	fs.String("log-format", "text", "log format: text or json")
 	fs.String("log-level", "info", "log level: debug, info, warn or error")
-	fs.StringArray("hook-url", nil, "FUNCTION_ARN=URL: the HTTP endpoint that runs a pre-provisioning hook (a Lambda function on AWS); repeatable")
+	fs.StringArray("hook-url", nil, "FUNCTION_ARN=URL: the HTTP endpoint that runs a function (a rule's lambda action, a pre-provisioning hook) that --functions-dir does not hold; repeatable")
+	fs.String("functions-dir", "", "directory of functions that rules' lambda actions and pre-provisioning hooks run, one subdirectory per function, holding its code as deployed to Lambda (docs/functions.md); empty: none")
+	fs.Duration("function-timeout", 0, "how long a function may run, unless its function.json says otherwise (0: Lambda's 3s)")
 	fs.String("pprof-addr", "", "serve Go's profiler (/debug/pprof/) on this loopback address, such as 127.0.0.1:6060; empty: off")
 	return fs
 }
@@ -105,6 +107,8 @@ is an error; an IOTCORE_ variable that is no flag's, a warning.`,
 			ShutdownTimeout:       k.Duration("shutdown-timeout"),
 			DatabaseSynchronous:   k.String("database-synchronous"),
 			HookURLs:              hookURLs,
+			FunctionsDir:          k.String("functions-dir"),
+			FunctionTimeout:       k.Duration("function-timeout"),
 		}
 		lim := limitsFrom(k)
 		cfg.MQTT, cfg.FleetRates = lim.MQTT, lim.Fleet

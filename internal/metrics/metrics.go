@@ -15,6 +15,7 @@ type Metrics struct {
 	provisioning *prometheus.CounterVec
 	apiRequests  *prometheus.CounterVec
 	apiLatency   *prometheus.HistogramVec
+	ruleActions  *prometheus.CounterVec
 }
 
 // New creates the metrics, with the Go runtime and process collectors.
@@ -37,11 +38,17 @@ func New() *Metrics {
 			Help:      "Control-plane API request latency, by AWS operation.",
 			Buckets:   []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 		}, []string{"operation"}),
+		ruleActions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "iotcore",
+			Name:      "rule_actions_total",
+			Help:      "Actions of topic rules run, by rule, action (republish, lambda, http, ...) and outcome (success or failure).",
+		}, []string{"rule", "action", "outcome"}),
 	}
 	m.registry.MustRegister(
 		m.provisioning,
 		m.apiRequests,
 		m.apiLatency,
+		m.ruleActions,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -61,6 +68,13 @@ func (m *Metrics) ProvisioningAttempt(kind, outcome, reason string) {
 func (m *Metrics) APIRequest(op, code string, d time.Duration) {
 	m.apiRequests.WithLabelValues(op, code).Inc()
 	m.apiLatency.WithLabelValues(op).Observe(d.Seconds())
+}
+
+// RuleAction counts one action of a topic rule. rule is a rule's name (at
+// most 1000, AWS's limit), action a member of AWS's Action union, outcome
+// success or failure.
+func (m *Metrics) RuleAction(rule, action, outcome string) {
+	m.ruleActions.WithLabelValues(rule, action, outcome).Inc()
 }
 
 // Handler serves the metrics in the Prometheus text format.

@@ -39,6 +39,7 @@ func (s *Server) openAPI() (err error) {
 			},
 		},
 		Endpoint: cfg.Hostname,
+		RuleSQL:  ruleSQL{},
 		Logger:   cfg.Logger,
 		Audit:    slog.New(slog.NewJSONHandler(s.auditFile, nil)),
 		Metrics:  s.Metrics,

@@ -54,6 +54,12 @@ type Config struct {
 	// pre-provisioning hook) to the HTTP endpoint that runs it (package
 	// functions); a template whose hook has none refuses provisioning.
 	HookURLs map[string]string
+	// FunctionsDir holds the functions that rules' lambda actions and
+	// pre-provisioning hooks call, one subdirectory each, named after the
+	// function (package functions); "" runs none.
+	FunctionsDir string
+	// FunctionTimeout is a function's default timeout; 0 means Lambda's 3 s.
+	FunctionTimeout time.Duration
 	// DatabaseSynchronous is how durable an acknowledged write is:
 	// "full" (""), on disk before the API or a device is answered, or
 	// "normal", which a power failure may undo (sqlite.Synchronous).

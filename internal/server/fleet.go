@@ -35,9 +35,7 @@ func (s *Server) openFleet() error {
 		Rates:    s.Config.FleetRates,
 		// Events: the broker, once it is open (openBroker).
 	}
-	if len(s.Config.HookURLs) > 0 {
-		s.fleet.Hook = webhookHooks{&functions.Webhooks{URLs: s.Config.HookURLs}}
-	}
+	s.fleet.Hook = functionHooks{&s.functions}
 	return nil
 }
 
@@ -58,16 +56,17 @@ func (s *Server) pruneUnclaimed(ctx context.Context) error {
 	}
 }
 
-// webhookHooks runs pre-provisioning hooks through the webhooks configured
-// per function ARN (--hook-url).
-type webhookHooks struct{ w *functions.Webhooks }
+// functionHooks runs pre-provisioning hooks as the functions they name, as
+// AWS runs them as Lambda functions: a local function (--functions-dir) or
+// a webhook (--hook-url).
+type functionHooks struct{ f functions.Invoker }
 
-func (h webhookHooks) PreProvision(ctx context.Context, targetARN string, in provision.HookInput) (*provision.HookOutput, error) {
+func (h functionHooks) PreProvision(ctx context.Context, targetARN string, in provision.HookInput) (*provision.HookOutput, error) {
 	payload, err := json.Marshal(in)
 	if err != nil {
 		return nil, err
 	}
-	answer, err := h.w.Invoke(ctx, targetARN, payload)
+	answer, err := h.f.Invoke(functions.WithCaller(ctx, "pre-provisioning hook"), targetARN, payload)
 	if err != nil {
 		return nil, err
 	}

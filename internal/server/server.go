@@ -22,6 +22,7 @@ import (
 	"github.com/iotcore/iotcore/internal/pki"
 	"github.com/iotcore/iotcore/internal/provision"
 	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/rules"
 	"github.com/iotcore/iotcore/internal/sqlite"
 )
 
@@ -59,6 +60,8 @@ type Server struct {
 	lock        *dataDirLock
 	gate        *broker.Gatekeeper
 	fleet       *provision.Fleet
+	rules       *rules.Engine
+	functions   functionRunner
 	db          *sqlite.DB
 	auditFile   *os.File
 	apiListener net.Listener
@@ -94,10 +97,16 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openFleet(); err != nil {
 		return nil, err
 	}
+	if err := s.openRules(ctx); err != nil {
+		return nil, err
+	}
 	if err := s.openBroker(); err != nil {
 		return nil, err
 	}
 	if err := s.openAPI(); err != nil {
+		return nil, err
+	}
+	if err := s.openFunctions(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -174,7 +183,10 @@ func (s *Server) openBroker() (err error) {
 		_, err := provisioner.Provision(ctx, cert, ca)
 		return err
 	})
-	s.Registry.Notify = gate.OnRegistryChange
+	s.Registry.Notify = func(events []registry.Event) {
+		gate.OnRegistryChange(events)
+		s.onRulesChange(events)
+	}
 	s.Broker, err = mochi.Open(mochi.Config{
 		Addr:          cfg.MQTTAddr,
 		WebSocketAddr: cfg.MQTTWebSocketAddr,
@@ -183,6 +195,7 @@ func (s *Server) openBroker() (err error) {
 		Logger:        cfg.Logger,
 		Limits:        cfg.MQTT,
 		Requests:      s.fleet,
+		Rules:         s.rules,
 	})
 	if err != nil {
 		return err
@@ -224,6 +237,10 @@ func (s *Server) Close() error {
 	if s.Broker != nil {
 		errs = append(errs, s.Broker.Close())
 	}
+	if s.rules != nil {
+		errs = append(errs, s.rules.Close())
+	}
+	errs = append(errs, s.closeFunctions())
 	if s.apiListener != nil {
 		if err := s.apiListener.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
 			errs = append(errs, err)

@@ -67,6 +67,12 @@ type Config struct {
 	// its answer only to the connection that asked (request.go).
 	Requests broker.RequestHandler
 
+	// Rules sees every message that reaches the broker: devices' publishes
+	// once acknowledged, Basic Ingest messages ($aws/rules/<rule>/..., which
+	// go to no subscriber) and the server's own (events, iot-data
+	// publishes); nil runs no rules (rules.go).
+	Rules Rules
+
 	// Now is the clock of the rate limits; nil means time.Now.
 	Now func() time.Time
 }

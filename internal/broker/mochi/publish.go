@@ -9,6 +9,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/rules"
 )
 
 // ErrClosed is returned by Publish once Serve has returned.
@@ -106,11 +107,16 @@ func (h *hook) OnPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, er
 	}
 	h.b.stats.messagesIn.Add(1)
 	c.publishing.Store(true) // until OnPublished (flow.go)
-	if h.b.isRequest(pk.TopicName) {
+	switch {
+	case h.b.isRequest(pk.TopicName):
 		// A request, answered to this connection alone: acknowledged,
 		// routed to no subscriber, and served once its PUBACK is written
 		// (OnPublished), so that the device hears the PUBACK first.
 		c.request = true
+		pk.Ignore = true
+	case rules.BasicIngest(pk.TopicName):
+		// Basic Ingest: for the rule it names alone, no subscriber
+		// (OnPublished hands it to the rules).
 		pk.Ignore = true
 	}
 	return pk, nil
@@ -128,7 +134,9 @@ func (h *hook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 	if c.request { // the connection's goroutine alone reads and writes it
 		c.request = false
 		h.b.serveRequest(c, cl, pk.TopicName, pk.Payload)
+		return
 	}
+	h.b.toRules(pk.TopicName, pk.Payload, pk.FixedHeader.Qos, cl.ID, c.certificateID())
 }
 
 // refusePublish answers a PUBLISH refused with code: MQTT 3.1.1, the
@@ -222,6 +230,21 @@ func (b *Broker) mayPublishWill(c *conn, will mqtt.Will) bool {
 // iot:Receive on the topic. qos is 0 or 1; reserved ($) topics cannot be
 // retained.
 func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) error {
+	if err := b.publish(topic, payload, retain, qos); err != nil {
+		return err
+	}
+	b.toRules(topic, payload, qos, "", "")
+	return nil
+}
+
+// PublishFromRules sends a message of the rules engine (a republish action,
+// a failure event) to the subscribers, as Publish does, without handing it
+// back to the rules: the engine evaluates its own messages.
+func (b *Broker) PublishFromRules(topic string, payload []byte, qos byte) error {
+	return b.publish(topic, payload, false, qos)
+}
+
+func (b *Broker) publish(topic string, payload []byte, retain bool, qos byte) error {
 	switch {
 	case b.closed.Load():
 		return ErrClosed
@@ -242,8 +265,11 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) er
 }
 
 // Subscribed reports whether any subscription, of a device or of the
-// server, matches topic.
+// server, or any rule, matches topic.
 func (b *Broker) Subscribed(topic string) bool {
+	if b.cfg.Rules != nil && b.cfg.Rules.Wants(topic) {
+		return true
+	}
 	s := b.server.Topics.Subscribers(topic)
 	return len(s.Subscriptions) > 0 || len(s.Shared) > 0 || len(s.InlineSubscriptions) > 0
 }
