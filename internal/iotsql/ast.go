@@ -56,6 +56,7 @@ type isExpr struct {
 type inExpr struct {
 	x, list expr
 	not     bool
+	paren   bool // list is an *arrayExpr written as (a, b, ...)
 }
 
 // callExpr is a call of a built-in function.
@@ -213,6 +214,17 @@ func (x *inExpr) format(b *strings.Builder) {
 		b.WriteString(" NOT")
 	}
 	b.WriteString(" IN ")
+	if arr, ok := x.list.(*arrayExpr); ok && x.paren {
+		b.WriteByte('(')
+		for i, e := range arr.elems {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			e.format(b)
+		}
+		b.WriteString("))")
+		return
+	}
 	x.list.format(b)
 	b.WriteByte(')')
 }

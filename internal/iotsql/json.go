@@ -192,8 +192,8 @@ func numberValue(s string, isInt, v1 bool) value {
 		}
 	}
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil && !math.IsInf(f, 0) {
-		return undef
+	if err != nil || math.IsInf(f, 0) {
+		return undef // beyond double precision's range
 	}
 	return normalize(decV(f), v1)
 }

@@ -241,6 +241,7 @@ func (p *parser) parseCmp() expr {
 	if p.isKeyword("IN") {
 		p.advance()
 		var list expr
+		paren := false
 		if p.isOp("(") {
 			// ANSI form: x IN (a, b, c), taken as the array [a, b, c].
 			p.advance()
@@ -253,14 +254,15 @@ func (p *parser) parseCmp() expr {
 				p.advance()
 			}
 			p.expectOp(")")
-			list = arr
+			list, paren = arr, true
 			if len(arr.elems) == 1 {
+				paren = false
 				list = arr.elems[0] // (x) is x: may be an array expression
 			}
 		} else {
 			list = p.parseAdd()
 		}
-		return &inExpr{x: l, list: list, not: not}
+		return &inExpr{x: l, list: list, not: not, paren: paren}
 	}
 	return l
 }
