@@ -62,7 +62,7 @@ func (d *jsonDecoder) value(depth int) (value, error) {
 	switch c := d.data[d.pos]; {
 	case c == '{':
 		d.pos++
-		var o []member
+		o := make([]member, 0, 4)
 		d.space()
 		if d.pos < len(d.data) && d.data[d.pos] == '}' {
 			d.pos++

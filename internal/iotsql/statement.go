@@ -114,7 +114,7 @@ func (s *Statement) String() string {
 
 // env is the evaluation context of one message.
 type env struct {
-	in      *Input
+	in      Input // a copy: env and Input then cost one allocation together
 	version string
 	v1      bool
 	payload value // the decoded payload; Undefined when it is not JSON
@@ -122,15 +122,14 @@ type env struct {
 	depth   int
 }
 
-func newEnv(in *Input, version string, v1 bool) env {
-	e := env{in: in, version: version, v1: v1}
+func newEnv(e *env, in Input, version string, v1 bool) {
+	*e = env{in: in, version: version, v1: v1}
 	if len(in.Payload) > 0 {
 		if v, err := decodeJSON(in.Payload, v1); err == nil {
 			e.payload = v
 		}
 	}
 	e.doc = e.payload
-	return e
 }
 
 // Evaluate runs the statement on one message. It does not check the topic
@@ -147,9 +146,9 @@ func newEnv(in *Input, version string, v1 bool) env {
 func (s *Statement) Evaluate(in Input) (out []byte, matched bool, err error) {
 	var e env
 	if s.starOnly && s.where == nil {
-		e = env{in: &in, version: s.version, v1: s.v1}
+		e = env{in: in, version: s.version, v1: s.v1}
 	} else {
-		e = newEnv(&in, s.version, s.v1)
+		newEnv(&e, in, s.version, s.v1)
 	}
 	if s.where != nil {
 		if v := s.where.eval(&e); v.k != kBool || !v.b {

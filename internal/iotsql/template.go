@@ -69,7 +69,7 @@ func (t *Template) Expand(in Input) (string, error) {
 		needDoc = needDoc || p.x != nil
 	}
 	if needDoc {
-		e = newEnv(&in, Version20160323, false)
+		newEnv(&e, in, Version20160323, false)
 	}
 	var b strings.Builder
 	for _, p := range t.parts {

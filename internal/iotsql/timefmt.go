@@ -31,7 +31,7 @@ func parseTime(e *env, c *callExpr) value {
 		if !ok {
 			return undef
 		}
-		if loc, ok = location(e.in, name); !ok {
+		if loc, ok = location(&e.in, name); !ok {
 			return undef
 		}
 	}
