@@ -136,11 +136,11 @@ func OpenLocal(cfg LocalConfig) (*Local, error) {
 			continue
 		}
 		found[fn.family] = true
-		if p, err := exec.LookPath(l.interp[fn.family]); err != nil {
+		p, err := interpreter(l.interp[fn.family], fn.family)
+		if err != nil {
 			return nil, fmt.Errorf("open functions: function %s needs %s: %w", fn.name, l.interp[fn.family], err)
-		} else {
-			l.interp[fn.family] = p
 		}
+		l.interp[fn.family] = p
 	}
 	if l.runtimeDir, err = installRuntime(); err != nil {
 		return nil, fmt.Errorf("open functions: %w", err)
@@ -153,6 +153,33 @@ func OpenLocal(cfg LocalConfig) (*Local, error) {
 		}
 	}
 	return l, nil
+}
+
+// interpreter returns the interpreter that name, a path or a program in
+// PATH, runs in the end: a version manager's shim (pyenv's, asdf's) is
+// resolved once here rather than at every cold start.
+func interpreter(name string, f family) (string, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return "", err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), initTimeout)
+	defer cancel()
+	var args []string
+	switch f {
+	case python:
+		args = []string{"-c", "import sys; print(sys.executable)"}
+	case node:
+		args = []string{"-p", "process.execPath"}
+	}
+	out, err := exec.CommandContext(ctx, path, args...).Output()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", path, strings.Join(args, " "), err)
+	}
+	if real := strings.TrimSpace(string(out)); filepath.IsAbs(real) {
+		return real, nil
+	}
+	return path, nil
 }
 
 // Functions returns the names of the functions found, sorted.

@@ -18,7 +18,7 @@ import (
 
 // fixture writes functions into a new functions directory: name → file →
 // content.
-func fixture(t *testing.T, fns map[string]map[string]string) string {
+func fixture(t testing.TB, fns map[string]map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, files := range fns {
@@ -37,6 +37,8 @@ func fixture(t *testing.T, fns map[string]map[string]string) string {
 
 func needPython(t *testing.T) { t.Helper(); iottest.NeedProgram(t, "python3", "--version") }
 func needNode(t *testing.T)   { t.Helper(); iottest.NeedProgram(t, "node", "--version") }
+
+func needProgramB(b *testing.B, name string) { b.Helper(); iottest.NeedProgram(b, name, "--version") }
 
 // logBuffer collects log records, safe for concurrent use.
 type logBuffer struct {
