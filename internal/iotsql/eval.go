@@ -1,9 +1,6 @@
 package iotsql
 
-import (
-	"math"
-	"strings"
-)
+import "math"
 
 func (x *litExpr) eval(*env) value { return x.v }
 
@@ -431,5 +428,3 @@ func (x *subquery) eval(e *env) value {
 func stringArg(e *env, x expr) (string, bool) {
 	return toString(x.eval(e), e.v1)
 }
-
-var _ = strings.EqualFold

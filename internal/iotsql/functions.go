@@ -2,6 +2,7 @@ package iotsql
 
 import (
 	"crypto/md5"
+	crypto "crypto/rand"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
@@ -14,8 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
-
-	"github.com/google/uuid"
 )
 
 // function is a built-in function [DOC iot-sql-functions]. Functions take
@@ -185,7 +184,7 @@ func init() {
 			if e.in.NewUUID != nil {
 				return strV(e.in.NewUUID())
 			}
-			return strV(uuid.NewString())
+			return strV(newUUID())
 		}),
 		"power": fn(2, 2, func(e *env, c *callExpr) value {
 			a, ok1 := toDecimal(c.args[0].eval(e))
@@ -585,4 +584,20 @@ func trunc(e *env, c *callExpr) value {
 		}
 	}
 	return decV(f)
+}
+
+// newUUID returns a random (version 4) UUID.
+func newUUID() string {
+	var u [16]byte
+	_, _ = crypto.Read(u[:]) // crypto/rand.Read never fails
+	u[6] = u[6]&0x0f | 0x40
+	u[8] = u[8]&0x3f | 0x80
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	hex.Encode(b[9:13], u[4:6])
+	hex.Encode(b[14:18], u[6:8])
+	hex.Encode(b[19:23], u[8:10])
+	hex.Encode(b[24:], u[10:])
+	b[8], b[13], b[18], b[23] = '-', '-', '-', '-'
+	return string(b[:])
 }
