@@ -128,7 +128,7 @@ func Open(cfg Config) *Engine {
 		failLog: loglimit.Limiter{Rate: 10, Burst: 100},
 	}
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	e.rules.Store(&ruleSet{byName: map[string]*rule{}})
+	e.rules.Store(newRuleSet())
 	for range cfg.Workers {
 		e.workers.Add(1)
 		go e.work()
@@ -157,7 +157,7 @@ func (e *Engine) Close() error {
 // that does not compile is skipped, and said in the error; the others
 // take effect.
 func (e *Engine) Load(rules []registry.TopicRule) error {
-	set := &ruleSet{byName: make(map[string]*rule, len(rules))}
+	set := newRuleSet()
 	var errs []error
 	for _, r := range rules {
 		if r.RuleDisabled {
@@ -168,8 +168,7 @@ func (e *Engine) Load(rules []registry.TopicRule) error {
 			errs = append(errs, err)
 			continue
 		}
-		set.all = append(set.all, c)
-		set.byName[c.name] = c
+		set.add(c)
 	}
 	e.rules.Store(set)
 	return errors.Join(errs...)
@@ -183,12 +182,12 @@ func (e *Engine) Wants(topic string) bool {
 	if BasicIngest(topic) {
 		return true
 	}
-	for _, r := range e.rules.Load().all {
-		if r.stmt.Matches(topic) {
-			return true
-		}
-	}
-	return false
+	wanted := false
+	e.rules.Load().candidates(topic, func(r *rule) bool {
+		wanted = r.stmt.Matches(topic)
+		return !wanted
+	})
+	return wanted
 }
 
 // Message queues m for the rules, without waiting: when the queue is full
@@ -238,9 +237,10 @@ func (e *Engine) evaluate(m Message) {
 		}
 		return
 	}
-	for _, r := range set.all {
+	set.candidates(m.Topic, func(r *rule) bool {
 		e.apply(r, m)
-	}
+		return true
+	})
 }
 
 // input is m as the SQL sees it.

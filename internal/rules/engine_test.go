@@ -330,3 +330,20 @@ func TestFullQueueDrops(t *testing.T) {
 		t.Errorf("stats %+v: with one slot, one worker and one queued message, at least 7 of 10 must be dropped", s)
 	}
 }
+
+// TestRuleIndex: rules are found by their filter's first level, and those
+// whose filter begins with a wildcard for every topic they match.
+func TestRuleIndex(t *testing.T) {
+	e := newEngine(t, Config{},
+		topicRule("plus", "SELECT * FROM '+/x'", `{"republish":{"topic":"o","roleArn":"r"}}`),
+		topicRule("hash", "SELECT * FROM '#'", `{"republish":{"topic":"o","roleArn":"r"}}`),
+		topicRule("events", "SELECT * FROM '$aws/events/#'", `{"republish":{"topic":"o","roleArn":"r"}}`))
+	for topic, want := range map[string]bool{
+		"a/x": true, "anything": true, "$aws/events/presence/connected/c": true,
+		"$aws/things/t/shadow/update": false, // '#' does not match $ topics [MQTT-4.7.2-1]
+	} {
+		if got := e.Wants(topic); got != want {
+			t.Errorf("Wants(%q) = %v, want %v", topic, got, want)
+		}
+	}
+}

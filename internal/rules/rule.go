@@ -3,6 +3,7 @@ package rules
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/iotcore/iotcore/internal/iotsql"
 	"github.com/iotcore/iotcore/internal/registry"
@@ -42,6 +43,40 @@ func compile(r registry.TopicRule) (*rule, error) {
 
 // ruleSet is the enabled rules, swapped whole when the rules change.
 type ruleSet struct {
-	all    []*rule
 	byName map[string]*rule
+	// byFirstLevel indexes the rules by their FROM filter's first level,
+	// so that a message is matched only against the rules that may want
+	// it; wild holds those whose filter begins with a wildcard.
+	byFirstLevel map[string][]*rule
+	wild         []*rule
+}
+
+func newRuleSet() *ruleSet {
+	return &ruleSet{byName: map[string]*rule{}, byFirstLevel: map[string][]*rule{}}
+}
+
+func (s *ruleSet) add(r *rule) {
+	s.byName[r.name] = r
+	first, _, _ := strings.Cut(r.stmt.Topic(), "/")
+	if first == "+" || first == "#" {
+		s.wild = append(s.wild, r)
+		return
+	}
+	s.byFirstLevel[first] = append(s.byFirstLevel[first], r)
+}
+
+// candidates calls fn for each rule whose filter may match topic, until fn
+// returns false.
+func (s *ruleSet) candidates(topic string, fn func(*rule) bool) {
+	first, _, _ := strings.Cut(topic, "/")
+	for _, r := range s.byFirstLevel[first] {
+		if !fn(r) {
+			return
+		}
+	}
+	for _, r := range s.wild {
+		if !fn(r) {
+			return
+		}
+	}
 }
