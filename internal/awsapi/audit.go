@@ -41,7 +41,8 @@ func changes(op string) bool {
 // path, the query) and when, with the outcome. Bodies are never written:
 // responses carry private keys (CreateKeysAndCertificate).
 func (s *Server) audit(hr *http.Request, requestID string, call *callInfo, status int, code string) {
-	if s.Audit == nil || call.route == nil || call.principal == "" || !changes(call.op) {
+	// A data-plane Publish changes no registry: the request log has it.
+	if s.Audit == nil || call.route == nil || call.route.dataPlane || call.principal == "" || !changes(call.op) {
 		return
 	}
 	attrs := []any{

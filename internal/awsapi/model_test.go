@@ -27,6 +27,9 @@ func botocoreModel(t *testing.T) map[string]modelOperation {
 
 // iotModel is the part of the botocore model the tests read.
 type iotModel struct {
+	Metadata struct {
+		SigningName string `json:"signingName"`
+	} `json:"metadata"`
 	Operations map[string]modelOperation `json:"operations"`
 	Shapes     map[string]modelShape     `json:"shapes"`
 }
@@ -46,11 +49,18 @@ type modelShape struct {
 // loadModel loads the AWS IoT API model that ships with botocore.
 func loadModel(t *testing.T) iotModel {
 	t.Helper()
+	return loadServiceModel(t, "iot")
+}
+
+// loadServiceModel loads the botocore model of service (iot, iot-data),
+// version 2015-05-28.
+func loadServiceModel(t *testing.T, service string) iotModel {
+	t.Helper()
 	out, err := exec.Command("python3", "-c", "import botocore,os;print(os.path.dirname(botocore.__file__))").Output()
 	if err != nil {
 		iottest.Missing(t, "python3 with botocore: %v", err)
 	}
-	dir := filepath.Join(strings.TrimSpace(string(out)), "data", "iot", "2015-05-28")
+	dir := filepath.Join(strings.TrimSpace(string(out)), "data", service, "2015-05-28")
 	var r io.Reader
 	if f, err := os.Open(filepath.Join(dir, "service-2.json")); err == nil {
 		defer f.Close()
@@ -58,7 +68,7 @@ func loadModel(t *testing.T) iotModel {
 	} else {
 		f, err := os.Open(filepath.Join(dir, "service-2.json.gz"))
 		if err != nil {
-			t.Fatalf("botocore IoT model not found in %s: %v", dir, err)
+			t.Fatalf("botocore %s model not found in %s: %v", service, dir, err)
 		}
 		defer f.Close()
 		gz, err := gzip.NewReader(f)
@@ -213,5 +223,57 @@ func TestTopicRuleActionsMatchModel(t *testing.T) {
 	}
 	if r := m.Shapes["RuleName"]; r.Max == nil || *r.Max != float64(registry.RuleNameRule.Max) {
 		t.Errorf("RuleName: the model bounds it to %v, iotcore to %d", orNone(r.Max), registry.RuleNameRule.Max)
+	}
+}
+
+// TestDataRoutesMatchModel checks the data-plane routes against botocore's
+// iot-data model: its signing name, each route's method and URI, that no
+// route is also a control-plane operation, and that no modelled iot-data
+// URI reaches a control-plane route (an unimplemented data-plane operation
+// must be told so, not answered by the control plane).
+func TestDataRoutesMatchModel(t *testing.T) {
+	m := loadServiceModel(t, "iot-data")
+	if m.Metadata.SigningName != DataPlaneSigningName {
+		t.Errorf("iot-data signs %q, DataPlaneSigningName is %q", m.Metadata.SigningName, DataPlaneSigningName)
+	}
+	control := botocoreModel(t)
+	for _, rt := range dataRoutes() {
+		t.Run(rt.Op, func(t *testing.T) {
+			if !rt.dataPlane {
+				t.Errorf("%s is not marked dataPlane", rt.Op)
+			}
+			if _, ok := control[rt.Op]; ok {
+				t.Errorf("%s is also a control-plane operation", rt.Op)
+			}
+			op, ok := m.Operations[rt.Op]
+			if !ok {
+				t.Fatalf("operation %s is not in the iot-data model", rt.Op)
+			}
+			uri, _, _ := strings.Cut(op.HTTP.RequestURI, "?")
+			if rt.Method != op.HTTP.Method || rt.Pattern != uri {
+				t.Errorf("route %s %s, model says %s %s", rt.Method, rt.Pattern, op.HTTP.Method, uri)
+			}
+		})
+	}
+	if sh := m.Shapes["Qos"]; sh.Min == nil || sh.Max == nil || *sh.Min != 0 || *sh.Max != 1 {
+		t.Errorf("Qos: the model bounds it to %v..%v, iotcore to 0..1", orNone(sh.Min), orNone(sh.Max))
+	}
+	data, ctl := newRouter(dataRoutes()), newRouter(routes())
+	for name, op := range m.Operations {
+		uri, _, _ := strings.Cut(op.HTTP.RequestURI, "?")
+		path := strings.NewReplacer("{topic}", "a%2Fb%24c", "{clientId}", "c1", "{thingName}", "t1").Replace(uri)
+		if got, _, _ := ctl.match(op.HTTP.Method, path); got != nil {
+			t.Errorf("iot-data %s (%s %s) reaches the control-plane %s", name, op.HTTP.Method, path, got.Op)
+		}
+		got, labels, _ := data.match(op.HTTP.Method, path)
+		served := slices.ContainsFunc(dataRoutes(), func(rt route) bool { return rt.Op == name })
+		switch {
+		case served && (got == nil || got.Op != name):
+			t.Errorf("%s %s does not reach %s", op.HTTP.Method, path, name)
+		case !served && got != nil:
+			t.Errorf("%s %s, not served, reaches %s", op.HTTP.Method, path, got.Op)
+		case served && strings.Contains(uri, "{topic}") && labels["topic"] != "a/b$c":
+			t.Errorf("%s: topic = %q, want a/b$c", name, labels["topic"])
+		}
 	}
 }

@@ -14,6 +14,12 @@ type route struct {
 	// Extension marks an iotcore operation that AWS does not have; its path
 	// is under /iotcore/ so that it can never shadow an AWS route.
 	Extension bool
+	// rest makes the last label take the rest of the path, slashes
+	// included, decoded once (iot-data's {topic}); it may be empty.
+	rest bool
+	// dataPlane marks an operation of the AWS IoT data plane (iot-data),
+	// signed for DataPlaneSigningName.
+	dataPlane bool
 
 	segments []string
 	literals int
@@ -50,7 +56,8 @@ func (r *router) match(method, rawPath string) (*route, map[string]string, bool)
 	for i, s := range raw {
 		u, err := url.PathUnescape(s)
 		if err != nil {
-			return nil, nil, false
+			segs = nil // only a rest label, decoded whole, may still match
+			break
 		}
 		segs[i] = u
 	}
@@ -58,7 +65,14 @@ func (r *router) match(method, rawPath string) (*route, map[string]string, bool)
 	var bestLabels map[string]string
 	pathKnown := false
 	for _, rt := range r.routes {
-		labels, ok := rt.matchSegments(segs)
+		var labels map[string]string
+		var ok bool
+		switch {
+		case rt.rest:
+			labels, ok = rt.matchRest(rawPath)
+		case segs != nil:
+			labels, ok = rt.matchSegments(segs)
+		}
 		if !ok {
 			continue
 		}
@@ -94,4 +108,21 @@ func (rt *route) matchSegments(segs []string) (map[string]string, bool) {
 		}
 	}
 	return labels, true
+}
+
+// matchRest matches a route whose last label takes the rest of the path:
+// the literal segments before it, then the rest of rawPath after their
+// slash, decoded once, so that a%2Fb and a/b are both the label a/b.
+func (rt *route) matchRest(rawPath string) (map[string]string, bool) {
+	n := len(rt.segments) - 1
+	prefix := "/" + strings.Join(rt.segments[:n], "/") + "/"
+	rest, ok := strings.CutPrefix(rawPath, prefix)
+	if !ok {
+		return nil, false
+	}
+	v, err := url.PathUnescape(rest)
+	if err != nil {
+		return nil, false
+	}
+	return map[string]string{strings.Trim(rt.segments[n], "{}+"): v}, true
 }

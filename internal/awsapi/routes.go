@@ -105,6 +105,7 @@ func routes() []route {
 // New installs the routes in s, whose exported fields are set, and returns it.
 func New(s *Server) *Server {
 	s.router = newRouter(routes())
+	s.dataRouter = newRouter(dataRoutes())
 	s.bodies = semaphore.NewWeighted(s.maxBodyBytesInFlight())
 	s.refusals.Rate, s.refusals.Burst = refusalLogRate, refusalLogBurst
 	return s

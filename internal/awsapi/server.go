@@ -39,6 +39,12 @@ type Server struct {
 	// Endpoint is the host name DescribeEndpoint returns (the MQTT endpoint devices use).
 	Endpoint string
 
+	// Data receives the messages of the data plane's Publish (aws iot-data
+	// publish, signed for DataPlaneSigningName, which Verifier must
+	// accept); nil answers every data-plane call with
+	// UnknownOperationException.
+	Data DataPublisher
+
 	// RuleSQL parses the SQL of CreateTopicRule and ReplaceTopicRule for
 	// the rule's topic pattern; nil refuses both with InternalException.
 	RuleSQL RuleSQL
@@ -75,6 +81,8 @@ type Server struct {
 	Now func() time.Time
 
 	router *router
+	// dataRouter holds the data-plane routes (dataRoutes).
+	dataRouter *router
 	// bodies holds the bytes of MaxBodyBytesInFlight.
 	bodies *semaphore.Weighted
 	// refusals rate-limits the log and audit lines of refused requests.
@@ -205,14 +213,9 @@ func (s *Server) serve(w http.ResponseWriter, hr *http.Request, call *callInfo) 
 	}
 	call.refused, call.principal = false, id.AccessKeyID
 	s.warnRegion(id.Region)
-	rt, labels, pathKnown := s.router.match(hr.Method, rawPath(hr))
-	if rt == nil {
-		if pathKnown {
-			return writeJSONError(w, http.StatusMethodNotAllowed, "MethodNotAllowedException",
-				fmt.Sprintf("%s is not allowed on %s", clip(hr.Method), clip(hr.URL.Path)), nil), "MethodNotAllowedException", nil
-		}
-		return writeJSONError(w, http.StatusNotFound, unknownOperation, unimplementedOperation(hr.Method, hr.URL.Path), nil),
-			unknownOperation, nil
+	rt, labels, no := s.match(hr, id.Service)
+	if no != nil {
+		return writeJSONError(w, no.status, no.code, no.message, nil), no.code, nil
 	}
 	call.op, call.labels, call.route, call.body = rt.Op, labels, rt, body
 	out, err := rt.handle(s, &request{Request: hr, op: rt.Op, labels: labels, body: body})

@@ -29,8 +29,10 @@ func (s *Server) openAPI() (err error) {
 		Registry: s.Registry,
 		Verifier: &sigv4.Verifier{
 			Service: "iot",
-			// Older botocore models (Debian's aws CLI v2.9) sign IoT calls as execute-api.
-			ServiceAliases: []string{"execute-api"},
+			// Older botocore models (Debian's aws CLI v2.9) sign IoT calls as
+			// execute-api; aws iot-data signs iotdata, which awsapi serves
+			// only its data-plane routes.
+			ServiceAliases: []string{"execute-api", awsapi.DataPlaneSigningName},
 			Secret: func(id string) (string, bool) {
 				if id == creds.AccessKeyID {
 					return creds.SecretAccessKey, true
@@ -43,6 +45,7 @@ func (s *Server) openAPI() (err error) {
 		Logger:   cfg.Logger,
 		Audit:    slog.New(slog.NewJSONHandler(s.auditFile, nil)),
 		Metrics:  s.Metrics,
+		Data:     s.Broker, // iot-data Publish: an IAM call, to which no IoT policy applies
 	})
 	if s.apiListener, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 		return fmt.Errorf("listen for the API: %w", err)
