@@ -95,6 +95,7 @@ func routes() []route {
 		{Op: "DescribeEndpoint", Method: "GET", Pattern: "/endpoint", handle: describeEndpoint},
 
 		{Op: "ListProvisioningAttempts", Method: "GET", Pattern: "/iotcore/provisioning-attempts", handle: listProvisioningAttempts, Extension: true},
+		{Op: "ListTopicRuleFailures", Method: "GET", Pattern: "/iotcore/rule-failures", handle: listTopicRuleFailures, Extension: true},
 
 		{Op: "TagResource", Method: "POST", Pattern: "/tags", handle: tagResource},
 		{Op: "UntagResource", Method: "POST", Pattern: "/untag", handle: untagResource},

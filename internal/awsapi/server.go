@@ -48,6 +48,9 @@ type Server struct {
 	// RuleSQL parses the SQL of CreateTopicRule and ReplaceTopicRule for
 	// the rule's topic pattern; nil refuses both with InternalException.
 	RuleSQL RuleSQL
+	// RuleFailures lists the rules engine's latest action failures for
+	// iotcore's ListTopicRuleFailures; nil answers that there is no engine.
+	RuleFailures RuleFailures
 
 	// Logger receives one line per request; nil discards. Lines for refused
 	// requests (see Audit) are rate-limited, and every value a client

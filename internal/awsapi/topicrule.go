@@ -21,6 +21,14 @@ type RuleSQL interface {
 	Topic(sql, version string) (topicPattern string, err error)
 }
 
+// ActionChecker is what a RuleSQL may also do: check the actions as the
+// rules engine will read them (substitution templates, members), so that
+// a rule that could never run is refused with InvalidRequestException
+// rather than saved.
+type ActionChecker interface {
+	CheckActions(actions []json.RawMessage, errorAction json.RawMessage) error
+}
+
 // The topic-rule operations answer unexpected failures with
 // InternalException, not InternalFailureException (reference 2.6; the
 // model lists no InternalFailureException for them), and SQL the parser
@@ -93,6 +101,11 @@ func (s *Server) topicRule(r *request) (registry.TopicRule, error) {
 		return registry.TopicRule{}, &iot.Error{Code: sqlParseException, Message: err.Error(), Err: err}
 	}
 	rule.TopicPattern = topic
+	if c, ok := s.RuleSQL.(ActionChecker); ok {
+		if err := c.CheckActions(rule.Actions, rule.ErrorAction); err != nil {
+			return registry.TopicRule{}, iot.Errorf(iot.InvalidRequest, "%v", err)
+		}
+	}
 	return rule, nil
 }
 

@@ -40,12 +40,13 @@ func (s *Server) openAPI() (err error) {
 				return "", false
 			},
 		},
-		Endpoint: cfg.Hostname,
-		RuleSQL:  ruleSQL{},
-		Logger:   cfg.Logger,
-		Audit:    slog.New(slog.NewJSONHandler(s.auditFile, nil)),
-		Metrics:  s.Metrics,
-		Data:     s.Broker, // iot-data Publish: an IAM call, to which no IoT policy applies
+		Endpoint:     cfg.Hostname,
+		RuleSQL:      ruleSQL{},
+		RuleFailures: ruleFailures{s.rules},
+		Logger:       cfg.Logger,
+		Audit:        slog.New(slog.NewJSONHandler(s.auditFile, nil)),
+		Metrics:      s.Metrics,
+		Data:         s.Broker, // iot-data Publish: an IAM call, to which no IoT policy applies
 	})
 	if s.apiListener, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 		return fmt.Errorf("listen for the API: %w", err)

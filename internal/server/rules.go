@@ -2,9 +2,11 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 
+	"github.com/iotcore/iotcore/internal/awsapi"
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/iotsql"
 	"github.com/iotcore/iotcore/internal/metrics"
@@ -89,4 +91,22 @@ func (ruleSQL) Topic(sql, version string) (string, error) {
 		return "", err
 	}
 	return stmt.Topic(), nil
+}
+
+// CheckActions refuses actions the engine could not run (rules.CheckActions).
+func (ruleSQL) CheckActions(actions []json.RawMessage, errorAction json.RawMessage) error {
+	return rules.CheckActions(actions, errorAction)
+}
+
+// ruleFailures gives the API the engine's latest failures.
+type ruleFailures struct{ e *rules.Engine }
+
+func (f ruleFailures) RuleFailures() []awsapi.RuleFailure {
+	list := f.e.Failures()
+	out := make([]awsapi.RuleFailure, len(list))
+	for i, x := range list {
+		out[i] = awsapi.RuleFailure{At: x.At, Rule: x.Rule, Topic: x.Topic, ClientID: x.ClientID, Action: x.Action,
+			Resource: x.Resource, Message: x.Message}
+	}
+	return out
 }

@@ -82,8 +82,29 @@ func TestTopicRulesThroughBroker(t *testing.T) {
 		t.Fatalf("errorAction got %s %s", m.Topic(), m.Payload())
 	}
 
+	// The failure is listed by the API.
+	var failures struct {
+		Failures []map[string]any `json:"failures"`
+	}
+	if err := json.Unmarshal(ts.signedGet(t, "/iotcore/rule-failures?ruleName=fails"), &failures); err != nil {
+		t.Fatal(err)
+	}
+	if len(failures.Failures) != 1 || failures.Failures[0]["failedAction"] != "LambdaAction" || failures.Failures[0]["topic"] != "fail/x" ||
+		!strings.Contains(failures.Failures[0]["errorMessage"].(string), "missing") {
+		t.Errorf("rule failures: %+v", failures.Failures)
+	}
+
+	// A substitution template the engine cannot read is refused, not saved.
+	_, err := ts.client.CreateTopicRule(ctx, &iot.CreateTopicRuleInput{RuleName: aws.String("badtemplate"),
+		TopicRulePayload: &types.TopicRulePayload{Sql: aws.String("SELECT * FROM 'x'"),
+			Actions: []types.Action{{Republish: &types.RepublishAction{Topic: aws.String("out/${topic(}"), RoleArn: aws.String("r")}}}}})
+	var ire *types.InvalidRequestException
+	if !errors.As(err, &ire) || !strings.Contains(ire.ErrorMessage(), "republish") {
+		t.Fatalf("bad template: %v", err)
+	}
+
 	// Bad SQL is refused with its position.
-	_, err := ts.client.CreateTopicRule(ctx, &iot.CreateTopicRuleInput{RuleName: aws.String("bad"),
+	_, err = ts.client.CreateTopicRule(ctx, &iot.CreateTopicRuleInput{RuleName: aws.String("bad"),
 		TopicRulePayload: &types.TopicRulePayload{Sql: aws.String("SELECT * FORM 'x'"), Actions: []types.Action{}}})
 	var spe *types.SqlParseException
 	if !errors.As(err, &spe) || !strings.Contains(spe.ErrorMessage(), "1:") {
