@@ -43,9 +43,10 @@ func TestSeed003JITRByRule(t *testing.T) {
 				"--function-timeout", "30s") // a cold start of the SDK on a loaded CI machine
 			runSeedScript(t, script, awsCLIs(t)[0], srv.endpoint, filepath.Join(dir, "credentials"), account,
 				"REGION="+region, "MQTT_HOST=localhost", "MQTT_PORT="+srv.mqttPort, "ROOT_CA="+filepath.Join(dir, "ca.pem"), "FUNCTION="+fn)
-			// The function's own output is in the server's log, with its name.
+			// The function's own output is in the server's log, with its name and the rule that called it.
 			iottest.WaitFor(t, "the function's output logged", func() bool {
-				return strings.Contains(srv.stderr.String(), "activated ") && strings.Contains(srv.stderr.String(), fn)
+				log := srv.stderr.String()
+				return strings.Contains(log, "activated ") && strings.Contains(log, fn) && strings.Contains(log, "rule JITRActivation")
 			})
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/iotcore/iotcore/internal/functions"
 )
 
 // Invoker runs a function by its ARN, as AWS Lambda would (package
@@ -47,7 +49,7 @@ func (l *lambda) run(ctx context.Context, e *Engine, c *call) error {
 	if !json.Valid(c.result) {
 		return errors.New("the rule's result is not JSON: a lambda action needs JSON (encode a binary payload with encode(*, 'base64'))")
 	}
-	ctx, cancel := context.WithTimeout(ctx, lambdaTimeout)
+	ctx, cancel := context.WithTimeout(functions.WithCaller(ctx, "rule "+c.rule.name), lambdaTimeout)
 	defer cancel()
 	_, err := e.cfg.Functions.Invoke(ctx, l.arn, c.result)
 	return err
