@@ -55,6 +55,12 @@ func withNext(o obj, key, next string) obj {
 // AWS refuses a value outside with its validation message: maxResults=0 is
 // refused, not read as "the default".
 func (r *request) pageSize(name string) (int, error) {
+	return r.pageSizeUpTo(name, registry.MaxPageSize)
+}
+
+// pageSizeUpTo reads a page-size query parameter that the model bounds to
+// 1..most; 0 when it is absent.
+func (r *request) pageSizeUpTo(name string, most int) (int, error) {
 	n, ok, err := r.queryInt(name)
 	if err != nil || !ok {
 		return 0, err
@@ -63,8 +69,8 @@ func (r *request) pageSize(name string) (int, error) {
 	switch {
 	case n < minPageSize:
 		return 0, iot.Errorf(iot.InvalidRequest, format, n, name, fmt.Sprintf("greater than or equal to %d", minPageSize))
-	case n > registry.MaxPageSize:
-		return 0, iot.Errorf(iot.InvalidRequest, format, n, name, fmt.Sprintf("less than or equal to %d", registry.MaxPageSize))
+	case n > int64(most):
+		return 0, iot.Errorf(iot.InvalidRequest, format, n, name, fmt.Sprintf("less than or equal to %d", most))
 	}
 	return int(n), nil
 }

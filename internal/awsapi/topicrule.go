@@ -3,7 +3,6 @@ package awsapi
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -208,19 +207,7 @@ func listTopicRules(s *Server, r *request) (any, error) {
 // rulePageSize reads ListTopicRules' maxResults, which the model bounds to
 // 1..10000 (TopicRuleMaxResults) rather than the 1..250 of other listings.
 func (r *request) rulePageSize() (int, error) {
-	const name = "maxResults"
-	n, ok, err := r.queryInt(name)
-	if err != nil || !ok {
-		return 0, err
-	}
-	const format = "1 validation error detected: Value '%d' at '%s' failed to satisfy constraint: Member must have value %s"
-	switch {
-	case n < minPageSize:
-		return 0, iot.Errorf(iot.InvalidRequest, format, n, name, fmt.Sprintf("greater than or equal to %d", minPageSize))
-	case n > registry.MaxTopicRulePageSize:
-		return 0, iot.Errorf(iot.InvalidRequest, format, n, name, fmt.Sprintf("less than or equal to %d", registry.MaxTopicRulePageSize))
-	}
-	return int(n), nil
+	return r.pageSizeUpTo("maxResults", registry.MaxTopicRulePageSize)
 }
 
 func enableTopicRule(s *Server, r *request) (any, error) {
