@@ -47,6 +47,12 @@
 // Because the Host header is signed, a reverse proxy in front of the server
 // must pass Host through unchanged.
 //
+// [Verifier.VerifyPresigned] checks the presigned URL of a request without a
+// body, the WebSocket upgrade of MQTT over WebSocket (service
+// iotdevicegateway), as AWS's device SDKs sign it: X-Amz-Security-Token,
+// appended after signing, is left out of the canonical query, and the
+// payload hash is that of the empty body or UNSIGNED-PAYLOAD.
+//
 // Failures are *[Error] values (the shared iot.Error) whose Code is the
 // exception name AWS's API front end returns — MissingAuthenticationTokenException,
 // IncompleteSignatureException, UnrecognizedClientException or
