@@ -84,3 +84,19 @@ func TestRulesSeeMessages(t *testing.T) {
 		t.Error("Subscribed does not count what the rules want")
 	}
 }
+
+// TestBasicIngestTakesNoSubscribers: AWS refuses a subscription to a Basic
+// Ingest topic, whatever the policy allows; the SUBSCRIBE's other filters
+// are granted.
+func TestBasicIngestTakesNoSubscribers(t *testing.T) {
+	e := newEnv(t)
+	e.gate.allowAll("sub")
+	for _, v := range []byte{4, 5} {
+		c := e.dialRaw("device", v)
+		c.mustConnect("sub")
+		codes := c.subscribe(1, "$aws/rules/myrule/#", "a/b")
+		if len(codes) != 2 || codes[0] < 0x80 || codes[1] != 1 {
+			t.Errorf("MQTT %d: SUBACK %#v; want the Basic Ingest filter refused and a/b granted", v, codes)
+		}
+	}
+}

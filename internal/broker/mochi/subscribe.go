@@ -9,6 +9,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/rules"
 )
 
 // AWS decides iot:Subscribe (on the topic filter, at SUBSCRIBE) and
@@ -93,6 +94,14 @@ func (h *hook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 			decisions[key] = false
 			h.b.stats.subscribeDenied.Add(1)
 			h.b.deviceLog("mqtt subscribe denied", "client", cl.ID, "filter", f)
+			continue
+		}
+		if rules.BasicIngest(f) {
+			// AWS: "Your devices and rules can't subscribe to Basic Ingest
+			// reserved topics"; refused as a denial, whatever the policy.
+			decisions[key] = false
+			h.b.stats.subscribeDenied.Add(1)
+			h.b.deviceLog("mqtt subscribe denied: Basic Ingest topics take no subscribers", "client", cl.ID, "filter", f)
 			continue
 		}
 		if _, exists := cl.State.Subscriptions.Get(f); !exists && !added[f] {
