@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/knadh/koanf/parsers/yaml"
@@ -198,6 +200,14 @@ func printWelcome(w io.Writer, srv *server.Server) {
 	}
 	fmt.Fprintf(w, "iotcore: devices connect with MQTT over mutual TLS to --mqtt-addr %s, trusting %s\n",
 		srv.MQTTAddr(), filepath.Join(srv.Config.DataDir, server.RootCAFile))
+	if ws := srv.MQTTWebSocketAddr(); ws != nil {
+		endpoint := ws.String()
+		if ta, ok := ws.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+			endpoint = net.JoinHostPort("localhost", strconv.Itoa(ta.Port))
+		}
+		fmt.Fprintf(w, "iotcore: MQTT over WebSocket (wss://%s/mqtt: a client certificate, or SigV4 with the admin credentials) at --mqtt-ws-addr %s, "+
+			"watch messages with:\n  iotcore mqtt sub --endpoint %s --data-dir %s '#'\n", endpoint, ws, endpoint, srv.Config.DataDir)
+	}
 	caBundle := ""
 	if srv.Config.APITLS {
 		caBundle = " --ca-bundle " + filepath.Join(srv.Config.DataDir, server.RootCAFile)

@@ -17,10 +17,16 @@ const (
 	Receive                         // iot:Receive, resource topic/<topic>
 )
 
-// ConnectRequest is a device's connection attempt: its TLS identity and its CONNECT packet.
+// ConnectRequest is a device's connection attempt: its TLS identity (or the
+// IAM identity of a SigV4-signed WebSocket upgrade) and its CONNECT packet.
 type ConnectRequest struct {
-	Chain           []*x509.Certificate // the certificates the peer presented, leaf first
-	ServerName      string              // TLS SNI, "" if none
+	Chain []*x509.Certificate // the certificates the peer presented, leaf first
+	// IAMAccessKeyID is the access key that signed the connection's
+	// WebSocket upgrade (SigV4, service iotdevicegateway), verified by the
+	// adapter; set only when the peer presented no certificate. Such a
+	// connection is an IAM identity: no certificate, no IoT policies.
+	IAMAccessKeyID  string
+	ServerName      string // TLS SNI, "" if none
 	ClientID        string
 	ProtocolVersion byte // 3 (3.1), 4 (3.1.1) or 5
 	CleanSession    bool
@@ -59,7 +65,7 @@ type Session interface {
 	// Close tells the gate the connection has ended, and why.
 	Close(DisconnectInfo)
 	// CertificateID is the id of the certificate the connection
-	// authenticated with.
+	// authenticated with; "" for an IAM identity.
 	CertificateID() string
 }
 

@@ -57,6 +57,10 @@ type Gatekeeper struct {
 	// connected on that first connection. AWS drops it (the default); a CA's
 	// FirstConnectionTag overrides this for its devices.
 	AcceptFirstConnection bool
+	// IAMAllowed reports whether an IAM access key may connect over a
+	// SigV4-signed WebSocket; such a connection may do everything (iam.go).
+	// Nil admits no IAM identity.
+	IAMAllowed func(accessKeyID string) bool
 	// ApplyWait is how long OnRegistryChange waits for the live sessions to
 	// see a change before it returns anyway (they still do, in the
 	// background); 0 means DefaultApplyWait, negative not at all.
@@ -116,6 +120,9 @@ func refuse(how Refusal, format string, args ...any) error {
 // JITR for an unknown certificate of an auto-registering CA, and authorizes
 // iot:Connect. Refusals say why for the log only.
 func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(reason string)) (Session, error) {
+	if len(req.Chain) == 0 && req.IAMAccessKeyID != "" {
+		return g.connectIAM(req)
+	}
 	if len(req.Chain) == 0 {
 		return nil, refuse(Drop, "no client certificate")
 	}
@@ -164,7 +171,7 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 		g.remove(s)
 		return nil, refuse(NotAuthorized, "certificate %s: its policies do not allow iot:Connect for client id %q%s", id, req.ClientID, g.foreignARNs(ctx, id))
 	}
-	g.presence(s, "connected", req.RemoteAddr)
+	g.presence(s.presenceOf(), "connected", req.RemoteAddr)
 	return s, nil
 }
 

@@ -191,31 +191,46 @@ func (s *session) Close(info DisconnectInfo) {
 }
 
 // presence publishes $aws/events/presence/connected/<clientId> (reference 8.5).
-func (g *Gatekeeper) presence(s *session, event, ip string) {
+func (g *Gatekeeper) presence(p presenceIdentity, event, ip string) {
 	if host, _, ok := strings.Cut(ip, ":"); ok && !strings.Contains(ip, "[") {
 		ip = host
 	}
-	g.publishPresence(s, event, map[string]any{"ipAddress": ip})
+	g.publishPresence(p, event, map[string]any{"ipAddress": ip})
 }
 
 func (g *Gatekeeper) presenceDisconnected(s *session, info DisconnectInfo) {
-	g.publishPresence(s, "disconnected", map[string]any{"clientInitiatedDisconnect": info.ClientInitiated, "disconnectReason": info.Reason})
+	g.publishPresence(s.presenceOf(), "disconnected", disconnectedFields(info))
 }
 
-func (g *Gatekeeper) publishPresence(s *session, event string, extra map[string]any) {
-	if g.Events == nil || strings.ContainsAny(s.clientID, "#+") { // AWS sends none for such client ids
+func disconnectedFields(info DisconnectInfo) map[string]any {
+	return map[string]any{"clientInitiatedDisconnect": info.ClientInitiated, "disconnectReason": info.Reason}
+}
+
+// presenceOf is what the presence events say of a session.
+func (s *session) presenceOf() presenceIdentity {
+	return presenceIdentity{clientID: s.clientID, sessionID: s.id, principal: s.certID}
+}
+
+// presenceIdentity is what a presence event names: the client id, the
+// session and the principal (a certificate id, or an IAM access key id).
+type presenceIdentity struct {
+	clientID, sessionID, principal string
+}
+
+func (g *Gatekeeper) publishPresence(p presenceIdentity, event string, extra map[string]any) {
+	if g.Events == nil || strings.ContainsAny(p.clientID, "#+") { // AWS sends none for such client ids
 		return
 	}
-	topic := "$aws/events/presence/" + event + "/" + s.clientID
+	topic := "$aws/events/presence/" + event + "/" + p.clientID
 	if !g.Events.Subscribed(topic) {
 		return
 	}
 	body := map[string]any{
-		"clientId":            s.clientID,
+		"clientId":            p.clientID,
 		"timestamp":           g.now().UnixMilli(),
 		"eventType":           event,
-		"sessionIdentifier":   s.id,
-		"principalIdentifier": s.certID,
+		"sessionIdentifier":   p.sessionID,
+		"principalIdentifier": p.principal,
 		"versionNumber":       0,
 	}
 	for k, v := range extra {
@@ -223,6 +238,6 @@ func (g *Gatekeeper) publishPresence(s *session, event string, extra map[string]
 	}
 	payload, _ := json.Marshal(body)
 	if err := g.Events.Publish(topic, payload, false, 0); err != nil && g.Logger != nil {
-		g.Logger.Warn("publish a presence event", "client_id", s.clientID, "error", err)
+		g.Logger.Warn("publish a presence event", "client_id", p.clientID, "error", err)
 	}
 }

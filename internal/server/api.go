@@ -24,7 +24,6 @@ func (s *Server) openAPI() (err error) {
 	if s.auditFile, err = os.OpenFile(s.path(AuditLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
 		return fmt.Errorf("open the audit log: %w", err)
 	}
-	creds := s.Credentials
 	api := awsapi.New(&awsapi.Server{
 		Registry: s.Registry,
 		Verifier: &sigv4.Verifier{
@@ -33,12 +32,7 @@ func (s *Server) openAPI() (err error) {
 			// execute-api; aws iot-data signs iotdata, which awsapi serves
 			// only its data-plane routes.
 			ServiceAliases: []string{"execute-api", awsapi.DataPlaneSigningName},
-			Secret: func(id string) (string, bool) {
-				if id == creds.AccessKeyID {
-					return creds.SecretAccessKey, true
-				}
-				return "", false
-			},
+			Secret:         s.adminSecret,
 		},
 		Endpoint:     cfg.Hostname,
 		RuleSQL:      ruleSQL{},

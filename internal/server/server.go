@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
 	"github.com/iotcore/iotcore/internal/broker"
 	"github.com/iotcore/iotcore/internal/broker/mochi"
 	"github.com/iotcore/iotcore/internal/iot"
@@ -176,7 +177,8 @@ func (s *Server) openRegistry(ctx context.Context, serviceCA *pki.Authority) (er
 // (and provisions them) and follows the registry's changes.
 func (s *Server) openBroker() (err error) {
 	cfg := s.Config
-	gate := &broker.Gatekeeper{Registry: s.Registry, Account: s.Registry.Account, Logger: cfg.Logger, AcceptFirstConnection: cfg.AcceptFirstConnection}
+	gate := &broker.Gatekeeper{Registry: s.Registry, Account: s.Registry.Account, Logger: cfg.Logger, AcceptFirstConnection: cfg.AcceptFirstConnection,
+		IAMAllowed: s.isAdminKey}
 	s.gate = gate
 	provisioner := &provision.Provisioner{Registry: s.Registry, Logger: cfg.Logger, Metrics: s.Metrics}
 	gate.Provisioner = broker.ProvisionerFunc(func(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) error {
@@ -190,6 +192,8 @@ func (s *Server) openBroker() (err error) {
 	s.Broker, err = mochi.Open(mochi.Config{
 		Addr:          cfg.MQTTAddr,
 		WebSocketAddr: cfg.MQTTWebSocketAddr,
+		// SigV4-presigned upgrades, signed with the admin credentials.
+		WebSocketAuth: presignedWebSocket{&sigv4.Verifier{Service: WebSocketSigningName, Secret: s.adminSecret}},
 		Certificate:   s.ServerCertificate,
 		Gate:          gate,
 		Logger:        cfg.Logger,

@@ -48,9 +48,13 @@ type Config struct {
 	// Addr is the MQTT over mutual TLS listen address, such as ":8883" or
 	// "127.0.0.1:0". Required.
 	Addr string
-	// WebSocketAddr is the MQTT over WebSocket over mutual TLS listen
-	// address (path /mqtt, subprotocol mqtt); "" serves none.
+	// WebSocketAddr is the MQTT over WebSocket over TLS listen address
+	// (path /mqtt, subprotocol mqtt); "" serves none. Clients authenticate
+	// with a client certificate or, with WebSocketAuth, a SigV4-presigned URL.
 	WebSocketAddr string
+	// WebSocketAuth checks the signed URL of a WebSocket upgrade without a
+	// client certificate; nil refuses every such upgrade (403).
+	WebSocketAuth WebSocketAuthenticator
 	// Certificate is the server certificate, with its chain and key. Required.
 	Certificate tls.Certificate
 	// Gate admits connections and decides every action. Required.

@@ -17,7 +17,7 @@ import (
 // Listener names, as mochi records them on its clients (Client.Net.Listener).
 const (
 	listenerMQTT = "mqtts" // MQTT over mutual TLS
-	listenerWSS  = "wss"   // MQTT over WebSocket over mutual TLS
+	listenerWSS  = "wss"   // MQTT over WebSocket over TLS: a client certificate or SigV4
 )
 
 // disconnectGrace bounds how long a disconnect (a kick, a session takeover,
@@ -34,7 +34,10 @@ type conn struct {
 	b        *Broker             //
 	tls      tls.ConnectionState // the peer's certificates, SNI, ALPN
 	listener string              // listenerMQTT or listenerWSS
-	done     chan struct{}       // closed when mochi has finished with the connection
+	// iamAccessKeyID is the access key that signed the WebSocket upgrade
+	// of a connection without a client certificate (websocket.go).
+	iamAccessKeyID string
+	done           chan struct{} // closed when mochi has finished with the connection
 
 	device   atomic.Pointer[device] // set when the CONNECT has been read
 	admitted atomic.Bool            // CONNACK success (being) sent

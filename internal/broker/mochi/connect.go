@@ -75,6 +75,7 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	defer cancel()
 	req := broker.ConnectRequest{
 		Chain:           c.tls.PeerCertificates,
+		IAMAccessKeyID:  c.iamAccessKeyID,
 		ServerName:      c.tls.ServerName,
 		ClientID:        cl.ID,
 		ProtocolVersion: pk.ProtocolVersion,

@@ -18,16 +18,30 @@ import (
 const webSocketPath = "/mqtt"
 
 // Our own WebSocket listener rather than mochi's: mochi's hides the TLS
-// connection state, and the gate needs the client certificate. (AWS
-// authenticates WebSocket clients with SigV4 or a custom authorizer; here,
-// as on the MQTT port, with a client certificate.)
+// connection state, and the gate needs the client certificate. A client
+// authenticates with a client certificate, as on the MQTT port, or, as on
+// AWS [AWS 8.1], with a SigV4-presigned upgrade URL
+// (/mqtt?X-Amz-Algorithm=...&X-Amz-Signature=..., service iotdevicegateway),
+// checked by Config.WebSocketAuth.
+
+// WebSocketAuthenticator checks the signature of a WebSocket upgrade that
+// came without a client certificate.
+type WebSocketAuthenticator interface {
+	// AuthenticateUpgrade returns the IAM access key id that signed r's
+	// URL, or an error (for the log only) if r is not validly signed.
+	AuthenticateUpgrade(r *http.Request) (accessKeyID string, err error)
+}
 
 // webSocketTLSConfig is the MQTT listener's TLS configuration for HTTP/1.1,
-// the only HTTP that carries WebSocket here.
+// the only HTTP that carries WebSocket here. Client certificates are
+// requested but not required, or no SigV4 client (a browser) could
+// connect; as on the MQTT port, the gate, not the TLS layer, decides whom a
+// certificate belongs to, so none is verified here either.
 func (b *Broker) webSocketTLSConfig() *tls.Config {
 	cfg := b.tls.Clone()
 	cfg.GetConfigForClient = nil
 	cfg.NextProtos = []string{"http/1.1"}
+	cfg.ClientAuth = tls.RequestClientCert
 	return cfg
 }
 
@@ -57,9 +71,20 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer b.wg.Done()
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		http.Error(w, "client certificate required", http.StatusForbidden)
+	if r.TLS == nil {
+		http.Error(w, "forbidden", http.StatusForbidden)
 		return
+	}
+	var accessKeyID string
+	if len(r.TLS.PeerCertificates) == 0 {
+		id, err := b.authenticateUpgrade(r)
+		if err != nil {
+			b.deviceLog("mqtt websocket upgrade refused", "remote", r.RemoteAddr, "reason", err.Error())
+			// Nothing more for the client: AWS answers 403 too.
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		accessKeyID = id
 	}
 	ws, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -74,7 +99,24 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		_ = ws.Close()
 		return
 	}
-	b.serveMQTT(newConn(b, &wsConn{ws: ws}, raw, *r.TLS, listenerWSS))
+	c := newConn(b, &wsConn{ws: ws}, raw, *r.TLS, listenerWSS)
+	c.iamAccessKeyID = accessKeyID
+	b.serveMQTT(c)
+}
+
+var errNoCredentials = errors.New("neither a client certificate nor a signed URL")
+
+// authenticateUpgrade checks the SigV4 signature of an upgrade without a
+// client certificate.
+func (b *Broker) authenticateUpgrade(r *http.Request) (string, error) {
+	if b.cfg.WebSocketAuth == nil || !r.URL.Query().Has("X-Amz-Signature") && r.Header.Get("Authorization") == "" {
+		return "", errNoCredentials
+	}
+	id, err := b.cfg.WebSocketAuth.AuthenticateUpgrade(r)
+	if err == nil && id == "" {
+		err = errNoCredentials
+	}
+	return id, err
 }
 
 var errTextMessage = errors.New("websocket: MQTT needs binary messages")
