@@ -406,6 +406,7 @@ type serveProcess struct {
 	dataDir  string
 	endpoint string         // the API URL
 	mqttAddr string         // host:port
+	wsAddr   string         // host:port of MQTT over WebSocket, "" if off
 	roots    *x509.CertPool // the server's root CA, which devices trust
 	log      *lockedBuffer
 	exited   chan struct{} // closed when the process has exited
@@ -428,7 +429,7 @@ func startServe(t *testing.T, bin, dataDir string, args ...string) *serveProcess
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	type welcome struct{ endpoint, mqttPort string }
+	type welcome struct{ endpoint, mqttPort, ws string }
 	found := make(chan welcome, 1)
 	go func() {
 		var w welcome
@@ -437,6 +438,9 @@ func startServe(t *testing.T, bin, dataDir string, args ...string) *serveProcess
 			line := sc.Text()
 			if m := mqttLine.FindStringSubmatch(line); m != nil {
 				w.mqttPort = m[1]
+			}
+			if m := wsLine.FindStringSubmatch(line); m != nil {
+				w.ws = m[1]
 			}
 			if m := endpointLine.FindStringSubmatch(line); m != nil {
 				w.endpoint = m[1]
@@ -462,7 +466,7 @@ func startServe(t *testing.T, bin, dataDir string, args ...string) *serveProcess
 	})
 	select {
 	case w := <-found:
-		p.endpoint, p.mqttAddr = w.endpoint, "127.0.0.1:"+w.mqttPort
+		p.endpoint, p.mqttAddr, p.wsAddr = w.endpoint, "127.0.0.1:"+w.mqttPort, w.ws
 		pem, err := os.ReadFile(filepath.Join(p.dataDir, server.RootCAFile))
 		if err != nil {
 			t.Fatal(err)

@@ -68,6 +68,7 @@ func (s *syncBuffer) String() string {
 var (
 	endpointLine = regexp.MustCompile(`--endpoint-url (https?://\S+)`)
 	mqttLine     = regexp.MustCompile(`--mqtt-addr \S+:(\d+),`)
+	wsLine       = regexp.MustCompile(`wss://(\S+)/mqtt`)
 )
 
 // startBinary runs `iotcore serve` and waits until it prints its endpoint.
