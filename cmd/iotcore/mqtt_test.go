@@ -151,3 +151,62 @@ func TestMQTTSubPub(t *testing.T) {
 		t.Errorf("pub with unknown credentials: exit %d\n%s", res.code, res.stderr)
 	}
 }
+
+// TestMQTTSigV4JSSDK connects the AWS IoT Device SDK v2 for JavaScript
+// (aws-crt) to the real binary over MQTT over WebSocket with the SDK's own
+// SigV4 signing and the admin credentials: it signs connection;host, sends
+// Host without the port, and receives what `iotcore mqtt pub` publishes.
+func TestMQTTSigV4JSSDK(t *testing.T) {
+	dir := fleetNode(t)
+	script, err := os.ReadFile("testdata/sigv4_websocket.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "sigv4_websocket.js"), script, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+	data := t.TempDir()
+	srv := startServe(t, bin, data, "--mqtt-ws-addr", "127.0.0.1:0")
+	id, secret := srv.credentials(t)
+	_, port, _ := strings.Cut(srv.wsAddr, ":")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	node := exec.CommandContext(ctx, "node", "sigv4_websocket.js", "localhost", port, filepath.Join(data, "ca.pem"), "sdk/#", "1")
+	node.Dir = dir
+	node.Env = append(noAWSEnv(), "AWS_ACCESS_KEY_ID="+id, "AWS_SECRET_ACCESS_KEY="+secret)
+	var stdout syncBuffer
+	node.Stdout = &stdout
+	stderr, err := node.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var errOut syncBuffer
+	subscribed := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			errOut.Write(append(sc.Bytes(), '\n'))
+			if sc.Text() == "subscribed" {
+				subscribed <- true
+			}
+		}
+		close(subscribed)
+	}()
+	if ok := <-subscribed; !ok {
+		_ = node.Wait()
+		t.Fatalf("the SDK did not subscribe:\n%s", errOut.String())
+	}
+	mustCLI(t, bin, t.TempDir(), noAWSEnv(), "mqtt", "pub", "--endpoint", srv.wsAddr, "--data-dir", data, "sdk/hello", `{"from":"iotcore mqtt pub"}`)
+	if err := node.Wait(); err != nil {
+		t.Fatalf("node: %v\n%s", err, errOut.String())
+	}
+	var got struct{ Topic, Payload string }
+	if err := json.Unmarshal([]byte(stdout.String()), &got); err != nil || got.Topic != "sdk/hello" || got.Payload != `{"from":"iotcore mqtt pub"}` {
+		t.Errorf("the SDK received %q (%v)", stdout.String(), err)
+	}
+}
