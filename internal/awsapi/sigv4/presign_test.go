@@ -69,7 +69,7 @@ var presignCases = []presignCase{
 }
 
 // presign returns the upgrade request the server receives for c.
-func (c presignCase) presign(t *testing.T) *http.Request {
+func (c presignCase) presign(t testing.TB) *http.Request {
 	t.Helper()
 	service := c.service
 	if service == "" {
@@ -147,4 +147,44 @@ func TestVerifyPresignedSignedHeaders(t *testing.T) {
 	if got := r.URL.Query().Get("X-Amz-SignedHeaders"); got != "connection;host" {
 		t.Errorf("aws-sdk-go-v2 signed %q; the connection;host cases need connection;host", got)
 	}
+}
+
+// FuzzVerifyPresigned feeds VerifyPresigned arbitrary request URIs, hosts
+// and Connection headers, seeded with the presigned URLs of the table. It
+// must never panic, and must fail only with the documented codes.
+func FuzzVerifyPresigned(f *testing.F) {
+	for _, c := range presignCases {
+		r := c.presign(f)
+		f.Add(r.RequestURI, r.Host, r.Header.Get("Connection"), r.Header.Get("Authorization"))
+	}
+	f.Add("/mqtt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Security-Token=%&X-Amz-SignedHeaders=;", "h", "", "")
+	v := &sigv4.Verifier{Service: "iotdevicegateway", Secret: testSecrets, Now: func() time.Time { return testNow }}
+	codes := map[string]bool{
+		sigv4.MissingAuthenticationToken: true, sigv4.IncompleteSignature: true,
+		sigv4.UnrecognizedClient: true, sigv4.InvalidSignature: true,
+	}
+	f.Fuzz(func(t *testing.T, requestURI, host, connection, authorization string) {
+		u, err := url.ParseRequestURI(requestURI)
+		if err != nil {
+			u = &url.URL{}
+		}
+		r := &http.Request{Method: http.MethodGet, RequestURI: requestURI, URL: u, Host: host, Header: http.Header{}}
+		if connection != "" {
+			r.Header.Set("Connection", connection)
+		}
+		if authorization != "" {
+			r.Header.Set("Authorization", authorization)
+		}
+		id, err := v.VerifyPresigned(r)
+		if err == nil {
+			if id.AccessKeyID != testKeyID || id.Service != "iotdevicegateway" {
+				t.Fatalf("verified with identity %+v", id)
+			}
+			return
+		}
+		e, ok := err.(*sigv4.Error)
+		if !ok || !codes[e.Code] || e.Message == "" {
+			t.Fatalf("VerifyPresigned returned %#v", err)
+		}
+	})
 }
