@@ -86,7 +86,8 @@ func TestMQTTSubPub(t *testing.T) {
 
 	wait := startSub(t, bin, env, append(conn, "--format", "json", "--count", "2", "a/#")...)
 	pretty := startSub(t, bin, env, append(conn, "--count", "1", "a/b")...)
-	mustCLI(t, bin, t.TempDir(), env, append([]string{"mqtt", "pub"}, append(conn, "a/b", `{"x":1}`)...)...)
+	events := startSub(t, bin, env, append(conn, "--format", "raw", "--count", "1", "$aws/events/presence/connected/operator")...)
+	mustCLI(t, bin, t.TempDir(), env, append([]string{"mqtt", "pub", "--client-id", "operator"}, append(conn, "a/b", `{"x":1}`)...)...)
 
 	// A device with a certificate the server issued, allowed everything.
 	ctx := context.Background()
@@ -134,6 +135,13 @@ func TestMQTTSubPub(t *testing.T) {
 	}
 	if p := pretty(); !strings.Contains(p, " a/b\n") || !strings.Contains(p, "\"x\": 1") {
 		t.Errorf("iotcore mqtt sub (pretty) printed %q", p)
+	}
+
+	// The admin key receives $aws/events/#, and its own connection is an IAM
+	// identity: principalIdentifier is the access key id.
+	keyID, _ := srv.credentials(t)
+	if e := events(); !strings.Contains(e, `"principalIdentifier":"`+keyID+`"`) || !strings.Contains(e, `"clientId":"operator"`) {
+		t.Errorf("presence event %q; want principalIdentifier %s", e, keyID)
 	}
 
 	// Without credentials, nothing connects; the server refuses at the upgrade.
