@@ -1,5 +1,6 @@
 // Package mochi is the MQTT data plane's engine adapter: it serves MQTT
-// 3.1.1 and 5 over mutual TLS, and over WebSocket over mutual TLS, with
+// 3.1.1 and 5 over mutual TLS, and over WebSocket over TLS (a client
+// certificate, or a SigV4-presigned URL checked by Config.WebSocketAuth), with
 // github.com/mochi-mqtt/server/v2 (v2.7.9), the only package that imports
 // it. A [broker.Gate] admits every connection and decides every publish,
 // subscribe and delivery, and denials are answered as AWS IoT Core answers
@@ -44,7 +45,8 @@
 //     CONNECT; topic limits and publish rate in publish.go; filters per
 //     SUBSCRIBE, subscriptions per connection and delivery rate in
 //     subscribe.go), answered per protocol version, counted and logged;
-//   - websocket.go: a WebSocket listener that keeps the TLS state.
+//   - websocket.go: a WebSocket listener that keeps the TLS state, and
+//     refuses (403) an upgrade with neither a certificate nor a signature.
 //
 // Comments cite the MQTT specifications as [MQTT-x.y.z-n], and sections of
 // the AWS IoT Core behaviour reference (../shared/reference/aws-iot.md from
