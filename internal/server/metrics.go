@@ -16,6 +16,7 @@ func exportBrokerStats(m *metrics.Metrics, b *mochi.Broker) {
 		{"mqtt_accepted_total", "TCP connections accepted on the MQTT listeners.", false, func(s mochi.Stats) int64 { return s.Accepted }},
 		{"mqtt_accept_failures_total", "Accepts that failed on the MQTT listeners, out of file descriptors typically (the fd limit is logged).", false, func(s mochi.Stats) int64 { return s.AcceptFailures }},
 		{"mqtt_handshake_failures_total", "TLS handshakes that failed or timed out.", false, func(s mochi.Stats) int64 { return s.HandshakeFailures }},
+		{"mqtt_websocket_upgrades_refused_total", "WebSocket upgrades refused: neither a client certificate nor a valid SigV4 signature.", false, func(s mochi.Stats) int64 { return s.UpgradesRefused }},
 		{"mqtt_connects_refused_total", "CONNECTs refused: unknown or inactive certificates, JITP/JITR first connections, iot:Connect denied.", false, func(s mochi.Stats) int64 { return s.Refused }},
 		{"mqtt_gate_errors_total", "CONNECTs that failed because authentication failed internally.", false, func(s mochi.Stats) int64 { return s.GateErrors }},
 		{"mqtt_kicked_total", "Connections disconnected by revocation or a policy change.", false, func(s mochi.Stats) int64 { return s.Kicked }},

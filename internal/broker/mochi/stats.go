@@ -14,6 +14,7 @@ type Stats struct {
 	GateErrors        int64 // CONNECTs that failed because the gate failed (CONNACK server unavailable)
 	Kicked            int64 // connections the gate kicked
 	Panics            int64 // connections ended by a recovered panic in the MQTT engine
+	UpgradesRefused   int64 // WebSocket upgrades refused: no client certificate and no valid SigV4 signature
 	// ProtocolErrors counts connections closed for a packet larger than
 	// MaxPacketSize, malformed, or breaking the protocol in a way the engine
 	// does not check (frames.go).
@@ -68,6 +69,7 @@ type counters struct {
 	clientIDRejected, connectThrottled, connectionsLimited                        atomic.Int64
 	topicRejected, filterRejected, subscribeLimited                               atomic.Int64
 	publishThrottled, deliveriesThrottled                                         atomic.Int64
+	upgradesRefused                                                               atomic.Int64
 }
 
 // Stats returns the broker's counters.
@@ -82,6 +84,7 @@ func (b *Broker) Stats() Stats {
 		GateErrors:        b.stats.gateErrors.Load(),
 		Kicked:            b.stats.kicked.Load(),
 		Panics:            b.stats.panics.Load(),
+		UpgradesRefused:   b.stats.upgradesRefused.Load(),
 		ProtocolErrors:    b.stats.protocolErrors.Load(),
 		MessagesIn:        b.stats.messagesIn.Load(),
 		MessagesOut:       atomic.LoadInt64(&info.MessagesSent),

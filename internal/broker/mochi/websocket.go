@@ -79,6 +79,7 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	if len(r.TLS.PeerCertificates) == 0 {
 		id, err := b.authenticateUpgrade(r)
 		if err != nil {
+			b.stats.upgradesRefused.Add(1)
 			b.deviceLog("mqtt websocket upgrade refused", "remote", r.RemoteAddr, "reason", err.Error())
 			// Nothing more for the client: AWS answers 403 too.
 			http.Error(w, "forbidden", http.StatusForbidden)

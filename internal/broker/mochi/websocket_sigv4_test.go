@@ -130,6 +130,9 @@ func TestWebSocketSigV4Refusals(t *testing.T) {
 	if n := e.gate.requestCount(); n != 0 {
 		t.Errorf("the gate saw %d CONNECTs; refusals happen at the upgrade", n)
 	}
+	if n := e.b.Stats().UpgradesRefused; n != 3 { // the other path is not /mqtt: 404
+		t.Errorf("Stats().UpgradesRefused = %d, want 3", n)
+	}
 
 	// Without WebSocketAuth, a signed URL is refused too.
 	e2 := newEnv(t)
