@@ -146,10 +146,16 @@ func (f *benchFlags) print(cmd *cobra.Command, s bench.Summary) error {
 	return s.WriteText(cmd.OutOrStdout())
 }
 
-// nothingWorked is a run in which no operation succeeded: exit 1, after
-// the summary.
-func nothingWorked(what string) error {
-	return fmt.Errorf("no %s succeeded: see the failures above", what)
+// finish prints a run's summary and fails (exit 1, after the summary) when
+// no operation of the run succeeded and it was not interrupted.
+func (f *benchFlags) finish(cmd *cobra.Command, s bench.Summary, succeeded int64, interrupted bool, what string) error {
+	if err := f.print(cmd, s); err != nil {
+		return err
+	}
+	if succeeded == 0 && !interrupted {
+		return fmt.Errorf("no %s succeeded: see the failures above", what)
+	}
+	return nil
 }
 
 // identity reads --cert and --key.
@@ -222,13 +228,7 @@ client's work, not the server's).`,
 			if err != nil {
 				return err
 			}
-			if err := f.print(cmd, s); err != nil {
-				return err
-			}
-			if s.Provisioned == 0 && !s.Interrupted {
-				return nothingWorked("device")
-			}
-			return nil
+			return f.finish(cmd, s, s.Provisioned, s.Interrupted, "device")
 		},
 	}
 	f.declare(cmd)
@@ -333,13 +333,7 @@ A throttled device is counted as a failure, by step and cause.`,
 			if err != nil {
 				return err
 			}
-			if err := f.print(cmd, s); err != nil {
-				return err
-			}
-			if s.Provisioned == 0 && !s.Interrupted {
-				return nothingWorked("device")
-			}
-			return nil
+			return f.finish(cmd, s, s.Provisioned, s.Interrupted, "device")
 		},
 	}
 	f.declare(cmd)
@@ -431,13 +425,7 @@ per client ID.`,
 			if err != nil {
 				return err
 			}
-			if err := f.print(cmd, s); err != nil {
-				return err
-			}
-			if s.Connects == 0 && !s.Interrupted {
-				return nothingWorked("connect")
-			}
-			return nil
+			return f.finish(cmd, s, s.Connects, s.Interrupted, "connect")
 		},
 	}
 	f.declare(cmd)
@@ -527,11 +515,8 @@ identity and --sub-cert/--sub-key (default: the same) every subscriber's.`,
 				if err != nil {
 					return err
 				}
-				if err := f.print(cmd, s); err != nil {
+				if err := f.finish(cmd, s, s.Delivered, s.Interrupted, "delivery"); err != nil {
 					return err
-				}
-				if s.Delivered == 0 && !s.Interrupted {
-					return nothingWorked("delivery")
 				}
 			}
 			return nil
@@ -620,13 +605,7 @@ had been silent past its keep-alive, a client too loaded to ping).`,
 			if err != nil {
 				return err
 			}
-			if err := f.print(cmd, s); err != nil {
-				return err
-			}
-			if s.Established == 0 && !s.Interrupted {
-				return nothingWorked("connection")
-			}
-			return nil
+			return f.finish(cmd, s, s.Established, s.Interrupted, "connection")
 		},
 	}
 	f.declare(cmd)

@@ -144,3 +144,23 @@ func TestBenchUsage(t *testing.T) {
 		})
 	}
 }
+
+// TestBenchNothingWorked: a run in which no operation succeeds prints its
+// summary, with the failures by cause, and exits 1 saying so.
+func TestBenchNothingWorked(t *testing.T) {
+	bin := buildBinary(t)
+	data := t.TempDir()
+	srv := startBinary(t, bin, "--data-dir", data)
+	dir := t.TempDir()
+	mustCLI(t, bin, dir, nil, "pki", "ca", "create", "--name", "unknownCA", "--cn", "Unknown CA")
+	mustCLI(t, bin, dir, nil, "pki", "device-cert", "--ca", "unknownCA.pem", "--ca-key", "unknownCA.key", "--cn", "stranger")
+	res := runCLI(t, bin, dir, nil, "bench", "connect", "--json", "--endpoint", "127.0.0.1:"+srv.mqttPort,
+		"--cafile", filepath.Join(data, "ca.pem"), "--cert", "device.crt", "--key", "device.key", "--count", "3", "--concurrency", "1")
+	var s bench.ConnectSummary
+	if err := json.Unmarshal([]byte(strings.TrimSpace(res.stdout)), &s); err != nil {
+		t.Fatalf("no summary (exit %d): %v\n%s%s", res.code, err, res.stdout, res.stderr)
+	}
+	if res.code != 1 || !strings.Contains(res.stderr, "no connect succeeded") || s.Connects != 0 || s.Failed != 3 {
+		t.Fatalf("exit %d, summary %+v\n%s", res.code, s, res.stderr)
+	}
+}

@@ -124,15 +124,8 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetSummary, error) {
 	if strings.ContainsAny(cfg.Template, "/#+") {
 		return nil, fmt.Errorf("fleet: template name %q: no /, # or + in a topic level", cfg.Template)
 	}
-	if cfg.Devices < 1 {
-		return nil, fmt.Errorf("fleet: %d devices: want at least 1", cfg.Devices)
-	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = DefaultConcurrency
-	}
-	cfg.Concurrency = min(cfg.Concurrency, cfg.Devices)
-	if cfg.Prefix == "" {
-		cfg.Prefix = NewPrefix()
+	if err := onboardingDefaults("fleet", cfg.Devices, &cfg.Concurrency, &cfg.Prefix); err != nil {
+		return nil, err
 	}
 	if cfg.ClientID == "" {
 		cfg.ClientID = DefaultFleetClientID

@@ -68,15 +68,8 @@ func RunJITP(ctx context.Context, cfg JITPConfig) (*JITPSummary, error) {
 	if cfg.CA == nil {
 		return nil, errors.New("jitp: no CA to sign device certificates with")
 	}
-	if cfg.Devices < 1 {
-		return nil, fmt.Errorf("jitp: %d devices: want at least 1", cfg.Devices)
-	}
-	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = DefaultConcurrency
-	}
-	cfg.Concurrency = min(cfg.Concurrency, cfg.Devices)
-	if cfg.Prefix == "" {
-		cfg.Prefix = NewPrefix()
+	if err := onboardingDefaults("jitp", cfg.Devices, &cfg.Concurrency, &cfg.Prefix); err != nil {
+		return nil, err
 	}
 	if cfg.Topic == "" {
 		cfg.Topic = DefaultJITPTopic

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"fmt"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -57,3 +58,20 @@ func runWorkers(n int, work func(w int)) {
 
 // cpuWorkers is how many goroutines CPU-bound preparation uses.
 func cpuWorkers(n int) int { return max(1, min(n, runtime.GOMAXPROCS(0))) }
+
+// onboardingDefaults checks the device count of an onboarding scenario
+// (jitp, fleet) and fills in its concurrency, at most one per device, and
+// its name prefix.
+func onboardingDefaults(scenario string, devices int, concurrency *int, prefix *string) error {
+	if devices < 1 {
+		return fmt.Errorf("%s: %d devices: want at least 1", scenario, devices)
+	}
+	if *concurrency <= 0 {
+		*concurrency = DefaultConcurrency
+	}
+	*concurrency = min(*concurrency, devices)
+	if *prefix == "" {
+		*prefix = NewPrefix()
+	}
+	return nil
+}

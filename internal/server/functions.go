@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -73,5 +72,5 @@ func (s *Server) closeFunctions() error {
 	if s.functions.local == nil {
 		return nil
 	}
-	return errors.Join(s.functions.local.Close())
+	return s.functions.local.Close()
 }
