@@ -62,6 +62,12 @@ func TestRequestsAnsweredToTheRequesterOnly(t *testing.T) {
 	bob.publish("$aws/test/echo/accepted", "forged", 1, false, 8)
 	bob.expectClosed()
 	alice.roundTrip() // and nothing reached alice
+	// The handler records alice after her answer went out: wait for it.
+	waitFor(t, "alice's request recorded", func() bool {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		return len(h.served) > 0
+	})
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if len(h.served) != 1 || h.served[0] != "alice" {
