@@ -68,6 +68,7 @@ type Gatekeeper struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	admitted map[liveConnection]struct{} // sessions past iot:Connect (connections.go)
 	parsed   documentCache
 	changes  changeQueue // registry changes the live sessions have yet to see
 }
@@ -121,7 +122,7 @@ func refuse(how Refusal, format string, args ...any) error {
 // iot:Connect. Refusals say why for the log only.
 func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(reason string)) (Session, error) {
 	if len(req.Chain) == 0 && req.IAMAccessKeyID != "" {
-		return g.connectIAM(req)
+		return g.connectIAM(req, kick)
 	}
 	if len(req.Chain) == 0 {
 		return nil, refuse(Drop, "no client certificate")
@@ -149,7 +150,7 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 		return nil, refuse(Drop, "certificate %s is %s", id, pc.Certificate.Status)
 	}
 	s := &session{gate: g, certID: id, cert: leaf, clientID: req.ClientID, kick: kick, connected: g.now(),
-		arnPrefix: g.Account.ARN("")}
+		remote: req.RemoteAddr, arnPrefix: g.Account.ARN("")}
 	if err := s.load(ctx, pc); err != nil {
 		return nil, loadError(id, err)
 	}
@@ -171,6 +172,7 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 		g.remove(s)
 		return nil, refuse(NotAuthorized, "certificate %s: its policies do not allow iot:Connect for client id %q%s", id, req.ClientID, g.foreignARNs(ctx, id))
 	}
+	g.admit(s)
 	g.presence(s.presenceOf(), "connected", req.RemoteAddr)
 	return s, nil
 }

@@ -3,6 +3,8 @@ package broker
 import (
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -18,19 +20,25 @@ import (
 // ($aws/events/, $iotcore/) and retain on reserved ($) topics.
 
 // connectIAM admits the IAM identity of req if Gatekeeper.IAMAllowed does.
-func (g *Gatekeeper) connectIAM(req ConnectRequest) (Session, error) {
+func (g *Gatekeeper) connectIAM(req ConnectRequest, kick func(reason string)) (Session, error) {
 	if g.IAMAllowed == nil || !g.IAMAllowed(req.IAMAccessKeyID) {
 		return nil, refuse(Drop, "access key %s may not connect", req.IAMAccessKeyID)
 	}
-	s := &iamSession{gate: g, p: presenceIdentity{clientID: req.ClientID, sessionID: uuid.NewString(), principal: req.IAMAccessKeyID}}
+	s := &iamSession{gate: g, p: presenceIdentity{clientID: req.ClientID, sessionID: uuid.NewString(), principal: req.IAMAccessKeyID},
+		kick: kick, remote: req.RemoteAddr, connected: g.now()}
+	g.admit(s)
 	g.presence(s.p, "connected", req.RemoteAddr)
 	return s, nil
 }
 
 // iamSession is the session of the admin access key: it may do everything.
 type iamSession struct {
-	gate *Gatekeeper
-	p    presenceIdentity
+	gate      *Gatekeeper
+	p         presenceIdentity
+	kick      func(reason string)
+	remote    string
+	connected time.Time
+	kicked    atomic.Bool
 
 	mu     sync.Mutex
 	closed bool
@@ -61,6 +69,10 @@ func (s *iamSession) Close(info DisconnectInfo) {
 	s.mu.Unlock()
 	if closed {
 		return
+	}
+	s.gate.dismiss(s)
+	if s.kicked.Load() && !info.ClientInitiated {
+		info.Reason = ReasonServerDisconnect
 	}
 	if info.Reason == "" {
 		info.Reason = ReasonConnectionLost

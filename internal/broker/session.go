@@ -24,6 +24,7 @@ type session struct {
 	clientID  string
 	kick      func(reason string)
 	connected time.Time
+	remote    string // the peer's address
 	id        string
 	arnPrefix string // arn:aws:iot:<region>:<account>:
 
@@ -181,6 +182,7 @@ func (s *session) Close(info DisconnectInfo) {
 	s.closed = true
 	s.mu.Unlock()
 	s.gate.remove(s)
+	s.gate.dismiss(s)
 	if s.kicked.Load() && !info.ClientInitiated {
 		info.Reason = ReasonServerDisconnect
 	}

@@ -58,6 +58,7 @@ type AccountTx interface {
 
 // ThingFilter narrows ListThings. Things are ordered by name.
 type ThingFilter struct {
+	NamePrefix     string // the console's search; not an AWS ListThings filter
 	TypeName       string
 	AttributeName  string
 	AttributeValue string

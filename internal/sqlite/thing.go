@@ -92,6 +92,9 @@ func (t *tx) DeleteThing(ctx context.Context, name string) error {
 // with it when f.ValuePrefix is set.
 func (t *tx) ListThings(ctx context.Context, f registry.ThingFilter, p registry.Page) ([]registry.Thing, error) {
 	var s stmt
+	if f.NamePrefix != "" {
+		s.where(s.keyPrefix("t.name", f.NamePrefix))
+	}
 	if f.TypeName != "" {
 		s.where("t.type_name = " + s.arg(f.TypeName))
 	}

@@ -180,6 +180,21 @@ func (s *stmt) prefix(col, prefix string) string {
 	return "substr(" + col + ", 1, " + s.arg(len([]rune(prefix))) + ") = " + s.arg(prefix)
 }
 
+// keyPrefix is prefix's condition on an indexed column as a range, which
+// the index answers without a scan: the keys that start with an ASCII
+// prefix are those from it up to, not including, the prefix with its last
+// byte incremented. Other prefixes fall back to prefix.
+func (s *stmt) keyPrefix(col, prefix string) string {
+	last := prefix[len(prefix)-1]
+	for i := range len(prefix) {
+		if prefix[i] >= 0x7f {
+			return s.prefix(col, prefix)
+		}
+	}
+	upper := prefix[:len(prefix)-1] + string(rune(last+1))
+	return col + " >= " + s.arg(prefix) + " AND " + col + " < " + s.arg(upper)
+}
+
 // millis is the stored form of a time: epoch milliseconds, as in
 // registry.CertificateCursor. The zero time is stored as its own (negative)
 // epoch milliseconds and so round-trips.

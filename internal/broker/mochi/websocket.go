@@ -105,6 +105,50 @@ func (b *Broker) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	b.serveMQTT(c)
 }
 
+// SignedWebSocketHandler serves MQTT over WebSocket on another HTTP server
+// than the broker's own listener (the API's, as AWS serves wss://<endpoint>/mqtt
+// beside its HTTPS APIs on one port): SigV4-presigned upgrades only, since
+// that server asks for no client certificate. The console's MQTT test client
+// connects here, same-origin, over whatever the API speaks (HTTPS, or HTTP
+// on loopback).
+func (b *Broker) SignedWebSocketHandler() http.Handler {
+	return http.HandlerFunc(b.serveSignedWebSocket)
+}
+
+func (b *Broker) serveSignedWebSocket(w http.ResponseWriter, r *http.Request) {
+	if !b.enter() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
+	defer b.wg.Done()
+	accessKeyID, err := b.authenticateUpgrade(r)
+	if err != nil {
+		b.stats.upgradesRefused.Add(1)
+		b.deviceLog("mqtt websocket upgrade refused", "remote", r.RemoteAddr, "reason", err.Error())
+		http.Error(w, "forbidden", http.StatusForbidden)
+		return
+	}
+	ws, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return // Upgrade has answered
+	}
+	// The HTTP server's request deadlines stay on a hijacked connection:
+	// from here mochi's keep-alive sets them.
+	raw := &rawConn{Conn: ws.NetConn(), b: b}
+	_ = raw.SetDeadline(time.Time{})
+	if !b.track(raw) {
+		_ = ws.Close()
+		return
+	}
+	var state tls.ConnectionState
+	if r.TLS != nil {
+		state = *r.TLS
+	}
+	c := newConn(b, &wsConn{ws: ws}, raw, state, listenerWSS)
+	c.iamAccessKeyID = accessKeyID
+	b.serveMQTT(c)
+}
+
 var errNoCredentials = errors.New("neither a client certificate nor a signed URL")
 
 // authenticateUpgrade checks the SigV4 signature of an upgrade without a

@@ -202,6 +202,19 @@ func testThing(t *testing.T, open Opener) {
 			checkPages(t, s, want, thingName, func(ctx context.Context, tx registry.Tx, p registry.Page) ([]registry.Thing, error) {
 				return tx.ListThings(ctx, registry.ThingFilter{AttributeName: "serial", AttributeValue: "sn-", ValuePrefix: true}, p)
 			})
+			// A name prefix: "a" holds a, a-1, a0, a:1 and a_1 but not A-1,
+			// _u or b; "a-" and "z" hold themselves and what follows them.
+			for prefix, names := range map[string][]string{"a": {"a", "a-1", "a0", "a:1", "a_1"}, "a-": {"a-1"}, "Z": {"Z:z"}, "z": {"z"}, "zz": nil} {
+				var of []registry.Thing
+				for _, th := range want {
+					if slices.Contains(names, th.Name) {
+						of = append(of, th)
+					}
+				}
+				checkPages(t, s, of, thingName, func(ctx context.Context, tx registry.Tx, p registry.Page) ([]registry.Thing, error) {
+					return tx.ListThings(ctx, registry.ThingFilter{NamePrefix: prefix}, p)
+				})
+			}
 		}},
 		{"count of type", func(t *testing.T, s registry.Store) {
 			a, b, c := newThing("a"), newThing("b"), newThing("c")

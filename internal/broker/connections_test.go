@@ -1,0 +1,47 @@
+package broker
+
+import (
+	"context"
+	"testing"
+)
+
+func TestConnectionsListPagesAndDisconnect(t *testing.T) {
+	g := &Gatekeeper{Registry: &fakeRegistry{}, Account: testAccount, IAMAllowed: func(string) bool { return true }}
+	ctx := context.Background()
+	kicked := map[string]string{}
+	sessions := map[string]Session{}
+	for _, id := range []string{"sensor-2", "console-1", "sensor-1", "sensor-3"} {
+		s, err := g.Connect(ctx, ConnectRequest{IAMAccessKeyID: "AKID", ClientID: id, RemoteAddr: "10.0.0.9:1"}, func(why string) { kicked[id] = why })
+		if err != nil {
+			t.Fatal(err)
+		}
+		sessions[id] = s
+	}
+	page, more := g.Connections(ConnectionPage{Prefix: "sensor-", Limit: 2})
+	if len(page) != 2 || !more || page[0].ClientID != "sensor-1" || page[1].ClientID != "sensor-2" {
+		t.Fatalf("first page %+v more=%v, want sensor-1, sensor-2 and more", page, more)
+	}
+	if page[0].RemoteAddr != "10.0.0.9:1" || !page[0].IAM || page[0].Principal != "AKID" || page[0].Since.IsZero() {
+		t.Errorf("connection %+v", page[0])
+	}
+	page, more = g.Connections(ConnectionPage{Prefix: "sensor-", After: "sensor-2", Limit: 2})
+	if len(page) != 1 || more || page[0].ClientID != "sensor-3" {
+		t.Fatalf("second page %+v more=%v, want sensor-3 alone", page, more)
+	}
+	if n := g.Disconnect("sensor-2", "the operator said so"); n != 1 || kicked["sensor-2"] != "the operator said so" {
+		t.Fatalf("Disconnect = %d, kicked %v", n, kicked)
+	}
+	if n := g.Disconnect("nobody", "x"); n != 0 {
+		t.Errorf("Disconnect(nobody) = %d", n)
+	}
+	sessions["sensor-2"].Close(DisconnectInfo{})
+	if got := g.ConnectionCount(); got != 3 {
+		t.Errorf("ConnectionCount after a close = %d, want 3", got)
+	}
+	all, _ := g.Connections(ConnectionPage{})
+	for _, c := range all {
+		if c.ClientID == "sensor-2" {
+			t.Errorf("closed session still listed: %+v", c)
+		}
+	}
+}
