@@ -212,6 +212,13 @@ func printWelcome(w io.Writer, srv *server.Server) {
 	if srv.Config.APITLS {
 		caBundle = " --ca-bundle " + filepath.Join(srv.Config.DataDir, server.RootCAFile)
 	}
+	fmt.Fprintf(w, "iotcore: the web console is at %s (sign in with the admin access key)\n", srv.ConsoleURL())
+	if isTerminal(w) {
+		// A bearer secret for an hour: to a terminal only, as the credentials.
+		fmt.Fprintf(w, "  one-time sign-in link (valid once, for an hour): %s\n", srv.ConsoleSignInLink())
+	} else {
+		fmt.Fprintf(w, "  a one-time sign-in link: iotcore console link --data-dir %s --endpoint-url %s\n", srv.Config.DataDir, srv.APIURL())
+	}
 	fmt.Fprintf(w, "iotcore: use the API with:\n  AWS_SHARED_CREDENTIALS_FILE=%s aws --region %s --endpoint-url %s%s iot list-things\n",
 		credPath, srv.Config.Region, srv.APIURL(), caBundle)
 }

@@ -24,6 +24,7 @@ func (s *Server) openAPI() (err error) {
 	if s.auditFile, err = os.OpenFile(s.path(AuditLogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600); err != nil {
 		return fmt.Errorf("open the audit log: %w", err)
 	}
+	s.audit = slog.New(slog.NewJSONHandler(s.auditFile, nil))
 	api := awsapi.New(&awsapi.Server{
 		Registry: s.Registry,
 		Verifier: &sigv4.Verifier{
@@ -38,7 +39,7 @@ func (s *Server) openAPI() (err error) {
 		RuleSQL:      ruleSQL{},
 		RuleFailures: ruleFailures{s.rules},
 		Logger:       cfg.Logger,
-		Audit:        slog.New(slog.NewJSONHandler(s.auditFile, nil)),
+		Audit:        s.audit,
 		Metrics:      s.Metrics,
 		Data:         s.Broker, // iot-data Publish: an IAM call, to which no IoT policy applies
 	})
@@ -102,6 +103,13 @@ func (s *Server) routes(api http.Handler) http.Handler {
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	// MQTT over a SigV4-signed WebSocket on this listener too, as AWS
+	// serves wss://<endpoint>/mqtt beside its HTTPS APIs: the console's
+	// MQTT test client connects here, same-origin.
+	mux.Handle("GET /mqtt", s.Broker.SignedWebSocketHandler())
+	s.console = s.newConsole()
+	mux.Handle("/console/", s.console)
+	mux.Handle("/console", s.console)
 	mux.Handle("/", api)
 	return mux
 }

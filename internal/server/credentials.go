@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/iotcore/iotcore/internal/pki"
@@ -85,4 +86,18 @@ func randomString(n int, alphabet string) string {
 		b.WriteByte(alphabet[i.Int64()])
 	}
 	return b.String()
+}
+
+// ReadCredentials reads the admin credentials of a data directory.
+func ReadCredentials(dataDir string) (Credentials, error) {
+	path := filepath.Join(dataDir, CredentialsFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Credentials{}, fmt.Errorf("read credentials: %w", err)
+	}
+	c, err := parseCredentials(string(data))
+	if err != nil {
+		return Credentials{}, fmt.Errorf("credentials file %s: %w", path, err)
+	}
+	return c, nil
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -18,6 +19,7 @@ import (
 	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
 	"github.com/iotcore/iotcore/internal/broker"
 	"github.com/iotcore/iotcore/internal/broker/mochi"
+	"github.com/iotcore/iotcore/internal/console"
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/metrics"
 	"github.com/iotcore/iotcore/internal/pki"
@@ -65,6 +67,8 @@ type Server struct {
 	functions   functionRunner
 	db          *sqlite.DB
 	auditFile   *os.File
+	audit       *slog.Logger // control-plane changes, one JSON line each
+	console     *console.Console
 	apiListener net.Listener
 	apiServer   *http.Server
 	// FirstStart reports whether this start created the data directory's credentials.
