@@ -34,8 +34,8 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
-	"ago": func(t time.Time) string { return ago(time.Since(t)) },
+	"iso":    func(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) },
+	"ago":    func(t time.Time) string { return ago(time.Since(t)) },
 	"pretty": prettyJSON,
 	"short": func(id string) string {
 		if len(id) > 12 {
@@ -43,7 +43,7 @@ var funcs = template.FuncMap{
 		}
 		return id
 	},
-	"join": strings.Join,
+	"join":  strings.Join,
 	"lower": strings.ToLower,
 	"pager": pager,
 }
