@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,9 +26,10 @@ func newMQTTCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mqtt",
 		Short: "Watch and send MQTT messages as the administrator (MQTT over WebSocket, SigV4)",
-		Long: `Subscribe and publish as iotcore's administrator: MQTT over WebSocket to the
-listener of 'iotcore serve --mqtt-ws-addr', authenticated as AWS IoT Core
-authenticates IAM identities, with a SigV4-presigned URL (service
+		Long: `Subscribe and publish as iotcore's administrator: MQTT over WebSocket at the
+API's /mqtt (by default http://127.0.0.1:9080, serve's default API address)
+or at the listener of 'iotcore serve --mqtt-ws-addr', authenticated as AWS
+IoT Core authenticates IAM identities, with a SigV4-presigned URL (service
 iotdevicegateway). The admin credentials may subscribe to, receive and publish
 on every topic, $aws/events/# included, and need no certificate or policy.
 
@@ -50,7 +50,8 @@ type mqttFlags struct {
 
 func (f *mqttFlags) declare(cmd *cobra.Command) {
 	fs := cmd.Flags()
-	fs.StringVar(&f.endpoint, "endpoint", "", "host:port of the MQTT over WebSocket listener (iotcore serve --mqtt-ws-addr); default IOTCORE_MQTT_ENDPOINT")
+	fs.StringVar(&f.endpoint, "endpoint", "", "the API's URL (http(s)://host:port), or host:port of the MQTT over WebSocket listener (iotcore serve --mqtt-ws-addr); "+
+		"default IOTCORE_MQTT_ENDPOINT, else http://"+server.DefaultAPIAddr)
 	fs.StringVar(&f.dataDir, "data-dir", server.DefaultDataDir, "the server's data directory: its credentials file and ca.pem")
 	fs.StringVar(&f.caFile, "cafile", "", "CA file to trust the server with (default: <data-dir>/ca.pem)")
 	fs.StringVar(&f.region, "region", "us-east-1", "region to sign for (iotcore accepts any)")
@@ -66,7 +67,7 @@ func (f *mqttFlags) dial(ctx context.Context) (*mqttcli.Client, error) {
 		endpoint = os.Getenv("IOTCORE_MQTT_ENDPOINT")
 	}
 	if endpoint == "" {
-		return nil, errors.New("no endpoint: pass --endpoint host:port, the address of iotcore serve --mqtt-ws-addr")
+		endpoint = "http://" + server.DefaultAPIAddr
 	}
 	caFile := f.caFile
 	if caFile == "" {

@@ -218,3 +218,27 @@ func TestMQTTSigV4JSSDK(t *testing.T) {
 		t.Errorf("the SDK received %q (%v)", stdout.String(), err)
 	}
 }
+
+// TestMQTTSubPubOverAPI runs `iotcore mqtt sub` and `pub` against the API
+// listener's /mqtt (plain HTTP on loopback, SigV4-signed WebSocket), which
+// serve offers without --mqtt-ws-addr: what the console's MQTT test client
+// uses too.
+func TestMQTTSubPubOverAPI(t *testing.T) {
+	bin := buildBinary(t)
+	data := t.TempDir()
+	srv := startServe(t, bin, data)
+	if !strings.HasPrefix(srv.endpoint, "http://") {
+		t.Fatalf("endpoint %q", srv.endpoint)
+	}
+	env := noAWSEnv()
+	conn := []string{"--endpoint", srv.endpoint, "--data-dir", data}
+	wait := startSub(t, bin, env, append(conn, "--format", "raw", "--count", "1", "plant/#")...)
+	mustCLI(t, bin, t.TempDir(), env, append([]string{"mqtt", "pub"}, append(conn, "plant/7/temp", "21.5")...)...)
+	if got := wait(); !strings.Contains(got, "21.5") {
+		t.Errorf("iotcore mqtt sub over the API printed %q", got)
+	}
+	res := runCLI(t, bin, t.TempDir(), env, "mqtt", "pub", "--endpoint", "ftp://"+strings.TrimPrefix(srv.endpoint, "http://"), "--data-dir", data, "a", "b")
+	if res.code == 0 || !strings.Contains(res.stderr, "want http:// or https://") {
+		t.Errorf("an ftp:// endpoint: exit %d\n%s", res.code, res.stderr)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -20,8 +21,10 @@ import (
 // Config says where and as whom to connect. Zero values take the
 // documented defaults.
 type Config struct {
-	// Endpoint is the host:port of the MQTT over WebSocket listener
-	// (iotcore serve --mqtt-ws-addr). Required.
+	// Endpoint is where MQTT over WebSocket is served: host:port of the
+	// WebSocket listener (iotcore serve --mqtt-ws-addr), over TLS; or the
+	// API's URL (http://host:port or https://host:port), whose /mqtt
+	// serves SigV4-signed WebSocket too. Required.
 	Endpoint string
 	// RootCAs is the pool the server certificate must chain to; nil means
 	// the system's roots.
@@ -79,15 +82,16 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		_, _ = rand.Read(b[:])
 		cfg.ClientID = "iotcore-cli-" + hex.EncodeToString(b[:])
 	}
-	host, _, err := net.SplitHostPort(cfg.Endpoint)
+	scheme, hostPort, err := parseEndpoint(cfg.Endpoint)
 	if err != nil {
-		return nil, fmt.Errorf("mqtt connect: endpoint %q: want host:port", cfg.Endpoint)
+		return nil, err
 	}
+	host, _, _ := net.SplitHostPort(hostPort)
 	tlsConfig := &tls.Config{RootCAs: cfg.RootCAs, ServerName: host, MinVersion: tls.VersionTLS12}
 	cl := &Client{timeout: cfg.Timeout, lost: make(chan error, 1)}
 
 	opts := paho.NewClientOptions().
-		AddBroker("wss://" + cfg.Endpoint + "/mqtt").
+		AddBroker(scheme + "://" + hostPort + "/mqtt").
 		SetClientID(cfg.ClientID).
 		SetCleanSession(true).
 		SetAutoReconnect(false).
@@ -108,9 +112,12 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 			if err != nil {
 				return nil, fmt.Errorf("credentials: %w", err)
 			}
-			u, err := PresignURL(ctx, creds, cfg.Endpoint, cfg.Region, cfg.Now())
+			u, err := PresignURL(ctx, creds, hostPort, cfg.Region, cfg.Now())
 			if err != nil {
 				return nil, err
+			}
+			if scheme == "ws" {
+				u = "ws://" + strings.TrimPrefix(u, "wss://")
 			}
 			c, err := paho.NewWebsocket(u, tlsConfig, o.ConnectTimeout, nil, nil)
 			if errors.Is(err, websocket.ErrBadHandshake) {
@@ -122,9 +129,33 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		})
 	cl.c = paho.NewClient(opts)
 	if err := cl.wait(ctx, cl.c.Connect()); err != nil {
-		return nil, fmt.Errorf("mqtt connect to wss://%s/mqtt: %w", cfg.Endpoint, err)
+		return nil, fmt.Errorf("mqtt connect to %s://%s/mqtt: %w", scheme, hostPort, err)
 	}
 	return cl, nil
+}
+
+// parseEndpoint reads Config.Endpoint: the WebSocket scheme (wss, or ws
+// for a plain-HTTP API URL) and host:port.
+func parseEndpoint(endpoint string) (scheme, hostPort string, err error) {
+	scheme, hostPort = "wss", endpoint
+	if strings.Contains(endpoint, "://") {
+		u, err := url.Parse(endpoint)
+		if err != nil || u.Host == "" || (u.Path != "" && u.Path != "/") {
+			return "", "", fmt.Errorf("mqtt connect: endpoint %q: want host:port or the API's http(s)://host:port", endpoint)
+		}
+		switch u.Scheme {
+		case "http":
+			scheme = "ws"
+		case "https":
+		default:
+			return "", "", fmt.Errorf("mqtt connect: endpoint %q: want http:// or https://", endpoint)
+		}
+		hostPort = u.Host
+	}
+	if _, _, err := net.SplitHostPort(hostPort); err != nil {
+		return "", "", fmt.Errorf("mqtt connect: endpoint %q: want host:port", endpoint)
+	}
+	return scheme, hostPort, nil
 }
 
 // wait waits for a paho token within the client's timeout.
