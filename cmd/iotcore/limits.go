@@ -61,6 +61,8 @@ var limitFlags = []limitFlag{
 		help: "packets that may wait to be written to one device before messages to it are dropped"},
 	{name: "mqtt-stall-timeout", def: mochi.DefaultStallTimeout, duration: func(l *limits) *time.Duration { return &l.MQTT.StallTimeout },
 		help: "how long a subscriber whose queue is nearly full may take nothing before messages to it are dropped; until then its publishers are held back (negative: drop at once)"},
+	{name: "mqtt-websocket-ttl", def: mochi.DefaultWebSocketTTL, duration: func(l *limits) *time.Duration { return &l.MQTT.WebSocketTTL },
+		help: "how long a connection over WebSocket may last, as AWS's 24 hours (negative: no limit)"},
 	{name: "fleet-create-keys-rate", def: provision.DefaultCreateKeysAndCertificateRate, int: func(l *limits) *int { return &l.Fleet.CreateKeysAndCertificate },
 		help: "fleet provisioning's CreateKeysAndCertificate requests served a second, all devices together; more are rejected with 429 Throttling (-1: no limit)"},
 	{name: "fleet-create-from-csr-rate", def: provision.DefaultCreateCertificateFromCsrRate, int: func(l *limits) *int { return &l.Fleet.CreateCertificateFromCsr },

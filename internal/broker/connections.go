@@ -2,6 +2,8 @@ package broker
 
 import (
 	"cmp"
+	"container/heap"
+	"math"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +24,7 @@ type Connection struct {
 
 // liveConnection is an admitted session the operator may list and disconnect.
 type liveConnection interface {
+	liveClientID() string
 	connection() Connection
 	disconnect(reason string)
 }
@@ -53,24 +56,63 @@ type ConnectionPage struct {
 
 // Connections lists the admitted connections of one page, in client id
 // order, and whether more follow. During a takeover the same client id may
-// appear twice for a moment: the old connection and the new.
+// appear twice for a moment: the old connection and the new. It keeps only
+// the page's connections while it scans (a bounded heap), so a page costs
+// O(n log Limit) for n connections, not a sort of them all.
 func (g *Gatekeeper) Connections(p ConnectionPage) (conns []Connection, more bool) {
+	limit := p.Limit
+	if limit <= 0 {
+		limit = math.MaxInt - 1
+	}
+	// The limit+1 smallest client ids after p.After: a max-heap by client id.
+	var h pageHeap
 	g.mu.Lock()
-	all := make([]Connection, 0, len(g.admitted))
 	for c := range g.admitted {
-		conn := c.connection()
-		if strings.HasPrefix(conn.ClientID, p.Prefix) && (p.After == "" || conn.ClientID > p.After) {
-			all = append(all, conn)
+		id := c.liveClientID()
+		if !strings.HasPrefix(id, p.Prefix) || p.After != "" && id <= p.After {
+			continue
+		}
+		if h.Len() <= limit {
+			heap.Push(&h, pageEntry{id, c})
+		} else if id < h[0].id {
+			h[0] = pageEntry{id, c}
+			heap.Fix(&h, 0)
 		}
 	}
 	g.mu.Unlock()
-	slices.SortFunc(all, func(a, b Connection) int {
+	entries := []pageEntry(h)
+	slices.SortFunc(entries, func(a, b pageEntry) int { return strings.Compare(a.id, b.id) })
+	if len(entries) > limit {
+		entries, more = entries[:limit], true
+	}
+	conns = make([]Connection, len(entries))
+	for i, e := range entries {
+		conns[i] = e.c.connection()
+	}
+	slices.SortStableFunc(conns, func(a, b Connection) int {
 		return cmp.Or(strings.Compare(a.ClientID, b.ClientID), a.Since.Compare(b.Since))
 	})
-	if p.Limit > 0 && len(all) > p.Limit {
-		return all[:p.Limit], true
-	}
-	return all, false
+	return conns, more
+}
+
+// pageEntry is a connection kept for a page; pageHeap a max-heap of them by
+// client id.
+type pageEntry struct {
+	id string
+	c  liveConnection
+}
+
+type pageHeap []pageEntry
+
+func (h pageHeap) Len() int           { return len(h) }
+func (h pageHeap) Less(i, j int) bool { return h[i].id > h[j].id }
+func (h pageHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *pageHeap) Push(x any)        { *h = append(*h, x.(pageEntry)) }
+func (h *pageHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return x
 }
 
 // ConnectionCount is the number of admitted connections.
@@ -86,7 +128,7 @@ func (g *Gatekeeper) Disconnect(clientID, reason string) int {
 	g.mu.Lock()
 	var found []liveConnection
 	for c := range g.admitted {
-		if c.connection().ClientID == clientID {
+		if c.liveClientID() == clientID {
 			found = append(found, c)
 		}
 	}
@@ -96,6 +138,9 @@ func (g *Gatekeeper) Disconnect(clientID, reason string) int {
 	}
 	return len(found)
 }
+
+func (s *session) liveClientID() string    { return s.clientID }
+func (s *iamSession) liveClientID() string { return s.p.clientID }
 
 func (s *session) connection() Connection {
 	s.mu.Lock()

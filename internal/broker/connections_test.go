@@ -2,6 +2,7 @@ package broker
 
 import (
 	"context"
+	"fmt"
 	"testing"
 )
 
@@ -42,6 +43,22 @@ func TestConnectionsListPagesAndDisconnect(t *testing.T) {
 	for _, c := range all {
 		if c.ClientID == "sensor-2" {
 			t.Errorf("closed session still listed: %+v", c)
+		}
+	}
+}
+
+// BenchmarkConnectionsPage lists one page of 100,000 connections, as the
+// console's connected-devices page does at each request.
+func BenchmarkConnectionsPage(b *testing.B) {
+	g := &Gatekeeper{Registry: &fakeRegistry{}, Account: testAccount, IAMAllowed: func(string) bool { return true }}
+	for i := range 100_000 {
+		if _, err := g.Connect(context.Background(), ConnectRequest{IAMAccessKeyID: "AKID", ClientID: fmt.Sprintf("device-%06d", (i*7919)%100_000)}, func(string) {}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for b.Loop() {
+		if page, _ := g.Connections(ConnectionPage{After: "device-050000", Limit: 50}); len(page) != 50 {
+			b.Fatalf("page of %d", len(page))
 		}
 	}
 }

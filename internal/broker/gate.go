@@ -89,6 +89,7 @@ const (
 	ReasonConnectionLost    = "CONNECTION_LOST"
 	ReasonForbiddenAccess   = "FORBIDDEN_ACCESS"
 	ReasonServerError       = "SERVER_ERROR"
+	ReasonWebSocketTTL      = "WEBSOCKET_TTL_EXPIRATION"
 )
 
 // Gate admits connections. kick, which the adapter supplies, disconnects this

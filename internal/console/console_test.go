@@ -30,7 +30,7 @@ type browser struct {
 	base string
 }
 
-func newHTTPBrowser(t *testing.T, gw *servertest.Gateway) *browser {
+func newHTTPBrowser(t testing.TB, gw *servertest.Gateway) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,8 @@ type conn struct {
 	device   atomic.Pointer[device] // set when the CONNECT has been read
 	admitted atomic.Bool            // CONNACK success (being) sent
 	kicked   atomic.Bool            // the gate kicked it
+	expired  atomic.Bool            // a WebSocket connection that lived Config.WebSocketTTL
+	ttl      atomic.Pointer[time.Timer]
 	dead     atomic.Bool            // we closed the transport: ignore what is still buffered
 	slot     atomic.Bool            // holds one of Config.MaxConnections
 
@@ -176,6 +178,9 @@ func (c *conn) end(err error) {
 		c.endErr.CompareAndSwap(nil, &err)
 	}
 	c.endOnce.Do(func() {
+		if t := c.ttl.Load(); t != nil {
+			t.Stop()
+		}
 		c.mu.Lock()
 		s := c.session
 		c.state, c.session = sessionEnded, nil
@@ -204,6 +209,8 @@ func (c *conn) disconnectInfo() broker.DisconnectInfo {
 		return broker.DisconnectInfo{ClientInitiated: true, Reason: broker.ReasonClientDisconnect}
 	case c.takenOver.Load():
 		return broker.DisconnectInfo{Reason: broker.ReasonDuplicateClientID}
+	case c.expired.Load():
+		return broker.DisconnectInfo{Reason: broker.ReasonWebSocketTTL}
 	case c.kicked.Load():
 		return broker.DisconnectInfo{Reason: broker.ReasonServerDisconnect}
 	case errors.Is(err, errEnginePanic):
@@ -225,6 +232,23 @@ func (c *conn) kick(reason string) {
 	c.b.stats.kicked.Add(1)
 	c.b.deviceLog("mqtt connection kicked", "client", c.clientID(), "remote", c.RemoteAddr().String(), "reason", reason)
 	c.b.goTracked(func() { c.disconnect(packets.ErrNotAuthorized) })
+}
+
+// limitLife closes a WebSocket connection once it has lived
+// Config.WebSocketTTL, as AWS does after 24 hours (MQTT 5: DISCONNECT
+// "maximum connect time").
+func (c *conn) limitLife() {
+	ttl := c.b.cfg.WebSocketTTL
+	if c.listener != listenerWSS || ttl <= 0 {
+		return
+	}
+	c.ttl.Store(time.AfterFunc(ttl, func() {
+		if c.kicked.Load() || !c.expired.CompareAndSwap(false, true) {
+			return
+		}
+		c.b.deviceLog("mqtt websocket connection expired", "client", c.clientID(), "remote", c.RemoteAddr().String(), "ttl", ttl)
+		c.b.goTracked(func() { c.disconnect(packets.ErrMaxConnectTime) })
+	}))
 }
 
 // disconnect ends the connection from outside its own goroutine: MQTT 5

@@ -270,6 +270,7 @@ func (h *hook) connack(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	// CONNACK is never kicked without one.
 	if c.admitted.CompareAndSwap(false, true) {
 		h.b.stats.connections.Add(1)
+		c.limitLife()
 	}
 	if pk.SessionPresent {
 		h.filterInflight(c, cl)

@@ -43,6 +43,8 @@ const (
 	// device may ask for; 0 (none) means the maximum.
 	DefaultMinKeepAlive = 30 * time.Second
 	DefaultMaxKeepAlive = 1200 * time.Second
+	// DefaultWebSocketTTL is AWS's limit on a WebSocket connection's life.
+	DefaultWebSocketTTL = 24 * time.Hour
 )
 
 // Limits are the limits a broker holds devices to: AWS IoT Core's, and the
@@ -67,6 +69,11 @@ type Limits struct {
 	// dropped; until then its publishers are held back (flow.go). Default
 	// DefaultStallTimeout; negative: never hold publishers back.
 	StallTimeout time.Duration
+	// WebSocketTTL is how long a connection over WebSocket may last: AWS
+	// closes them after 24 hours (disconnect reason
+	// WEBSOCKET_TTL_EXPIRATION). Default DefaultWebSocketTTL; negative:
+	// no limit.
+	WebSocketTTL time.Duration
 
 	// AWS IoT Core's limits (limits.go). Zero means AWS's value, the
 	// Default... constant of the same name; a negative value turns the
@@ -130,6 +137,9 @@ func (c *Config) limitsWithDefaults() error {
 	}
 	if c.MinKeepAlive == 0 {
 		c.MinKeepAlive = DefaultMinKeepAlive
+	}
+	if c.WebSocketTTL == 0 {
+		c.WebSocketTTL = DefaultWebSocketTTL
 	}
 	if c.MaxKeepAlive == 0 {
 		c.MaxKeepAlive = DefaultMaxKeepAlive

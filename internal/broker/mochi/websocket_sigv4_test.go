@@ -141,3 +141,27 @@ func TestWebSocketSigV4Refusals(t *testing.T) {
 		t.Errorf("no WebSocketAuth: %v, %v; want 403", resp, err)
 	}
 }
+
+// TestWebSocketTTL: a WebSocket connection is closed once it has lived
+// WebSocketTTL, as AWS closes them after 24 hours, and the gate hears
+// WEBSOCKET_TTL_EXPIRATION; an MQTT 5 client gets DISCONNECT 0xA0.
+func TestWebSocketTTL(t *testing.T) {
+	e := newEnv(t, withSigV4, func(c *Config) { c.WebSocketTTL = 300 * time.Millisecond })
+	e.gate.allowAll("console")
+	ws, _, err := e.dialWebSocket("", e.presignedPath(wsSecret))
+	if err != nil {
+		t.Fatalf("presigned upgrade: %v", err)
+	}
+	disconnected := make(chan byte, 1)
+	if _, _, _, err := e.paho5Client(&wsConn{ws: ws}, "console", func(d *paho.Disconnect) { disconnected <- d.ReasonCode }); err != nil {
+		t.Fatal(err)
+	}
+	if code := iottest.Receive(t, disconnected, "the DISCONNECT at the TTL"); code != 0xA0 {
+		t.Errorf("DISCONNECT reason code %#x, want 0xA0 (maximum connect time)", code)
+	}
+	s := e.gate.session("console", 0)
+	iottest.Receive(t, s.closed, "the session to close")
+	if s.info.Reason != "WEBSOCKET_TTL_EXPIRATION" {
+		t.Errorf("disconnect reason %q, want WEBSOCKET_TTL_EXPIRATION", s.info.Reason)
+	}
+}
