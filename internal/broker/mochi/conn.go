@@ -44,8 +44,8 @@ type conn struct {
 	kicked   atomic.Bool            // the gate kicked it
 	expired  atomic.Bool            // a WebSocket connection that lived Config.WebSocketTTL
 	ttl      atomic.Pointer[time.Timer]
-	dead     atomic.Bool            // we closed the transport: ignore what is still buffered
-	slot     atomic.Bool            // holds one of Config.MaxConnections
+	dead     atomic.Bool // we closed the transport: ignore what is still buffered
+	slot     atomic.Bool // holds one of Config.MaxConnections
 
 	publishes publishLimiter // Config.PublishRate, inbound and outbound
 	flow      flow           // flow control of the deliveries to it (flow.go)
