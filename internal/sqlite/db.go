@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/sqlstore"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -29,7 +30,7 @@ type DB struct {
 	write *sql.DB // exactly one connection; every transaction is BEGIN IMMEDIATE
 	read  *sql.DB // read-only connections for View
 
-	writeStmts, readStmts *stmtCache
+	writeStmts, readStmts *sqlstore.StmtCache
 	commits               *committer
 }
 
@@ -98,7 +99,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 	db.write.SetMaxIdleConns(1)
 	db.write.SetConnMaxLifetime(0)
 	db.write.SetConnMaxIdleTime(0)
-	if err := migrate(ctx, db.write); err != nil {
+	if err := sqlstore.Migrate(ctx, db.write, sqlstore.SQLite); err != nil {
 		db.write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -111,7 +112,7 @@ func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
-	db.writeStmts, db.readStmts = newStmtCache(db.write), newStmtCache(db.read)
+	db.writeStmts, db.readStmts = sqlstore.NewStmtCache(db.write), sqlstore.NewStmtCache(db.read)
 	db.commits = &committer{db: db.write, stmts: db.writeStmts}
 	if err := db.read.PingContext(ctx); err != nil {
 		db.Close()
@@ -141,9 +142,9 @@ func dsn(abs string, write bool, sync Synchronous) string {
 // the database file when the last connection closes.
 func (db *DB) Close() error {
 	var errs []error
-	for _, c := range []*stmtCache{db.writeStmts, db.readStmts} {
+	for _, c := range []*sqlstore.StmtCache{db.writeStmts, db.readStmts} {
 		if c != nil {
-			c.close()
+			c.Close()
 		}
 	}
 	if db.read != nil {
@@ -176,7 +177,7 @@ func (db *DB) View(ctx context.Context, fn func(registry.Tx) error) error {
 		return fmt.Errorf("sqlite: begin view: %w", err)
 	}
 	defer sqlTx.Rollback()
-	return fn(&tx{tx: sqlTx, stmts: db.readStmts})
+	return fn(sqlstore.NewTx(sqlTx, db.readStmts, false))
 }
 
 // IntegrityCheck runs PRAGMA integrity_check and reports what it finds wrong.

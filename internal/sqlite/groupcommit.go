@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/sqlstore"
 )
 
 // maxGroupCommit bounds how many updates share one commit: past it, the
@@ -26,7 +27,7 @@ const maxGroupCommit = 128
 // Updates run one at a time, in arrival order, on their callers' goroutines.
 type committer struct {
 	db    *sql.DB // the single write connection
-	stmts *stmtCache
+	stmts *sqlstore.StmtCache
 
 	commits atomic.Int64 // transactions committed, for the tests and metrics
 	waiting atomic.Int32 // callers waiting for mu
@@ -94,7 +95,7 @@ func (c *committer) run(ctx context.Context, fn func(registry.Tx) error) (_ *bat
 		b.broken = fmt.Errorf("sqlite: begin update: %w", err)
 		return nil, b.broken
 	}
-	if err := fn(&tx{tx: b.tx, stmts: c.stmts, shared: true}); err != nil {
+	if err := fn(sqlstore.NewTx(b.tx, c.stmts, true)); err != nil {
 		return nil, err
 	}
 	if _, err := b.tx.Exec("RELEASE update_fn"); err != nil {

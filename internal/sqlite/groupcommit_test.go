@@ -13,6 +13,7 @@ import (
 
 	"github.com/iotcore/iotcore/internal/iottest"
 	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/sqlstore"
 )
 
 // An acknowledged write must survive a power or kernel failure, not only a
@@ -60,7 +61,7 @@ func scratch(t *testing.T) *DB {
 
 func insert(n int) func(registry.Tx) error {
 	return func(rt registry.Tx) error {
-		_, err := rt.(*tx).exec(context.Background(), "INSERT INTO scratch (n) VALUES ($1)", n)
+		_, err := sqlstore.Exec(context.Background(), rt, "INSERT INTO scratch (n) VALUES ($1)", n)
 		return err
 	}
 }
@@ -157,7 +158,7 @@ func TestGroupCommitCancelledMember(t *testing.T) {
 		}
 		wg.Go(func() {
 			errs[i] = db.Update(ctx, func(rt registry.Tx) error {
-				_, err := rt.(*tx).exec(ctx, "INSERT INTO scratch (n) VALUES ($1)", i)
+				_, err := sqlstore.Exec(ctx, rt, "INSERT INTO scratch (n) VALUES ($1)", i)
 				return err
 			})
 		})

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/sqlstore"
 	"github.com/iotcore/iotcore/internal/registry/registrytest"
 )
 
@@ -69,7 +70,7 @@ func TestReopen(t *testing.T) {
 	}
 
 	before := migrationRows(t, db)
-	if err := migrate(ctx, db.write); err != nil {
+	if err := sqlstore.Migrate(ctx, db.write, sqlstore.SQLite); err != nil {
 		t.Fatalf("migrating again: %v", err)
 	}
 	if after := migrationRows(t, db); after != before {

@@ -9,15 +9,8 @@ import (
 	"time"
 
 	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/sqlstore"
 )
-
-// cached reports how many statements c holds prepared, and how many it is
-// preparing.
-func (c *stmtCache) cached() (n, preparing int) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.stmts), len(c.pending)
-}
 
 // A statement is prepared once per pool, in the background after its first
 // run, and runs from the cache afterwards, in reads and in writes, from many
@@ -48,11 +41,11 @@ func TestStatementsPreparedOnce(t *testing.T) {
 	if err := read("first"); err != nil {
 		t.Fatal(err)
 	}
-	prepared := func(c *stmtCache, what string) int {
+	prepared := func(c *sqlstore.StmtCache, what string) int {
 		t.Helper()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			n, preparing := c.cached()
+			n, preparing := c.Stats()
 			if n > 0 && preparing == 0 {
 				return n
 			}
@@ -84,10 +77,10 @@ func TestStatementsPreparedOnce(t *testing.T) {
 		t.Error(err)
 	}
 	// The same texts: nothing more was prepared.
-	if w2, _ := db.writeStmts.cached(); w2 != w {
+	if w2, _ := db.writeStmts.Stats(); w2 != w {
 		t.Errorf("write statements cached: %d, then %d: want no new ones", w, w2)
 	}
-	if r2, _ := db.readStmts.cached(); r2 != r {
+	if r2, _ := db.readStmts.Stats(); r2 != r {
 		t.Errorf("read statements cached: %d, then %d: want no new ones", r, r2)
 	}
 	// Errors come back as before: a missing thing is ErrNotFound.

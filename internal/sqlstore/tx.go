@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -14,11 +14,21 @@ import (
 
 var _ registry.Tx = (*tx)(nil)
 
+// NewTx is the registry transaction over t, whose statements are prepared
+// with stmts (the cache of t's pool; nil prepares none). shared says that
+// t carries other updates' writes too (SQLite's group commit): its
+// statements are then not interrupted by one caller's context, since SQLite
+// rolls back the whole transaction when a write is interrupted; a caller
+// whose context has ended gets its error before the next statement instead.
+func NewTx(t *sql.Tx, stmts *StmtCache, shared bool) registry.Tx {
+	return &tx{tx: t, stmts: stmts, shared: shared}
+}
+
 // tx is one registry transaction. Its methods (one file per concept) use
-// only portable SQL, so that they could run unchanged on PostgreSQL.
+// only portable SQL, which runs unchanged on SQLite and PostgreSQL.
 type tx struct {
 	tx    *sql.Tx
-	stmts *stmtCache // of the pool tx is from
+	stmts *StmtCache // of the pool tx is from
 	// shared says that tx carries other updates' writes too (group commit):
 	// its statements must not be interrupted by the caller's context, since
 	// SQLite rolls back the whole transaction when a write is interrupted.
@@ -219,4 +229,14 @@ func certificatePage(s *stmt, p registry.Page, ascending bool) (orderBy string, 
 		s.where("(created_at, id)" + op + "(" + s.arg(ms) + ", " + s.arg(id) + ")")
 	}
 	return "ORDER BY created_at" + dir + ", id" + dir, nil
+}
+
+// Exec runs a statement in rt, a transaction of this package, for a store's
+// maintenance and tests (tables of their own); the registry never needs it.
+func Exec(ctx context.Context, rt registry.Tx, query string, args ...any) (sql.Result, error) {
+	t, ok := rt.(*tx)
+	if !ok {
+		return nil, fmt.Errorf("sqlstore: Exec: %T is not a transaction of this package", rt)
+	}
+	return t.exec(ctx, query, args...)
 }

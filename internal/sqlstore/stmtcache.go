@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -6,12 +6,12 @@ import (
 	"sync"
 )
 
-// maxCachedStatements bounds a stmtCache. The registry's statements are a
+// maxCachedStatements bounds a StmtCache. The registry's statements are a
 // few hundred fixed texts; listings build theirs from the filters given,
 // and past the bound those are prepared each time, as before.
 const maxCachedStatements = 512
 
-// stmtCache keeps one prepared statement per SQL text of a pool. SQLite
+// StmtCache keeps one prepared statement per SQL text of a pool. SQLite
 // parses and plans a statement each time it is prepared, and database/sql
 // prepares one for every query run in a transaction: that was a seventh of
 // the CPU of provisioning a device just in time.
@@ -22,7 +22,7 @@ const maxCachedStatements = 512
 // run prepares in the background and runs without the cache; the runs after
 // it find the statement ready, and database/sql reuses it on each
 // connection it was prepared on.
-type stmtCache struct {
+type StmtCache struct {
 	db *sql.DB
 
 	mu       sync.Mutex
@@ -32,12 +32,15 @@ type stmtCache struct {
 	inFlight sync.WaitGroup
 }
 
-func newStmtCache(db *sql.DB) *stmtCache {
-	return &stmtCache{db: db, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}}
+func NewStmtCache(db *sql.DB) *StmtCache {
+	return &StmtCache{db: db, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}}
 }
 
 // in returns query prepared for tx, or nil when it is not (yet) cached.
-func (c *stmtCache) in(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+func (c *StmtCache) in(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
+	if c == nil {
+		return nil
+	}
 	c.mu.Lock()
 	s, ok := c.stmts[query]
 	if !ok && !c.closed && !c.pending[query] && len(c.stmts)+len(c.pending) < maxCachedStatements {
@@ -53,7 +56,7 @@ func (c *stmtCache) in(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt 
 }
 
 // prepare prepares query on the pool and caches it.
-func (c *stmtCache) prepare(query string) {
+func (c *StmtCache) prepare(query string) {
 	defer c.inFlight.Done()
 	s, err := c.db.PrepareContext(context.Background(), query)
 	c.mu.Lock()
@@ -70,7 +73,16 @@ func (c *stmtCache) prepare(query string) {
 }
 
 // close closes the cached statements, once those being prepared are.
-func (c *stmtCache) close() {
+// Stats reports how many statements c holds prepared, and how many it is
+// preparing.
+func (c *StmtCache) Stats() (prepared, preparing int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.stmts), len(c.pending)
+}
+
+// Close closes the prepared statements; the cache prepares none after.
+func (c *StmtCache) Close() {
 	c.mu.Lock()
 	c.closed = true
 	c.mu.Unlock()

@@ -1,0 +1,19 @@
+// Package sqlstore is the registry's transactions in portable SQL over
+// database/sql, shared by the two stores: internal/sqlite (embedded, the
+// default) and internal/postgres. Each store owns its connections and its
+// transactions (SQLite: one writer with group commit; PostgreSQL:
+// serializable transactions retried on conflicts) and hands each *sql.Tx to
+// NewTx; everything the registry reads and writes is here, once.
+//
+// The SQL runs unchanged on both engines: numbered placeholders ($1, $2),
+// TEXT strings, BIGINT epoch milliseconds for times, BOOLEAN flags,
+// INSERT ... ON CONFLICT for upserts, row-value comparisons for key-set
+// pagination, and no engine-only functions. The schema is one set of goose
+// migrations (migrations/), which Migrate applies to either engine; on
+// PostgreSQL its TEXT columns are COLLATE "C", so that keys sort by bytes as
+// on SQLite and in Go.
+//
+// Files: tx.go (the transaction and its statement helpers), stmtcache.go
+// (prepared statements per pool), migrate.go, and one file per registry
+// concept (thing.go, certificate.go, policy.go, ...).
+package sqlstore
