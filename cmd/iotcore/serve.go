@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/iotcore/iotcore/internal/functions"
+	"github.com/iotcore/iotcore/internal/postgres"
 	"github.com/iotcore/iotcore/internal/server"
 )
 
@@ -36,6 +37,9 @@ func serveFlags() *pflag.FlagSet {
 	fs.String("mqtt-addr", server.DefaultMQTTAddr, "MQTT over mutual TLS listen address")
 	fs.String("mqtt-ws-addr", "", "MQTT over secure WebSocket listen address (path /mqtt); empty: off")
 	addLimitFlags(fs)
+	fs.String("database-url", "", "keep the registry in PostgreSQL (postgres://user:password@host:port/database); empty: SQLite in the data directory")
+	fs.Int("database-max-conns", postgres.DefaultMaxConns, "PostgreSQL: most connections in the pool")
+	fs.Duration("database-statement-timeout", postgres.DefaultStatementTimeout, "PostgreSQL: longest a statement may run")
 	fs.String("database-synchronous", "full", "how durable an acknowledged write is: full (on disk, survives a power failure) or normal (survives a crash of iotcore, not of the machine)")
 	fs.Bool("jitp-accept-first-connection", false, "let a device provisioned just in time stay connected on its first connection (AWS drops it)")
 	fs.String("account-id", server.DefaultAccountID, "12-digit AWS account id used in ARNs")
@@ -108,9 +112,12 @@ is an error; an IOTCORE_ variable that is no flag's, a warning.`,
 			Logger:                logger,
 			ShutdownTimeout:       k.Duration("shutdown-timeout"),
 			DatabaseSynchronous:   k.String("database-synchronous"),
-			HookURLs:              hookURLs,
-			FunctionsDir:          k.String("functions-dir"),
-			FunctionTimeout:       k.Duration("function-timeout"),
+			DatabaseURL:           k.String("database-url"),
+			Postgres: postgres.Options{MaxConns: k.Int("database-max-conns"),
+				StatementTimeout: k.Duration("database-statement-timeout")},
+			HookURLs:        hookURLs,
+			FunctionsDir:    k.String("functions-dir"),
+			FunctionTimeout: k.Duration("function-timeout"),
 		}
 		lim := limitsFrom(k)
 		cfg.MQTT, cfg.FleetRates = lim.MQTT, lim.Fleet

@@ -10,9 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iot"
-	"github.com/aws/aws-sdk-go-v2/service/iot/types"
 	"github.com/chromedp/chromedp"
 
 	"github.com/iotcore/iotcore/internal/iottest"
@@ -64,27 +61,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	gw := servertest.Start(t)
 	ctx := context.Background()
-	api := gw.Client
 
 	// A CA that provisions its devices just in time.
-	ca := pkitest.NewRoot(t, "Console Demo CA")
-	code, err := api.GetRegistrationCode(ctx, &iot.GetRegistrationCodeInput{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	verKey := pkitest.NewKey(t, pki.KeyECP256)
-	ver, err := ca.IssueVerification(verKey.Public(), *code.RegistrationCode, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := api.RegisterCACertificate(ctx, &iot.RegisterCACertificateInput{
-		CaCertificate: aws.String(pki.EncodeCertificatePEM(ca.Certificate)), VerificationCertificate: aws.String(pki.EncodeCertificatePEM(ver)),
-		SetAsActive: true, AllowAutoRegistration: true,
-		RegistrationConfig: &types.RegistrationConfig{TemplateBody: aws.String(jitpTemplate), RoleArn: aws.String("arn:aws:iam::123456789012:role/JITPRole")},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ca, caID := gw.RegisterJITPCA(t, "Console Demo CA", jitpTemplate)
 	caFile := filepath.Join(gw.Config.DataDir, "ca.pem")
 
 	// One device is provisioned on its first connection (which is dropped,
@@ -95,7 +74,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	_ = bad.publish(t, gw, caFile, "nameless", "devices/nameless/hello", "first")
 	var failure registry.ProvisioningAttempt
 	iottest.WaitFor(t, "both provisioning attempts", func() bool {
-		attempts, _, err := gw.Registry.ListProvisioningAttempts(ctx, registry.ProvisioningAttemptFilter{CAID: *reg.CertificateId}, registry.PageRequest{})
+		attempts, _, err := gw.Registry.ListProvisioningAttempts(ctx, registry.ProvisioningAttemptFilter{CAID: caID}, registry.PageRequest{})
 		if err != nil || len(attempts) < 2 {
 			return false
 		}
@@ -190,7 +169,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		screenshot(shots, "overview.png"),
 		chromedp.Navigate(base+"certificates"),
 		chromedp.WaitVisible(chromedp.CSS("#certificates")),
-		chromedp.Navigate(base+"cas/"+*reg.CertificateId),
+		chromedp.Navigate(base+"cas/"+caID),
 		chromedp.WaitVisible(chromedp.CSS(".facts")),
 		screenshot(shots, "ca.png"),
 		into(&html, chromedp.OuterHTML(chromedp.CSS("html"))),

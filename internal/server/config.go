@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iotcore/iotcore/internal/broker/mochi"
+	"github.com/iotcore/iotcore/internal/postgres"
 	"github.com/iotcore/iotcore/internal/provision"
 )
 
@@ -60,6 +61,13 @@ type Config struct {
 	FunctionsDir string
 	// FunctionTimeout is a function's default timeout; 0 means Lambda's 3 s.
 	FunctionTimeout time.Duration
+	// DatabaseURL selects PostgreSQL for the registry
+	// (postgres://user:password@host:port/database?...); "" keeps it in
+	// the data directory's SQLite file.
+	DatabaseURL string
+	// Postgres tunes the PostgreSQL pool and transactions; zero values
+	// are postgres.Options' defaults.
+	Postgres postgres.Options
 	// DatabaseSynchronous is how durable an acknowledged write is:
 	// "full" (""), on disk before the API or a device is answered, or
 	// "normal", which a power failure may undo (sqlite.Synchronous).
@@ -124,6 +132,9 @@ func (c *Config) setDefaults() error {
 	}
 	if c.APIReadTimeout < 0 {
 		return fmt.Errorf("api read timeout %v: must be positive", c.APIReadTimeout)
+	}
+	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
+		return err
 	}
 	if !accountIDPattern.MatchString(c.AccountID) {
 		return fmt.Errorf("account id %q must be 12 digits", c.AccountID)

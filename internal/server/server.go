@@ -26,7 +26,6 @@ import (
 	"github.com/iotcore/iotcore/internal/provision"
 	"github.com/iotcore/iotcore/internal/registry"
 	"github.com/iotcore/iotcore/internal/rules"
-	"github.com/iotcore/iotcore/internal/sqlite"
 )
 
 // Files in the data directory.
@@ -65,7 +64,7 @@ type Server struct {
 	fleet       *provision.Fleet
 	rules       *rules.Engine
 	functions   functionRunner
-	db          *sqlite.DB
+	db          store
 	auditFile   *os.File
 	audit       *slog.Logger // control-plane changes, one JSON line each
 	console     *console.Console
@@ -164,8 +163,7 @@ func (s *Server) loadOrCreateKeys(now time.Time) (serviceCA *pki.Authority, err 
 // openRegistry opens the database and the registry on it.
 func (s *Server) openRegistry(ctx context.Context, serviceCA *pki.Authority) (err error) {
 	cfg := s.Config
-	s.db, err = sqlite.OpenWith(ctx, s.path(DatabaseFile), sqlite.Options{Synchronous: sqlite.Synchronous(cfg.DatabaseSynchronous)})
-	if err != nil {
+	if s.db, err = openStore(ctx, cfg, s.path(DatabaseFile)); err != nil {
 		return err
 	}
 	s.Registry = &registry.Service{

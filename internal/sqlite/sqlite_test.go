@@ -11,8 +11,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/iotcore/iotcore/internal/registry"
-	"github.com/iotcore/iotcore/internal/sqlstore"
 	"github.com/iotcore/iotcore/internal/registry/registrytest"
+	"github.com/iotcore/iotcore/internal/sqlstore"
 )
 
 func openTest(t *testing.T, path string) *DB {

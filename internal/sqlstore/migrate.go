@@ -11,6 +11,7 @@ import (
 	"regexp"
 
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 )
 
 //go:embed migrations/*.sql
@@ -38,10 +39,17 @@ func Migrate(ctx context.Context, db *sql.DB, d Dialect) error {
 		return fmt.Errorf("migrations: %w", err)
 	}
 	gd := goose.DialectSQLite3
+	opts := []goose.ProviderOption{goose.WithDisableGlobalRegistry(true)}
 	if d == Postgres {
 		gd, fsys = goose.DialectPostgres, byteOrderFS{fsys}
+		// Nodes of a cluster that start together migrate one at a time.
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return fmt.Errorf("migrations: %w", err)
+		}
+		opts = append(opts, goose.WithSessionLocker(locker))
 	}
-	p, err := goose.NewProvider(gd, db, fsys, goose.WithDisableGlobalRegistry(true))
+	p, err := goose.NewProvider(gd, db, fsys, opts...)
 	if err != nil {
 		return fmt.Errorf("migrations: %w", err)
 	}

@@ -99,9 +99,11 @@ func (t *tx) ListThings(ctx context.Context, f registry.ThingFilter, p registry.
 		s.where("t.type_name = " + s.arg(f.TypeName))
 	}
 	if f.AttributeName != "" {
-		cond := "a.value = " + s.arg(f.AttributeValue)
+		var cond string
 		if f.ValuePrefix {
 			cond = s.prefix("a.value", f.AttributeValue)
+		} else {
+			cond = "a.value = " + s.arg(f.AttributeValue)
 		}
 		s.where("EXISTS (SELECT 1 FROM thing_attributes a WHERE a.thing_name = t.name AND a.name = " +
 			s.arg(f.AttributeName) + " AND " + cond + ")")

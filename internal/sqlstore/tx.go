@@ -187,7 +187,9 @@ func (s *stmt) prefix(col, prefix string) string {
 	if prefix == "" {
 		return "1 = 1"
 	}
-	return "substr(" + col + ", 1, " + s.arg(len([]rune(prefix))) + ") = " + s.arg(prefix)
+	// The length is cast: PostgreSQL cannot tell a parameter's type from
+	// substr's overloads.
+	return "substr(" + col + ", 1, CAST(" + s.arg(len([]rune(prefix))) + " AS INTEGER)) = " + s.arg(prefix)
 }
 
 // keyPrefix is prefix's condition on an indexed column as a range, which

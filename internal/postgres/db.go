@@ -1,0 +1,217 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/iotcore/iotcore/internal/iot"
+	"github.com/iotcore/iotcore/internal/registry"
+	"github.com/iotcore/iotcore/internal/sqlstore"
+)
+
+var _ registry.Store = (*DB)(nil)
+
+// Options tune the connection pool and transactions. Zero values take the
+// defaults documented on each.
+type Options struct {
+	// MaxConns bounds the pool; 0 means DefaultMaxConns.
+	MaxConns int
+	// StatementTimeout bounds every statement (PostgreSQL's
+	// statement_timeout); 0 means DefaultStatementTimeout.
+	StatementTimeout time.Duration
+	// MaxAttempts is how many times an update runs when PostgreSQL aborts
+	// it for a conflict with another (serialization failure, deadlock,
+	// unique violation); 0 means DefaultMaxAttempts.
+	MaxAttempts int
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxConns         = 16
+	DefaultStatementTimeout = 10 * time.Second
+	DefaultMaxAttempts      = 10
+)
+
+// DB is a registry.Store on a PostgreSQL database.
+type DB struct {
+	pool  *sql.DB
+	stmts *sqlstore.StmtCache
+	opts  Options
+	host  string // for errors: host:port/database, no credentials
+}
+
+// Open connects to the database at url (postgres://user:password@host:port/db?...),
+// checks that it answers, and migrates its schema to the newest version
+// (nodes that start together take turns). Close releases it.
+func Open(ctx context.Context, url string, opts Options) (*DB, error) {
+	if opts.MaxConns == 0 {
+		opts.MaxConns = DefaultMaxConns
+	}
+	if opts.StatementTimeout == 0 {
+		opts.StatementTimeout = DefaultStatementTimeout
+	}
+	if opts.MaxAttempts == 0 {
+		opts.MaxAttempts = DefaultMaxAttempts
+	}
+	if opts.MaxConns < 1 || opts.StatementTimeout < 0 || opts.MaxAttempts < 1 {
+		return nil, fmt.Errorf("postgres: open: pool %d, statement timeout %v, attempts %d: must be positive", opts.MaxConns, opts.StatementTimeout, opts.MaxAttempts)
+	}
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		// pgx's message may quote the URL, password included.
+		return nil, errors.New("postgres: open: the database URL does not parse: want postgres://user:password@host:port/database")
+	}
+	cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
+	cfg.RuntimeParams["application_name"] = "iotcore"
+	db := &DB{opts: opts, host: net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + "/" + cfg.Database}
+	db.pool = stdlib.OpenDB(*cfg)
+	db.pool.SetMaxOpenConns(opts.MaxConns)
+	db.pool.SetMaxIdleConns(opts.MaxConns)
+	db.pool.SetConnMaxIdleTime(5 * time.Minute)
+	db.pool.SetConnMaxLifetime(time.Hour)
+	if err := db.Ping(ctx); err != nil {
+		db.pool.Close()
+		return nil, err
+	}
+	if err := sqlstore.Migrate(ctx, db.pool, sqlstore.Postgres); err != nil {
+		db.pool.Close()
+		return nil, fmt.Errorf("postgres: open %s: %w", db.host, err)
+	}
+	db.stmts = sqlstore.NewStmtCache(db.pool)
+	return db, nil
+}
+
+// Close closes the pool.
+func (db *DB) Close() error {
+	if db.stmts != nil {
+		db.stmts.Close()
+	}
+	if err := db.pool.Close(); err != nil {
+		return fmt.Errorf("postgres: close %s: %w", db.host, err)
+	}
+	return nil
+}
+
+// Ping checks that the database answers, for readiness probes.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.PingContext(ctx); err != nil {
+		return db.unavailable("ping", err)
+	}
+	return nil
+}
+
+// Update runs fn in a SERIALIZABLE transaction and commits it when fn
+// returns nil. When PostgreSQL aborts it for a conflict with a concurrent
+// transaction, it runs fn again, after a short random wait, up to
+// Options.MaxAttempts times: two nodes provisioning the same device at once
+// make one thing, and the other sees it exists. fn's own errors come back
+// as they are; a database that cannot be reached is
+// iot.ServiceUnavailable.
+func (db *DB) Update(ctx context.Context, fn func(registry.Tx) error) error {
+	var err error
+	for attempt := 1; ; attempt++ {
+		err = db.run(ctx, false, fn)
+		if !retryable(err) || attempt == db.opts.MaxAttempts {
+			return err
+		}
+		wait := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 8)))
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// View runs fn in a read-only REPEATABLE READ transaction: one snapshot.
+func (db *DB) View(ctx context.Context, fn func(registry.Tx) error) error {
+	return db.run(ctx, true, fn)
+}
+
+func (db *DB) run(ctx context.Context, readOnly bool, fn func(registry.Tx) error) (err error) {
+	level := sql.LevelSerializable
+	if readOnly {
+		level = sql.LevelRepeatableRead
+	}
+	sqlTx, err := db.pool.BeginTx(ctx, &sql.TxOptions{Isolation: level, ReadOnly: readOnly})
+	if err != nil {
+		return db.unavailable("begin", err)
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_ = sqlTx.Rollback()
+		}
+	}()
+	if err := fn(sqlstore.NewTx(sqlTx, db.stmts, false)); err != nil {
+		return db.classify(err)
+	}
+	if err := sqlTx.Commit(); err != nil {
+		return db.classify(fmt.Errorf("postgres: commit: %w", err))
+	}
+	committed = true
+	return nil
+}
+
+// retryable reports whether err is PostgreSQL aborting a transaction for a
+// conflict with another, which running it again resolves: a serialization
+// failure, a deadlock, or a unique violation (a concurrent insert of the
+// same key, which SERIALIZABLE may report as such).
+func retryable(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return false
+	}
+	switch pe.Code {
+	case "40001", "40P01", "23505":
+		return true
+	}
+	return false
+}
+
+// classify returns fn's error as is, unless it is the database failing to
+// answer, which becomes iot.ServiceUnavailable (503 on the API, "server
+// unavailable" to a device).
+func (db *DB) classify(err error) error {
+	var ie *iot.Error
+	if errors.As(err, &ie) || errors.Is(err, registry.ErrNotFound) {
+		return err
+	}
+	if unreachable(err) {
+		return db.unavailable("query", err)
+	}
+	return err
+}
+
+// unreachable reports whether err says the server could not be reached or
+// went away: no connection, a network error, the server shutting down or
+// refusing connections, a statement timeout.
+func unreachable(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code[:2] {
+		case "08", "57": // connection exception; operator intervention (admin shutdown, cannot connect now, query canceled)
+			return true
+		}
+		return false
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) ||
+		pgconn.SafeToRetry(err) || pgconn.Timeout(err) || errors.As(err, new(*pgconn.ConnectError))
+}
+
+// unavailable is the error of a database that does not answer.
+func (db *DB) unavailable(what string, err error) error {
+	return &iot.Error{Code: iot.ServiceUnavailable, Message: "the registry database is unavailable", Err: fmt.Errorf("postgres %s: %s: %w", db.host, what, err)}
+}
