@@ -40,6 +40,6 @@ func newConsoleLinkCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&dataDir, "data-dir", server.DefaultDataDir, "the server's data directory (its credentials file signs the link)")
-	cmd.Flags().StringVar(&endpoint, "endpoint-url", "http://"+server.DefaultAPIAddr, "the API's URL, as serve printed it")
+	cmd.Flags().StringVar(&endpoint, "api-url", "http://"+server.DefaultAPIAddr, "the API's URL, as serve printed it")
 	return cmd
 }

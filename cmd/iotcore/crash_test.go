@@ -408,9 +408,10 @@ type serveProcess struct {
 	mqttAddr string         // host:port
 	wsAddr   string         // host:port of MQTT over WebSocket, "" if off
 	roots    *x509.CertPool // the server's root CA, which devices trust
-	log      *lockedBuffer
-	exited   chan struct{} // closed when the process has exited
-	waitErr  error         // cmd.Wait's error, once exited is closed
+	log      *lockedBuffer  // its standard error
+	out      lockedBuffer   // its standard output, as far as read
+	exited   chan struct{}  // closed when the process has exited
+	waitErr  error          // cmd.Wait's error, once exited is closed
 }
 
 // startServe runs `iotcore serve` on loopback ports with the data directory
@@ -436,6 +437,7 @@ func startServe(t *testing.T, bin, dataDir string, args ...string) *serveProcess
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
 			line := sc.Text()
+			p.out.Write([]byte(line + "\n"))
 			if m := mqttLine.FindStringSubmatch(line); m != nil {
 				w.mqttPort = m[1]
 			}

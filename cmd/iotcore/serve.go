@@ -224,7 +224,7 @@ func printWelcome(w io.Writer, srv *server.Server) {
 		// A bearer secret for an hour: to a terminal only, as the credentials.
 		fmt.Fprintf(w, "  one-time sign-in link (valid once, for an hour): %s\n", srv.ConsoleSignInLink())
 	} else {
-		fmt.Fprintf(w, "  a one-time sign-in link: iotcore console link --data-dir %s --endpoint-url %s\n", srv.Config.DataDir, srv.APIURL())
+		fmt.Fprintf(w, "  a one-time sign-in link: iotcore console link --data-dir %s --api-url %s\n", srv.Config.DataDir, srv.APIURL())
 	}
 	fmt.Fprintf(w, "iotcore: use the API with:\n  AWS_SHARED_CREDENTIALS_FILE=%s aws --region %s --endpoint-url %s%s iot list-things\n",
 		credPath, srv.Config.Region, srv.APIURL(), caBundle)
