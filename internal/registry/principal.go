@@ -34,6 +34,9 @@ type ThingWithPrincipal struct {
 // connection of the certificate id. The answer is shared: callers must not
 // modify it. Answers are cached until the next change (principalcache.go).
 func (s *Service) PrincipalContext(ctx context.Context, certID string) (*PrincipalContext, error) {
+	if !s.caching() {
+		return s.loadPrincipalContext(ctx, certID)
+	}
 	if pc, ok := s.principals.get(certID); ok {
 		return pc, nil
 	}

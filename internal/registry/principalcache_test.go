@@ -165,3 +165,57 @@ func TestPrincipalCacheKeptByUnrelatedWrites(t *testing.T) {
 		})
 	}
 }
+
+// Two Services on one store (nodes sharing a PostgreSQL database, here one
+// SQLite file): with SharedStore, one sees the other's changes at once;
+// with CacheSharedStore it caches, and ChangedElsewhere drops the cache.
+func TestPrincipalContextOfASharedStore(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "iotcore.db")
+	open := func() *sqlite.DB {
+		db, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = db.Close() })
+		return db
+	}
+	acct := iot.Account{ID: "123456789012", Region: "us-east-1"}
+	a := &registry.Service{Store: open(), Account: acct, IssuingCA: pkitest.NewRoot(t, "issuer"), SharedStore: true}
+	b := &registry.Service{Store: open(), Account: acct, SharedStore: true}
+	issued, err := a.CreateKeysAndCertificate(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := issued.Certificate.ID
+	status := func(s *registry.Service) string {
+		t.Helper()
+		pc, err := s.PrincipalContext(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pc.Certificate.Status
+	}
+	if got := status(b); got != iot.StatusActive {
+		t.Fatalf("status %s", got)
+	}
+	if err := a.UpdateCertificate(ctx, id, iot.StatusRevoked); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(b); got != iot.StatusRevoked {
+		t.Errorf("the other node still sees %s after a revocation", got)
+	}
+
+	b.CacheSharedStore = true
+	if err := a.UpdateCertificate(ctx, id, iot.StatusInactive); err != nil {
+		t.Fatal(err)
+	}
+	_ = status(b) // cached now
+	if err := a.UpdateCertificate(ctx, id, iot.StatusActive); err != nil {
+		t.Fatal(err)
+	}
+	b.ChangedElsewhere([]registry.Event{{Kind: registry.CertificateChanged, ID: id}})
+	if got := status(b); got != iot.StatusActive {
+		t.Errorf("after ChangedElsewhere the other node sees %s", got)
+	}
+}

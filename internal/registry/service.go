@@ -35,8 +35,30 @@ type Service struct {
 	// them.
 	Logger *slog.Logger
 
+	// SharedStore says that other Services write the Store too (iotcore
+	// nodes on one PostgreSQL database): answers are then not cached
+	// across calls, since another node's change would not invalidate them,
+	// unless that node's changes reach this one through ChangedElsewhere
+	// (a cluster), which sets CacheSharedStore.
+	SharedStore bool
+	// CacheSharedStore caches answers of a SharedStore as of a store of
+	// its own: every other writer's changes reach ChangedElsewhere.
+	CacheSharedStore bool
+
 	principals principalCache
 }
+
+// ChangedElsewhere takes the events of a change another Service committed
+// to the shared Store: cached answers are dropped. (The caller hands the
+// events on to the live connections and the rules engine.)
+func (s *Service) ChangedElsewhere(events []Event) {
+	if len(events) > 0 {
+		s.principals.invalidate()
+	}
+}
+
+// caching reports whether answers may be kept across calls.
+func (s *Service) caching() bool { return !s.SharedStore || s.CacheSharedStore }
 
 // EventKind says what kind of resource an Event is about.
 type EventKind int

@@ -171,6 +171,8 @@ func (s *Server) openRegistry(ctx context.Context, serviceCA *pki.Authority) (er
 		Account:   iot.Account{ID: cfg.AccountID, Region: cfg.Region},
 		IssuingCA: serviceCA,
 		Logger:    cfg.Logger, // warnings about saved documents (foreign ARNs)
+		// Other nodes may write a PostgreSQL registry.
+		SharedStore: cfg.DatabaseURL != "",
 	}
 	return nil
 }
