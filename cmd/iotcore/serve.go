@@ -37,6 +37,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.String("mqtt-addr", server.DefaultMQTTAddr, "MQTT over mutual TLS listen address")
 	fs.String("mqtt-ws-addr", "", "MQTT over secure WebSocket listen address (path /mqtt); empty: off")
 	addLimitFlags(fs)
+	fs.String("cluster-url", "", "join a cluster of iotcore nodes over NATS (nats://host:4222[,nats://...]); needs --database-url; empty: run alone")
 	fs.String("database-url", "", "keep the registry in PostgreSQL (postgres://user:password@host:port/database); empty: SQLite in the data directory")
 	fs.Int("database-max-conns", postgres.DefaultMaxConns, "PostgreSQL: most connections in the pool")
 	fs.Duration("database-statement-timeout", postgres.DefaultStatementTimeout, "PostgreSQL: longest a statement may run")
@@ -113,6 +114,7 @@ is an error; an IOTCORE_ variable that is no flag's, a warning.`,
 			ShutdownTimeout:       k.Duration("shutdown-timeout"),
 			DatabaseSynchronous:   k.String("database-synchronous"),
 			DatabaseURL:           k.String("database-url"),
+			ClusterURL:            k.String("cluster-url"),
 			Postgres: postgres.Options{MaxConns: k.Int("database-max-conns"),
 				StatementTimeout: k.Duration("database-statement-timeout")},
 			HookURLs:        hookURLs,

@@ -37,6 +37,9 @@ func (g *Gatekeeper) admit(c liveConnection) {
 	}
 	g.admitted[c] = struct{}{}
 	g.mu.Unlock()
+	if g.Admitted != nil {
+		g.Admitted(c.liveClientID())
+	}
 }
 
 // dismiss removes a closed session from those Connections lists.
@@ -122,6 +125,14 @@ func (g *Gatekeeper) ConnectionCount() int {
 	return len(g.admitted)
 }
 
+// TakenOverElsewhere ends this node's connections of clientID, which has
+// connected to another node: as AWS does when a client id connects twice,
+// the older connection goes (DUPLICATE_CLIENTID). It returns how many there
+// were.
+func (g *Gatekeeper) TakenOverElsewhere(clientID string) int {
+	return g.Disconnect(clientID, KickTakenOver)
+}
+
 // Disconnect disconnects every connection of clientID, telling the log
 // reason, and returns how many there were.
 func (g *Gatekeeper) Disconnect(clientID, reason string) int {
@@ -158,6 +169,10 @@ func (s *iamSession) connection() Connection {
 }
 
 func (s *iamSession) disconnect(why string) {
+	if why == KickTakenOver {
+		s.kick(why)
+		return
+	}
 	if s.kicked.Swap(true) {
 		return
 	}

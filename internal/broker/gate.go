@@ -92,6 +92,14 @@ const (
 	ReasonWebSocketTTL      = "WEBSOCKET_TTL_EXPIRATION"
 )
 
+// KickTakenOver is the reason a session gives its kick function when the
+// device connected again elsewhere (another node of a cluster): the adapter
+// then ends the connection as a takeover (DUPLICATE_CLIENTID; MQTT 5
+// DISCONNECT 0x8E).
+const (
+	KickTakenOver = "taken over by a new connection of the same client id on another node"
+)
+
 // Gate admits connections. kick, which the adapter supplies, disconnects this
 // connection at once; the gate calls it when the certificate is revoked or
 // deactivated, or its policies no longer allow the connection.

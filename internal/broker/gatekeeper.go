@@ -61,6 +61,10 @@ type Gatekeeper struct {
 	// SigV4-signed WebSocket; such a connection may do everything (iam.go).
 	// Nil admits no IAM identity.
 	IAMAllowed func(accessKeyID string) bool
+	// Admitted, when set, is told the client id of every connection
+	// admitted (a cluster tells the other nodes, which disconnect theirs:
+	// TakenOverElsewhere).
+	Admitted func(clientID string)
 	// ApplyWait is how long OnRegistryChange waits for the live sessions to
 	// see a change before it returns anyway (they still do, in the
 	// background); 0 means DefaultApplyWait, negative not at all.

@@ -103,6 +103,10 @@ func reason(err error) string {
 
 func (s *session) disconnect(why string) {
 	s.set.Store(nil) // deny everything from now on, even before the socket closes
+	if why == KickTakenOver {
+		s.kick(why) // the adapter reports it as a takeover
+		return
+	}
 	if s.kicked.Swap(true) {
 		return
 	}

@@ -101,6 +101,12 @@ func (s *Server) routes(api http.Handler) http.Handler {
 			http.Error(w, "database unavailable", http.StatusServiceUnavailable)
 			return
 		}
+		if s.cluster != nil {
+			if err := s.cluster.Ready(); err != nil {
+				http.Error(w, "cluster unavailable: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
 	// MQTT over a SigV4-signed WebSocket on this listener too, as AWS

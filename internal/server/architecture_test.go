@@ -13,7 +13,7 @@ import (
 // internal/server and cmd/ wire them together.
 func TestImportsPointInward(t *testing.T) {
 	const mod = "github.com/iotcore/iotcore/"
-	adapters := []string{"internal/sqlite", "internal/awsapi", "internal/server", "internal/broker/mochi", "internal/postgres", "internal/console"}
+	adapters := []string{"internal/sqlite", "internal/awsapi", "internal/server", "internal/broker/mochi", "internal/postgres", "internal/console", "internal/cluster"}
 	domain := []string{"internal/iot", "internal/policy", "internal/pki", "internal/registry", "internal/provision", "internal/broker", "internal/iotsql", "internal/rules"}
 	out, err := exec.Command("go", "list", "-deps=false", "-json", "github.com/iotcore/iotcore/...").Output()
 	if err != nil {

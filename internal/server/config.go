@@ -61,6 +61,10 @@ type Config struct {
 	FunctionsDir string
 	// FunctionTimeout is a function's default timeout; 0 means Lambda's 3 s.
 	FunctionTimeout time.Duration
+	// ClusterURL joins this node to a cluster over NATS
+	// (nats://host:4222, or several separated by commas); "" runs alone.
+	// A cluster's nodes share one PostgreSQL registry (DatabaseURL).
+	ClusterURL string
 	// DatabaseURL selects PostgreSQL for the registry
 	// (postgres://user:password@host:port/database?...); "" keeps it in
 	// the data directory's SQLite file.
@@ -135,6 +139,9 @@ func (c *Config) setDefaults() error {
 	}
 	if err := checkDatabaseURL(c.DatabaseURL); err != nil {
 		return err
+	}
+	if c.ClusterURL != "" && c.DatabaseURL == "" {
+		return fmt.Errorf("a cluster (--cluster-url) needs a registry its nodes share: pass --database-url postgres://...")
 	}
 	if !accountIDPattern.MatchString(c.AccountID) {
 		return fmt.Errorf("account id %q must be 12 digits", c.AccountID)

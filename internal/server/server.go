@@ -19,6 +19,7 @@ import (
 	"github.com/iotcore/iotcore/internal/awsapi/sigv4"
 	"github.com/iotcore/iotcore/internal/broker"
 	"github.com/iotcore/iotcore/internal/broker/mochi"
+	"github.com/iotcore/iotcore/internal/cluster"
 	"github.com/iotcore/iotcore/internal/console"
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/metrics"
@@ -63,6 +64,7 @@ type Server struct {
 	gate        *broker.Gatekeeper
 	fleet       *provision.Fleet
 	rules       *rules.Engine
+	cluster     *cluster.Node // nil: no cluster
 	functions   functionRunner
 	db          store
 	auditFile   *os.File
@@ -102,6 +104,9 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	if err := s.openRules(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.openCluster(); err != nil {
 		return nil, err
 	}
 	if err := s.openBroker(); err != nil {
@@ -192,6 +197,14 @@ func (s *Server) openBroker() (err error) {
 	s.Registry.Notify = func(events []registry.Event) {
 		gate.OnRegistryChange(events)
 		s.onRulesChange(events)
+		if s.cluster != nil {
+			s.cluster.RegistryChanged(events)
+		}
+	}
+	var forward mochi.Cluster
+	if s.cluster != nil {
+		forward = s.cluster
+		gate.Admitted = s.cluster.ClientConnected
 	}
 	s.Broker, err = mochi.Open(mochi.Config{
 		Addr:          cfg.MQTTAddr,
@@ -204,6 +217,7 @@ func (s *Server) openBroker() (err error) {
 		Limits:        cfg.MQTT,
 		Requests:      s.fleet,
 		Rules:         s.rules,
+		Cluster:       forward,
 	})
 	if err != nil {
 		return err
@@ -242,6 +256,9 @@ func (s *Server) Run(ctx context.Context) error {
 // Close releases the listeners and the database.
 func (s *Server) Close() error {
 	var errs []error
+	if s.cluster != nil {
+		s.cluster.Close()
+	}
 	if s.Broker != nil {
 		errs = append(errs, s.Broker.Close())
 	}

@@ -76,6 +76,10 @@ type Config struct {
 	// go to no subscriber) and the server's own (events, iot-data
 	// publishes); nil runs no rules (rules.go).
 	Rules Rules
+	// Cluster receives every message this broker accepts (devices', the
+	// server's, the rules engine's) for the other nodes of a cluster;
+	// nil: no cluster (cluster.go).
+	Cluster Cluster
 
 	// Now is the clock of the rate limits; nil means time.Now.
 	Now func() time.Time

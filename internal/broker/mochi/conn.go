@@ -226,12 +226,27 @@ func (c *conn) disconnectInfo() broker.DisconnectInfo {
 // kick is the function the gate receives: it disconnects the device, at
 // once, from any goroutine, any number of times, even after it has gone.
 func (c *conn) kick(reason string) {
+	if reason == broker.KickTakenOver {
+		c.takeOver()
+		return
+	}
 	if !c.kicked.CompareAndSwap(false, true) {
 		return
 	}
 	c.b.stats.kicked.Add(1)
 	c.b.deviceLog("mqtt connection kicked", "client", c.clientID(), "remote", c.RemoteAddr().String(), "reason", reason)
 	c.b.goTracked(func() { c.disconnect(packets.ErrNotAuthorized) })
+}
+
+// takeOver ends the connection for a newer one of its client id on another
+// node of the cluster: DUPLICATE_CLIENTID, as mochi's own takeover on this
+// node (MQTT 5: DISCONNECT 0x8E, session taken over).
+func (c *conn) takeOver() {
+	if !c.takenOver.CompareAndSwap(false, true) {
+		return
+	}
+	c.b.deviceLog("mqtt connection taken over on another node", "client", c.clientID(), "remote", c.RemoteAddr().String())
+	c.b.goTracked(func() { c.disconnect(packets.ErrSessionTakenOver) })
 }
 
 // limitLife closes a WebSocket connection once it has lived

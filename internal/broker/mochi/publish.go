@@ -137,6 +137,7 @@ func (h *hook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 		return
 	}
 	h.b.toRules(pk.TopicName, pk.Payload, pk.FixedHeader.Qos, cl.ID, c.certificateID())
+	h.b.toCluster(pk.TopicName, pk.Payload, pk.FixedHeader.Qos, pk.FixedHeader.Retain)
 }
 
 // refusePublish answers a PUBLISH refused with code: MQTT 3.1.1, the
@@ -234,6 +235,7 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) er
 		return err
 	}
 	b.toRules(topic, payload, qos, "", "")
+	b.toCluster(topic, payload, qos, retain)
 	return nil
 }
 
@@ -241,7 +243,11 @@ func (b *Broker) Publish(topic string, payload []byte, retain bool, qos byte) er
 // a failure event) to the subscribers, as Publish does, without handing it
 // back to the rules: the engine evaluates its own messages.
 func (b *Broker) PublishFromRules(topic string, payload []byte, qos byte) error {
-	return b.publish(topic, payload, false, qos)
+	if err := b.publish(topic, payload, false, qos); err != nil {
+		return err
+	}
+	b.toCluster(topic, payload, qos, false)
+	return nil
 }
 
 func (b *Broker) publish(topic string, payload []byte, retain bool, qos byte) error {
@@ -265,10 +271,13 @@ func (b *Broker) publish(topic string, payload []byte, retain bool, qos byte) er
 }
 
 // Subscribed reports whether any subscription, of a device or of the
-// server, or any rule, matches topic.
+// server, or any rule, matches topic; in a cluster, always.
 func (b *Broker) Subscribed(topic string) bool {
 	if b.cfg.Rules != nil && b.cfg.Rules.Wants(topic) {
 		return true
+	}
+	if b.cfg.Cluster != nil {
+		return true // another node's devices may subscribe
 	}
 	s := b.server.Topics.Subscribers(topic)
 	return len(s.Subscriptions) > 0 || len(s.Shared) > 0 || len(s.InlineSubscriptions) > 0

@@ -1,0 +1,240 @@
+// Package cluster joins iotcore nodes over NATS, so that any node serves
+// any device: a message published on one node reaches the subscribers of
+// every node, a registry change made through one node reaches the live
+// connections of all, and a client id connected on one node is taken over
+// when the device connects to another, as on AWS.
+//
+// NATS carries three kinds of message, each sent by the node where it
+// happened and handled by the others (a node ignores its own):
+//
+//   - iotcore.msg: an MQTT message a node accepted (from a device, the
+//     server's events, the rules engine), with its topic, QoS and retain
+//     flag in NATS headers and the payload as the body. The other nodes
+//     deliver it to their subscribers (and keep it if retained), through
+//     the same iot:Receive checks as a local message, and do not run rules
+//     on it: rules run once, on the node that accepted the message.
+//   - iotcore.registry: the events of a registry change (a certificate, a
+//     policy, a CA...), for the other nodes' caches, live connections and
+//     rules engines.
+//   - iotcore.client: a client id a node admitted; the other nodes
+//     disconnect their connection of that id (DUPLICATE_CLIENTID).
+//
+// Core NATS delivers at most once: while every node and NATS are up
+// nothing is lost, but a message in flight when a node or NATS fails is.
+// When NATS is down each node serves its own devices, reports not ready,
+// and rejoins by itself.
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+
+	"github.com/iotcore/iotcore/internal/registry"
+)
+
+// Subjects.
+const (
+	subjectMessage  = "iotcore.msg"
+	subjectRegistry = "iotcore.registry"
+	subjectClient   = "iotcore.client"
+)
+
+// Header names of a forwarded MQTT message.
+const (
+	headerOrigin = "Iotcore-Origin"
+	headerTopic  = "Iotcore-Topic"
+	headerQoS    = "Iotcore-Qos"
+	headerRetain = "Iotcore-Retain"
+)
+
+// Message is an MQTT message accepted on another node.
+type Message struct {
+	Topic   string
+	Payload []byte
+	QoS     byte
+	Retain  bool
+}
+
+// Handlers receive what other nodes send.
+type Handlers struct {
+	// Message delivers a message accepted on another node to this node's
+	// subscribers.
+	Message func(Message)
+	// RegistryChanged takes the events of a change committed on another node.
+	RegistryChanged func([]registry.Event)
+	// ClientConnected disconnects this node's connection of a client id
+	// that connected to another node.
+	ClientConnected func(clientID string)
+}
+
+// Config says how to join.
+type Config struct {
+	// URL is the NATS server, or several separated by commas
+	// (nats://host:4222,nats://other:4222).
+	URL      string
+	Handlers Handlers
+	Logger   *slog.Logger
+}
+
+// Node is this node's membership of the cluster.
+type Node struct {
+	id     string
+	nc     *nats.Conn
+	h      Handlers
+	log    *slog.Logger
+	subs   []*nats.Subscription
+	failed atomic.Int64 // messages that could not be sent
+}
+
+// Join connects to NATS and subscribes. If NATS cannot be reached now, it
+// keeps trying in the background: the node serves its own devices
+// meanwhile, and Ready says it is not in the cluster.
+func Join(cfg Config) (*Node, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	n := &Node{id: uuid.NewString(), h: cfg.Handlers, log: cfg.Logger}
+	nc, err := nats.Connect(cfg.URL,
+		nats.Name("iotcore "+n.id),
+		nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500*time.Millisecond),
+		nats.ReconnectBufSize(8<<20),
+		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			if err == nil {
+				return // Close
+			}
+			n.log.Error("cluster: lost NATS; serving this node's devices alone until it is back", "error", err)
+		}),
+		nats.ReconnectHandler(func(c *nats.Conn) {
+			n.log.Info("cluster: NATS is back", "server", c.ConnectedUrlRedacted())
+		}),
+		nats.ConnectHandler(func(c *nats.Conn) {
+			n.log.Info("cluster: joined", "server", c.ConnectedUrlRedacted(), "node", n.id)
+		}),
+		nats.ErrorHandler(func(_ *nats.Conn, s *nats.Subscription, err error) {
+			subject := ""
+			if s != nil {
+				subject = s.Subject
+			}
+			n.log.Error("cluster: NATS error", "subject", subject, "error", err)
+		}),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: connect to NATS: %w", err)
+	}
+	n.nc = nc
+	for subject, handle := range map[string]nats.MsgHandler{
+		subjectMessage: n.onMessage, subjectRegistry: n.onRegistry, subjectClient: n.onClient,
+	} {
+		sub, err := nc.Subscribe(subject, handle)
+		if err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("cluster: subscribe %s: %w", subject, err)
+		}
+		// A burst of messages waits rather than being dropped as a slow consumer.
+		_ = sub.SetPendingLimits(1<<20, 512<<20)
+		n.subs = append(n.subs, sub)
+	}
+	return n, nil
+}
+
+// ID is the node's id in the cluster.
+func (n *Node) ID() string { return n.id }
+
+// Ready reports whether the node is in the cluster (connected to NATS).
+func (n *Node) Ready() error {
+	if !n.nc.IsConnected() {
+		return errors.New("not connected to NATS")
+	}
+	return nil
+}
+
+// Close leaves the cluster.
+func (n *Node) Close() {
+	_ = n.nc.Drain()
+}
+
+// Failed is how many messages could not be sent to the cluster.
+func (n *Node) Failed() int64 { return n.failed.Load() }
+
+// Forward sends an MQTT message accepted on this node to the others.
+func (n *Node) Forward(topic string, payload []byte, qos byte, retain bool) {
+	m := nats.NewMsg(subjectMessage)
+	m.Header.Set(headerOrigin, n.id)
+	m.Header.Set(headerTopic, topic)
+	m.Header.Set(headerQoS, strconv.Itoa(int(qos)))
+	if retain {
+		m.Header.Set(headerRetain, "1")
+	}
+	m.Data = payload
+	n.send(m)
+}
+
+// RegistryChanged sends the events of a change committed on this node.
+func (n *Node) RegistryChanged(events []registry.Event) {
+	data, err := json.Marshal(events)
+	if err != nil {
+		n.log.Error("cluster: encode registry events", "error", err)
+		return
+	}
+	m := nats.NewMsg(subjectRegistry)
+	m.Header.Set(headerOrigin, n.id)
+	m.Data = data
+	n.send(m)
+}
+
+// ClientConnected tells the others that clientID connected here.
+func (n *Node) ClientConnected(clientID string) {
+	m := nats.NewMsg(subjectClient)
+	m.Header.Set(headerOrigin, n.id)
+	m.Data = []byte(clientID)
+	n.send(m)
+}
+
+func (n *Node) send(m *nats.Msg) {
+	// While NATS is away, nats.go buffers (ReconnectBufSize) and sends on
+	// reconnecting; past the buffer, this fails.
+	if err := n.nc.PublishMsg(m); err != nil {
+		if n.failed.Add(1)%1000 == 1 {
+			n.log.Warn("cluster: could not send to NATS", "subject", m.Subject, "error", err)
+		}
+	}
+}
+
+func (n *Node) mine(m *nats.Msg) bool { return m.Header.Get(headerOrigin) == n.id }
+
+func (n *Node) onMessage(m *nats.Msg) {
+	if n.mine(m) || n.h.Message == nil {
+		return
+	}
+	qos, _ := strconv.Atoi(m.Header.Get(headerQoS))
+	n.h.Message(Message{Topic: m.Header.Get(headerTopic), Payload: m.Data, QoS: byte(qos), Retain: m.Header.Get(headerRetain) == "1"})
+}
+
+func (n *Node) onRegistry(m *nats.Msg) {
+	if n.mine(m) || n.h.RegistryChanged == nil {
+		return
+	}
+	var events []registry.Event
+	if err := json.Unmarshal(m.Data, &events); err != nil {
+		n.log.Error("cluster: registry events that do not decode", "error", err)
+		return
+	}
+	n.h.RegistryChanged(events)
+}
+
+func (n *Node) onClient(m *nats.Msg) {
+	if n.mine(m) || n.h.ClientConnected == nil {
+		return
+	}
+	n.h.ClientConnected(string(m.Data))
+}

@@ -1,0 +1,218 @@
+package cluster_test
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iot"
+	paho "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/iotcore/iotcore/internal/iottest"
+	"github.com/iotcore/iotcore/internal/pki"
+	"github.com/iotcore/iotcore/internal/postgres/pgtest"
+	"github.com/iotcore/iotcore/internal/server"
+	"github.com/iotcore/iotcore/internal/servertest"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// natsServer is a nats-server process on a free loopback port.
+type natsServer struct {
+	t    *testing.T
+	port int
+	cmd  *exec.Cmd
+}
+
+func startNATS(t *testing.T) *natsServer {
+	t.Helper()
+	if _, err := exec.LookPath("nats-server"); err != nil {
+		iottest.Missing(t, "no nats-server (apt-get install nats-server)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := &natsServer{t: t, port: ln.Addr().(*net.TCPAddr).Port}
+	ln.Close()
+	n.start()
+	t.Cleanup(n.stop)
+	return n
+}
+
+func (n *natsServer) url() string { return "nats://127.0.0.1:" + strconv.Itoa(n.port) }
+
+func (n *natsServer) start() {
+	n.t.Helper()
+	n.cmd = exec.Command("nats-server", "-a", "127.0.0.1", "-p", strconv.Itoa(n.port))
+	if err := n.cmd.Start(); err != nil {
+		n.t.Fatal(err)
+	}
+	iottest.WaitFor(n.t, "nats-server to listen", func() bool {
+		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(n.port))
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	})
+}
+
+func (n *natsServer) stop() {
+	if n.cmd != nil && n.cmd.Process != nil {
+		_ = n.cmd.Process.Kill()
+		_ = n.cmd.Wait()
+		n.cmd = nil
+	}
+}
+
+// ready reports whether a node's /readyz answers 200.
+func ready(t *testing.T, gw *servertest.Gateway) bool {
+	res, err := http.Get(gw.APIURL() + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode == http.StatusOK
+}
+
+// device is a certificate allowed everything, made through node.
+func device(t *testing.T, gw *servertest.Gateway) tls.Certificate {
+	t.Helper()
+	ctx := context.Background()
+	kc, err := gw.Client.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}`
+	_, _ = gw.Client.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)})
+	if _, err := gw.Client.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String("all"), Target: kc.CertificateArn}); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := tls.X509KeyPair([]byte(*kc.CertificatePem), []byte(*kc.KeyPair.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
+
+// client is a connected device and the connection-lost errors it sees.
+type client struct {
+	paho.Client
+	lost chan error
+}
+
+func connect(t *testing.T, gw *servertest.Gateway, id string, cert tls.Certificate) *client {
+	t.Helper()
+	c := &client{lost: make(chan error, 1)}
+	opts := paho.NewClientOptions().AddBroker("tls://"+gw.MQTTAddr().String()).SetClientID(id).
+		SetTLSConfig(&tls.Config{RootCAs: gw.RootCAs, Certificates: []tls.Certificate{cert}, ServerName: "localhost"}).
+		SetProtocolVersion(4).SetAutoReconnect(false).SetConnectRetry(false).SetCleanSession(true).
+		SetConnectionLostHandler(func(_ paho.Client, err error) { c.lost <- err })
+	c.Client = paho.NewClient(opts)
+	if tok := c.Connect(); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		t.Fatalf("%s connects to %s: %v", id, gw.APIURL(), tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(0) })
+	return c
+}
+
+func (c *client) subscribe(t *testing.T, filter string, qos byte) <-chan paho.Message {
+	t.Helper()
+	got := make(chan paho.Message, 4096)
+	if tok := c.Subscribe(filter, qos, func(_ paho.Client, m paho.Message) { got <- m }); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		t.Fatalf("subscribe %s: %v", filter, tok.Error())
+	}
+	return got
+}
+
+func (c *client) publish(t *testing.T, topic string, qos byte, retain bool, payload string) {
+	t.Helper()
+	if tok := c.Publish(topic, qos, retain, payload); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		t.Fatalf("publish %s: %v", topic, tok.Error())
+	}
+}
+
+// TestTwoNodes runs two gateways on one PostgreSQL database and one NATS
+// server, and checks what a cluster promises: messages cross nodes at QoS 0
+// and 1, retained messages too, a client id connected on one node is taken
+// over by a connection on the other, a revocation through one node
+// disconnects the device on the other, and a NATS restart leaves both not
+// ready, then back.
+func TestTwoNodes(t *testing.T) {
+	nats := startNATS(t)
+	url := pgtest.Database(t)
+	join := func(c *server.Config) {
+		c.DatabaseURL, c.ClusterURL = url, nats.url()
+		c.MQTT.PublishRate = -1 // the test publishes faster than AWS's 100/s per connection
+	}
+	a, b := servertest.Start(t, join), servertest.Start(t, join)
+	iottest.WaitFor(t, "both nodes ready", func() bool { return ready(t, a) && ready(t, b) })
+	cert := device(t, a)
+
+	sub := connect(t, b, "subscriber", cert)
+	got1 := sub.subscribe(t, "plant/+/temp", 1)
+	got0 := sub.subscribe(t, "plant/+/hum", 0)
+	pub := connect(t, a, "publisher", cert)
+	const n = 200
+	for i := range n {
+		pub.publish(t, "plant/7/temp", 1, false, strconv.Itoa(i))
+		pub.publish(t, "plant/7/hum", 0, false, strconv.Itoa(i))
+	}
+	for i := range n {
+		m := iottest.Receive(t, got1, fmt.Sprintf("QoS 1 message %d on the other node", i))
+		if string(m.Payload()) != strconv.Itoa(i) {
+			t.Fatalf("QoS 1 message %d arrived as %q: out of order or lost", i, m.Payload())
+		}
+	}
+	iottest.WaitFor(t, "every QoS 0 message", func() bool { return len(got0) == n })
+
+	// Retained on A, received by a new subscription on B.
+	pub.publish(t, "plant/7/config", 1, true, `{"interval":30}`)
+	late := connect(t, b, "late", cert)
+	iottest.WaitFor(t, "the retained message on the other node", func() bool {
+		select {
+		case m := <-late.subscribe(t, "plant/7/config", 1):
+			return string(m.Payload()) == `{"interval":30}` && m.Retained()
+		case <-time.After(time.Second):
+			late.Unsubscribe("plant/7/config").WaitTimeout(time.Second)
+			return false
+		}
+	})
+
+	// A client id connected on A, then on B: A's connection goes.
+	first := connect(t, a, "pump-7", cert)
+	connect(t, b, "pump-7", cert)
+	iottest.Receive(t, first.lost, "the takeover of pump-7 on the other node")
+
+	// Revoked through A, a device on B is disconnected.
+	other := device(t, a)
+	onB := connect(t, b, "valve-2", other)
+	id := pki.CertificateID(other.Certificate[0])
+	if _, err := a.Client.UpdateCertificate(context.Background(), &iot.UpdateCertificateInput{CertificateId: aws.String(id), NewStatus: "REVOKED"}); err != nil {
+		t.Fatal(err)
+	}
+	iottest.Receive(t, onB.lost, "the device on the other node to be disconnected after its revocation")
+
+	// NATS goes away: both nodes say they are not ready, and come back.
+	nats.stop()
+	iottest.WaitFor(t, "both nodes not ready without NATS", func() bool { return !ready(t, a) && !ready(t, b) })
+	nats.start()
+	iottest.WaitFor(t, "both nodes ready again", func() bool { return ready(t, a) && ready(t, b) })
+	iottest.WaitFor(t, "messages crossing nodes again", func() bool {
+		pub.publish(t, "plant/8/temp", 1, false, "back")
+		select {
+		case m := <-got1:
+			return string(m.Payload()) == "back"
+		case <-time.After(500 * time.Millisecond):
+			return false
+		}
+	})
+}

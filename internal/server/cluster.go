@@ -1,0 +1,55 @@
+package server
+
+import (
+	"github.com/iotcore/iotcore/internal/cluster"
+	"github.com/iotcore/iotcore/internal/registry"
+)
+
+// openCluster joins the cluster Config.ClusterURL names, if any: messages
+// accepted on other nodes are delivered here, their registry changes reach
+// this node's cache, live connections and rules, and a client id that
+// connects elsewhere is disconnected here.
+func (s *Server) openCluster() (err error) {
+	if s.Config.ClusterURL == "" {
+		return nil
+	}
+	s.cluster, err = cluster.Join(cluster.Config{URL: s.Config.ClusterURL, Logger: s.Config.Logger, Handlers: cluster.Handlers{
+		Message:         s.fromCluster,
+		RegistryChanged: s.changedElsewhere,
+		ClientConnected: s.connectedElsewhere,
+	}})
+	if err != nil {
+		return err
+	}
+	// Every other node's changes arrive (changedElsewhere): the registry
+	// may cache again.
+	s.Registry.CacheSharedStore = true
+	return nil
+}
+
+// fromCluster delivers a message another node accepted.
+func (s *Server) fromCluster(m cluster.Message) {
+	if s.Broker == nil {
+		return // still starting
+	}
+	if err := s.Broker.DeliverFromCluster(m.Topic, m.Payload, m.QoS, m.Retain); err != nil {
+		s.Config.Logger.Debug("cluster: message not delivered", "topic", m.Topic, "error", err)
+	}
+}
+
+// changedElsewhere takes a registry change committed on another node.
+func (s *Server) changedElsewhere(events []registry.Event) {
+	s.Registry.ChangedElsewhere(events)
+	if s.gate != nil {
+		s.gate.OnRegistryChange(events)
+	}
+	s.onRulesChange(events)
+}
+
+// connectedElsewhere ends this node's connection of a client id that
+// connected to another node.
+func (s *Server) connectedElsewhere(clientID string) {
+	if s.gate != nil {
+		s.gate.TakenOverElsewhere(clientID)
+	}
+}
