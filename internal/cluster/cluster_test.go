@@ -112,7 +112,7 @@ type client struct {
 func connect(t *testing.T, gw *servertest.Gateway, id string, cert tls.Certificate) *client {
 	t.Helper()
 	c := &client{lost: make(chan error, 1)}
-	opts := paho.NewClientOptions().AddBroker("tls://"+gw.MQTTAddr().String()).SetClientID(id).
+	opts := paho.NewClientOptions().AddBroker("tls://" + gw.MQTTAddr().String()).SetClientID(id).
 		SetTLSConfig(&tls.Config{RootCAs: gw.RootCAs, Certificates: []tls.Certificate{cert}, ServerName: "localhost"}).
 		SetProtocolVersion(4).SetAutoReconnect(false).SetConnectRetry(false).SetCleanSession(true).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { c.lost <- err })
