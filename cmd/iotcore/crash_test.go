@@ -207,10 +207,18 @@ func checkDevices(t *testing.T, path, caID string, devices []*stormDevice, final
 	if err := db.IntegrityCheck(ctx); err != nil {
 		t.Fatalf("integrity check: %v", err)
 	}
+	return checkDevicesIn(t, db, caID, devices, final)
+}
+
+// checkDevicesIn classifies every device as checkDevices does, in the
+// registry store db.
+func checkDevicesIn(t *testing.T, db registry.Store, caID string, devices []*stormDevice, final bool) map[deviceState]int {
+	t.Helper()
+	ctx := context.Background()
 	account := iotcore.Account{ID: crashAccount, Region: crashRegion}
 	counts := map[deviceState]int{}
 	var policyName string
-	err = db.View(ctx, func(tx registry.Tx) error {
+	err := db.View(ctx, func(tx registry.Tx) error {
 		for _, d := range devices {
 			state, problem, policy := inspectDevice(ctx, tx, account, caID, d)
 			if problem != "" {
@@ -584,6 +592,9 @@ func (p *serveProcess) metric(t *testing.T, name, label string) float64 {
 	}
 	var sum float64
 	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(line, name+" "); ok && label == "" {
+			line = name + "{} " + v // unlabelled
+		}
 		labels, value, ok := strings.Cut(strings.TrimPrefix(line, name+"{"), "} ")
 		if !ok || !strings.HasPrefix(line, name+"{") || !strings.Contains(labels, label) {
 			continue

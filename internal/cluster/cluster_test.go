@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iot"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
+	"github.com/iotcore/iotcore/internal/cluster/natstest"
 	"github.com/iotcore/iotcore/internal/iottest"
 	"github.com/iotcore/iotcore/internal/pki"
 	"github.com/iotcore/iotcore/internal/postgres/pgtest"
@@ -24,54 +23,6 @@ import (
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
-
-// natsServer is a nats-server process on a free loopback port.
-type natsServer struct {
-	t    *testing.T
-	port int
-	cmd  *exec.Cmd
-}
-
-func startNATS(t *testing.T) *natsServer {
-	t.Helper()
-	if _, err := exec.LookPath("nats-server"); err != nil {
-		iottest.Missing(t, "no nats-server (apt-get install nats-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := &natsServer{t: t, port: ln.Addr().(*net.TCPAddr).Port}
-	ln.Close()
-	n.start()
-	t.Cleanup(n.stop)
-	return n
-}
-
-func (n *natsServer) url() string { return "nats://127.0.0.1:" + strconv.Itoa(n.port) }
-
-func (n *natsServer) start() {
-	n.t.Helper()
-	n.cmd = exec.Command("nats-server", "-a", "127.0.0.1", "-p", strconv.Itoa(n.port))
-	if err := n.cmd.Start(); err != nil {
-		n.t.Fatal(err)
-	}
-	iottest.WaitFor(n.t, "nats-server to listen", func() bool {
-		c, err := net.Dial("tcp", "127.0.0.1:"+strconv.Itoa(n.port))
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-}
-
-func (n *natsServer) stop() {
-	if n.cmd != nil && n.cmd.Process != nil {
-		_ = n.cmd.Process.Kill()
-		_ = n.cmd.Wait()
-		n.cmd = nil
-	}
-}
 
 // ready reports whether a node's /readyz answers 200.
 func ready(t *testing.T, gw *servertest.Gateway) bool {
@@ -147,10 +98,10 @@ func (c *client) publish(t *testing.T, topic string, qos byte, retain bool, payl
 // disconnects the device on the other, and a NATS restart leaves both not
 // ready, then back.
 func TestTwoNodes(t *testing.T) {
-	nats := startNATS(t)
+	nats := natstest.Start(t)
 	url := pgtest.Database(t)
 	join := func(c *server.Config) {
-		c.DatabaseURL, c.ClusterURL = url, nats.url()
+		c.DatabaseURL, c.ClusterURL = url, nats.URL()
 		c.MQTT.PublishRate = -1 // the test publishes faster than AWS's 100/s per connection
 	}
 	a, b := servertest.Start(t, join), servertest.Start(t, join)
@@ -202,9 +153,9 @@ func TestTwoNodes(t *testing.T) {
 	iottest.Receive(t, onB.lost, "the device on the other node to be disconnected after its revocation")
 
 	// NATS goes away: both nodes say they are not ready, and come back.
-	nats.stop()
+	nats.Stop()
 	iottest.WaitFor(t, "both nodes not ready without NATS", func() bool { return !ready(t, a) && !ready(t, b) })
-	nats.start()
+	nats.Start()
 	iottest.WaitFor(t, "both nodes ready again", func() bool { return ready(t, a) && ready(t, b) })
 	iottest.WaitFor(t, "messages crossing nodes again", func() bool {
 		pub.publish(t, "plant/8/temp", 1, false, "back")

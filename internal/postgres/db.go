@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -40,7 +41,11 @@ type Options struct {
 const (
 	DefaultMaxConns         = 16
 	DefaultStatementTimeout = 10 * time.Second
-	DefaultMaxAttempts      = 10
+	// DefaultMaxAttempts is high because SERIALIZABLE's conflicts are
+	// often false ones: PostgreSQL tracks reads of index ranges by page,
+	// so devices provisioned at once, whose names share index pages,
+	// conflict although they touch different rows.
+	DefaultMaxAttempts = 100
 )
 
 // DB is a registry.Store on a PostgreSQL database.
@@ -49,7 +54,18 @@ type DB struct {
 	stmts *sqlstore.StmtCache
 	opts  Options
 	host  string // for errors: host:port/database, no credentials
+
+	retries, gaveUp atomic.Int64
 }
+
+// Stats counts the updates run again after a conflict, and those that
+// still conflicted after Options.MaxAttempts.
+type Stats struct {
+	Retries, GaveUp int64
+}
+
+// Stats reads the counters.
+func (db *DB) Stats() Stats { return Stats{Retries: db.retries.Load(), GaveUp: db.gaveUp.Load()} }
 
 // Open connects to the database at url (postgres://user:password@host:port/db?...),
 // checks that it answers, and migrates its schema to the newest version
@@ -122,10 +138,15 @@ func (db *DB) Update(ctx context.Context, fn func(registry.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
 		err = db.run(ctx, false, fn)
-		if !retryable(err) || attempt == db.opts.MaxAttempts {
+		if !retryable(err) {
 			return err
 		}
-		wait := time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 8)))
+		if attempt == db.opts.MaxAttempts {
+			db.gaveUp.Add(1)
+			return err
+		}
+		db.retries.Add(1)
+		wait := time.Duration(rand.Int64N(int64(min(time.Millisecond<<min(attempt, 10), maxRetryWait))))
 		select {
 		case <-time.After(wait):
 		case <-ctx.Done():
@@ -133,6 +154,9 @@ func (db *DB) Update(ctx context.Context, fn func(registry.Tx) error) error {
 		}
 	}
 }
+
+// maxRetryWait bounds the random wait before an update runs again.
+const maxRetryWait = 50 * time.Millisecond
 
 // View runs fn in a read-only REPEATABLE READ transaction: one snapshot.
 func (db *DB) View(ctx context.Context, fn func(registry.Tx) error) error {

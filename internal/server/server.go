@@ -100,6 +100,7 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.Metrics = metrics.New()
+	exportStoreStats(s.Metrics, s.db)
 	if err := s.openFleet(); err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/iotcore/iotcore/internal/metrics"
 	"github.com/iotcore/iotcore/internal/postgres"
 	"github.com/iotcore/iotcore/internal/registry"
 	"github.com/iotcore/iotcore/internal/sqlite"
@@ -31,6 +32,18 @@ func openStore(ctx context.Context, cfg Config, sqlitePath string) (store, error
 	}
 	cfg.Logger.Info("registry on PostgreSQL", "database", RedactDatabaseURL(cfg.DatabaseURL))
 	return db, nil
+}
+
+// exportStoreStats exports the PostgreSQL store's conflict counters.
+func exportStoreStats(m *metrics.Metrics, st store) {
+	db, ok := st.(*postgres.DB)
+	if !ok {
+		return
+	}
+	m.CounterFunc("database_retries_total", "Registry updates run again after PostgreSQL aborted them for a conflict with a concurrent one.",
+		func() float64 { return float64(db.Stats().Retries) })
+	m.CounterFunc("database_conflicts_unresolved_total", "Registry updates that still conflicted after every attempt (answered as errors).",
+		func() float64 { return float64(db.Stats().GaveUp) })
 }
 
 // checkDatabaseURL says what is wrong with a --database-url.
