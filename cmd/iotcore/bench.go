@@ -528,6 +528,7 @@ identity and --sub-cert/--sub-key (default: the same) every subscriber's.`,
 	fs.StringVar(&keyFile, "key", "", "the publishers' private key (without --setup)")
 	fs.StringVar(&subCertFile, "sub-cert", "", "the subscribers' certificate (default: --cert)")
 	fs.StringVar(&subKeyFile, "sub-key", "", "the subscribers' private key (default: --key)")
+	fs.StringVar(&cfg.SubscriberAddr, "sub-endpoint", "", "where the subscribers connect, host:port: another node of a cluster, to measure messages crossing nodes (default: --endpoint)")
 	fs.StringVar(&cfg.ClientID, "client-id", bench.DefaultClientID, "client ID template: {cn}, {role} (p or s), {i}")
 	fs.IntVar(&cfg.Publishers, "publishers", 4, "how many publishers")
 	fs.IntVar(&cfg.Subscribers, "subscribers", 1, "how many subscribers")

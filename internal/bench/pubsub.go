@@ -37,6 +37,9 @@ const (
 // timed from its publisher to each subscriber.
 type PubSubConfig struct {
 	Endpoint Endpoint
+	// SubscriberAddr, if set, is where the subscribers connect (host:port
+	// of another node of a cluster); "" means Endpoint.Addr.
+	SubscriberAddr string
 	// PublisherCerts are the publishers' identities: one that all share, or
 	// one per publisher. Required.
 	PublisherCerts []tls.Certificate
@@ -461,9 +464,13 @@ func connectSubscribers(ctx context.Context, cfg *PubSubConfig) ([]*subscriber, 
 		return nil, err
 	}
 	tlsConfig := cfg.Endpoint.TLSConfig(cfg.SubscriberCert)
+	endpoint := cfg.Endpoint
+	if cfg.SubscriberAddr != "" {
+		endpoint.Addr = cfg.SubscriberAddr
+	}
 	subs := make([]*subscriber, 0, cfg.Subscribers)
 	for _, id := range ids {
-		c, err := Dial(ctx, cfg.Endpoint, tlsConfig)
+		c, err := Dial(ctx, endpoint, tlsConfig)
 		if err != nil {
 			return subs, fmt.Errorf("subscriber %s: %w", id, err)
 		}

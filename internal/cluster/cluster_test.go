@@ -37,20 +37,7 @@ func ready(t *testing.T, gw *servertest.Gateway) bool {
 // device is a certificate allowed everything, made through node.
 func device(t *testing.T, gw *servertest.Gateway) tls.Certificate {
 	t.Helper()
-	ctx := context.Background()
-	kc, err := gw.Client.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}`
-	_, _ = gw.Client.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)})
-	if _, err := gw.Client.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String("all"), Target: kc.CertificateArn}); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair([]byte(*kc.CertificatePem), []byte(*kc.KeyPair.PrivateKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, _ := gw.AllowedEverything(t)
 	return cert
 }
 

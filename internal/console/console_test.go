@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iot"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
@@ -301,22 +300,7 @@ func TestConsoleThingsArePagedAndSearched(t *testing.T) {
 
 func TestConsoleConnectionsAndDisconnect(t *testing.T) {
 	gw := servertest.Start(t)
-	ctx := context.Background()
-	kc, err := gw.Client.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}`
-	if _, err := gw.Client.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gw.Client.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String("all"), Target: kc.CertificateArn}); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair([]byte(*kc.CertificatePem), []byte(*kc.KeyPair.PrivateKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, certID := gw.AllowedEverything(t)
 	lost := make(chan error, 1)
 	opts := paho.NewClientOptions().AddBroker("tls://" + gw.MQTTAddr().String()).SetClientID("pump-7").
 		SetTLSConfig(&tls.Config{RootCAs: gw.RootCAs, Certificates: []tls.Certificate{cert}, ServerName: "localhost"}).
@@ -330,7 +314,7 @@ func TestConsoleConnectionsAndDisconnect(t *testing.T) {
 	b := newHTTPBrowser(t, gw)
 	token := b.signIn(t, gw)
 	_, page := b.do(t, "GET", "/console/connections", nil, nil)
-	if !strings.Contains(page, `data-client-id="pump-7"`) || !strings.Contains(page, *kc.CertificateId) || !strings.Contains(page, "127.0.0.1:") {
+	if !strings.Contains(page, `data-client-id="pump-7"`) || !strings.Contains(page, certID) || !strings.Contains(page, "127.0.0.1:") {
 		t.Fatalf("the connections page does not list pump-7 with its certificate and address:\n%s", page)
 	}
 	res, _ := b.do(t, "POST", "/console/connections/disconnect", url.Values{"client_id": {"pump-7"}, "csrf_token": {token}}, map[string]string{"Sec-Fetch-Site": "same-origin"})

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iot"
 	"github.com/aws/smithy-go"
 	paho "github.com/eclipse/paho.mqtt.golang"
@@ -115,21 +114,7 @@ func TestGatewaySurvivesPostgresOutage(t *testing.T) {
 	pg := pgtest.Start(t)
 	gw := servertest.Start(t, onPostgres(pg.NewDatabase(t)))
 	ctx := context.Background()
-	kc, err := gw.Client.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}`
-	if _, err := gw.Client.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := gw.Client.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String("all"), Target: kc.CertificateArn}); err != nil {
-		t.Fatal(err)
-	}
-	cert, err := tls.X509KeyPair([]byte(*kc.CertificatePem), []byte(*kc.KeyPair.PrivateKey))
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert, _ := gw.AllowedEverything(t)
 	ready := func() int {
 		res, err := http.Get(gw.APIURL() + "/readyz")
 		if err != nil {
@@ -142,7 +127,7 @@ func TestGatewaySurvivesPostgresOutage(t *testing.T) {
 	if err := pg.Stop(); err != nil {
 		t.Fatal(err)
 	}
-	_, err = gw.Client.ListThings(ctx, &iot.ListThingsInput{})
+	_, err := gw.Client.ListThings(ctx, &iot.ListThingsInput{})
 	if code := apiErrorCode(err); code != "ServiceUnavailableException" {
 		t.Errorf("ListThings with PostgreSQL down: %v, want ServiceUnavailableException", err)
 	}

@@ -2,6 +2,8 @@ package servertest
 
 import (
 	"context"
+	"crypto/tls"
+	"errors"
 	"testing"
 	"time"
 
@@ -39,4 +41,33 @@ func (g *Gateway) RegisterJITPCA(t testing.TB, cn, templateBody string) (*pki.Au
 		t.Fatalf("register-ca-certificate: %v", err)
 	}
 	return ca, *out.CertificateId
+}
+
+// AllowAllPolicy allows every action on every resource.
+const AllowAllPolicy = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}`
+
+// AllowedEverything makes a certificate through the API
+// (CreateKeysAndCertificate, active) with the policy "all"
+// (AllowAllPolicy, created if need be) attached, and returns it with its
+// key and its id.
+func (g *Gateway) AllowedEverything(t testing.TB) (tls.Certificate, string) {
+	t.Helper()
+	ctx := context.Background()
+	kc, err := g.Client.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
+	if err != nil {
+		t.Fatalf("create-keys-and-certificate: %v", err)
+	}
+	_, err = g.Client.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String("all"), PolicyDocument: aws.String(AllowAllPolicy)})
+	var exists *types.ResourceAlreadyExistsException
+	if err != nil && !errors.As(err, &exists) {
+		t.Fatalf("create-policy: %v", err)
+	}
+	if _, err := g.Client.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String("all"), Target: kc.CertificateArn}); err != nil {
+		t.Fatalf("attach-policy: %v", err)
+	}
+	cert, err := tls.X509KeyPair([]byte(*kc.CertificatePem), []byte(*kc.KeyPair.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert, *kc.CertificateId
 }
