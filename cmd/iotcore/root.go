@@ -11,7 +11,7 @@ func newRootCommand() *cobra.Command {
 		Version:       version(), // --version
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newServeCommand(), newPKICommand(), newCACommand(), newDeviceCommand(), newTemplateCommand(), newBenchCommand(), newMQTTCommand(), newConsoleCommand(),
+	root.AddCommand(newServeCommand(), newPKICommand(), newCACommand(), newDeviceCommand(), newTemplateCommand(), newBenchCommand(), newMQTTCommand(), newConsoleCommand(), newStoreCommand(),
 		newVersionCommand())
 	return root
 }

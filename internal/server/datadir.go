@@ -100,3 +100,14 @@ func warnOpenDataDir(dir string, log *slog.Logger) {
 			"data_dir", dir, "mode", fmt.Sprintf("%#o", mode))
 	}
 }
+
+// LockDataDir takes a data directory's lock, as serve does, for a command
+// that must not run beside a server on it (iotcore store copy); release
+// gives it back.
+func LockDataDir(dir string) (release func() error, err error) {
+	l, err := lockDataDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	return l.release, nil
+}
