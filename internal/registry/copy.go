@@ -85,9 +85,12 @@ func Copy(ctx context.Context, from, to Store, account iot.Account) (CopyCounts,
 func checkEmpty(ctx context.Context, tx Tx) error {
 	one := Page{Limit: 1}
 	for what, list := range map[string]func() (int, error){
-		"things":                 func() (int, error) { r, err := tx.ListThings(ctx, ThingFilter{}, one); return len(r), err },
-		"certificates":           func() (int, error) { r, err := tx.ListCertificates(ctx, CertificateFilter{}, one); return len(r), err },
-		"CA certificates":        func() (int, error) { r, err := tx.ListCACertificates(ctx, CACertificateFilter{}, one); return len(r), err },
+		"things":       func() (int, error) { r, err := tx.ListThings(ctx, ThingFilter{}, one); return len(r), err },
+		"certificates": func() (int, error) { r, err := tx.ListCertificates(ctx, CertificateFilter{}, one); return len(r), err },
+		"CA certificates": func() (int, error) {
+			r, err := tx.ListCACertificates(ctx, CACertificateFilter{}, one)
+			return len(r), err
+		},
 		"policies":               func() (int, error) { r, err := tx.ListPolicies(ctx, true, one); return len(r), err },
 		"provisioning templates": func() (int, error) { r, err := tx.ListProvisioningTemplates(ctx, one); return len(r), err },
 		"topic rules":            func() (int, error) { r, err := tx.ListTopicRules(ctx, TopicRuleFilter{}, one); return len(r), err },
