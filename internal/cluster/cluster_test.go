@@ -125,10 +125,19 @@ func TestTwoNodes(t *testing.T) {
 		}
 	})
 
-	// A client id connected on A, then on B: A's connection goes.
+	// A client id connected on A, then on B: A's connection goes. Each
+	// connection's lifecycle event reaches B's subscriber once: the node
+	// where it happened publishes it, the other only delivers it.
+	events := sub.subscribe(t, "$aws/events/presence/connected/pump-7", 1)
+	sentinel := sub.subscribe(t, "sentinel", 1)
 	first := connect(t, a, "pump-7", cert)
 	connect(t, b, "pump-7", cert)
 	iottest.Receive(t, first.lost, "the takeover of pump-7 on the other node")
+	pub.publish(t, "sentinel", 1, false, "after the events") // A's messages arrive in order
+	iottest.Receive(t, sentinel, "the sentinel after the lifecycle events")
+	if n := len(events); n != 2 {
+		t.Errorf("%d connected events for pump-7's two connections, want 2", n)
+	}
 
 	// Revoked through A, a device on B is disconnected.
 	other := device(t, a)
