@@ -39,6 +39,7 @@ type Tx interface {
 	ProvisioningTemplateTx
 	ProvisioningTemplateVersionTx
 	TopicRuleTx
+	ShadowTx
 }
 
 // Page selects a slice of an ordered listing by key set: rows strictly after
@@ -215,4 +216,22 @@ type TopicRuleTx interface {
 	UpdateTopicRule(ctx context.Context, r *TopicRule) error
 	DeleteTopicRule(ctx context.Context, name string) error
 	ListTopicRules(ctx context.Context, f TopicRuleFilter, p Page) ([]TopicRule, error)
+}
+
+// StoredShadow is a device shadow as stored: its document is package
+// shadow's, opaque here.
+type StoredShadow struct {
+	ThingName  string
+	ShadowName string // "" for the classic shadow
+	Document   []byte
+	Version    int64
+	UpdatedAt  time.Time
+}
+
+// ShadowTx stores device shadows by thing name and shadow name.
+type ShadowTx interface {
+	Shadow(ctx context.Context, thing, name string) (*StoredShadow, error)
+	PutShadow(ctx context.Context, s *StoredShadow) error // insert or replace
+	DeleteShadow(ctx context.Context, thing, name string) error
+	ListNamedShadows(ctx context.Context, thing string, p Page) ([]string, error) // names, ordered; the classic shadow not listed
 }

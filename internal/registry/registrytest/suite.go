@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"ProvisioningTemplateVersion", testProvisioningTemplateVersion},
 		{"ProvisioningAttempt", testProvisioningAttempt},
 		{"TopicRule", testTopicRule},
+		{"Shadow", testShadow},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.run(t, open) })
