@@ -46,6 +46,10 @@ func dataRoutes() []route {
 		// publish examples) reaches the same topic: the label is the rest
 		// of the path, decoded once.
 		{Op: "Publish", Method: "POST", Pattern: "/topics/{topic}", handle: publish, rest: true, dataPlane: true},
+		{Op: "GetThingShadow", Method: "GET", Pattern: "/things/{thingName}/shadow", handle: getThingShadow, dataPlane: true},
+		{Op: "UpdateThingShadow", Method: "POST", Pattern: "/things/{thingName}/shadow", handle: updateThingShadow, dataPlane: true},
+		{Op: "DeleteThingShadow", Method: "DELETE", Pattern: "/things/{thingName}/shadow", handle: deleteThingShadow, dataPlane: true},
+		{Op: "ListNamedShadowsForThing", Method: "GET", Pattern: "/api/things/shadow/ListNamedShadowsForThing/{thingName}", handle: listNamedShadowsForThing, dataPlane: true},
 	}
 }
 

@@ -44,6 +44,9 @@ type Server struct {
 	// accept); nil answers every data-plane call with
 	// UnknownOperationException.
 	Data DataPublisher
+	// Shadows serves the Device Shadow operations of the data plane; nil
+	// answers them ServiceUnavailableException.
+	Shadows ShadowService
 
 	// RuleSQL parses the SQL of CreateTopicRule and ReplaceTopicRule for
 	// the rule's topic pattern; nil refuses both with InternalException.
@@ -308,6 +311,9 @@ func (s *Server) writeError(w http.ResponseWriter, err error) (int, string, erro
 		extra["resourceArn"] = e.ResourceARN
 	}
 	status := statusOf(e.Code)
+	if e.HTTPStatus != 0 {
+		status = e.HTTPStatus
+	}
 	writeJSONError(w, status, e.Code, e.Message, extra)
 	return status, e.Code, err
 }

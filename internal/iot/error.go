@@ -47,6 +47,11 @@ type Error struct {
 	// ResourceID and ResourceARN accompany ResourceAlreadyExistsException, as AWS sends them.
 	ResourceID  string
 	ResourceARN string
+
+	// HTTPStatus, when set, is the status the API answers instead of the
+	// one of Code's shape in the control plane's model: the data plane's
+	// ThrottlingException is 429 where the control plane's is 400.
+	HTTPStatus int
 }
 
 func (e *Error) Error() string {
