@@ -17,20 +17,26 @@ func testShadow(t *testing.T, open Opener) {
 	runAll(t, open, []subtest{
 		{"put, get, replace", func(t *testing.T, s registry.Store) {
 			update(t, s, func(ctx context.Context, tx registry.Tx) error { return tx.PutShadow(ctx, &classic) })
-			got := mustGet(t, s, func(ctx context.Context, tx registry.Tx) (*registry.StoredShadow, error) { return tx.Shadow(ctx, "pump-1", "") })
+			got := mustGet(t, s, func(ctx context.Context, tx registry.Tx) (*registry.StoredShadow, error) {
+				return tx.Shadow(ctx, "pump-1", "")
+			})
 			if d := cmp.Diff(&classic, got); d != "" {
 				t.Errorf("shadow (-want +got):\n%s", d)
 			}
 			next := classic
 			next.Document, next.Version, next.UpdatedAt = []byte(`{"state":{}}`), 2, at.Add(time.Second)
 			update(t, s, func(ctx context.Context, tx registry.Tx) error { return tx.PutShadow(ctx, &next) })
-			got = mustGet(t, s, func(ctx context.Context, tx registry.Tx) (*registry.StoredShadow, error) { return tx.Shadow(ctx, "pump-1", "") })
+			got = mustGet(t, s, func(ctx context.Context, tx registry.Tx) (*registry.StoredShadow, error) {
+				return tx.Shadow(ctx, "pump-1", "")
+			})
 			if d := cmp.Diff(&next, got); d != "" {
 				t.Errorf("replaced shadow (-want +got):\n%s", d)
 			}
 		}},
 		{"missing and deleted", func(t *testing.T, s registry.Store) {
-			_, err := get(t, s, func(ctx context.Context, tx registry.Tx) (*registry.StoredShadow, error) { return tx.Shadow(ctx, "pump-1", "") })
+			_, err := get(t, s, func(ctx context.Context, tx registry.Tx) (*registry.StoredShadow, error) {
+				return tx.Shadow(ctx, "pump-1", "")
+			})
 			if !errors.Is(err, registry.ErrNotFound) {
 				t.Errorf("a missing shadow: %v, want ErrNotFound", err)
 			}
