@@ -18,6 +18,9 @@
 //     rules engines.
 //   - iotcore.client: a client id a node admitted; the other nodes
 //     disconnect their connection of that id (DUPLICATE_CLIENTID).
+//   - iotcore.retained: a node that joins (or comes back after losing
+//     NATS) asks the others for their retained messages, and keeps those it
+//     lacks.
 //
 // Core NATS delivers at most once: while every node and NATS are up
 // nothing is lost, but a message in flight when a node or NATS fails is.
@@ -45,7 +48,15 @@ const (
 	subjectMessage  = "iotcore.msg"
 	subjectRegistry = "iotcore.registry"
 	subjectClient   = "iotcore.client"
+	subjectRetained = "iotcore.retained"
 )
+
+// retainedBatch bounds the bytes of one reply with retained messages
+// (NATS's default maximum payload is 1 MiB).
+const retainedBatch = 512 << 10
+
+// retainedWait is how long a joining node takes retained messages in.
+const retainedWait = 5 * time.Second
 
 // Header names of a forwarded MQTT message.
 const (
@@ -73,6 +84,11 @@ type Handlers struct {
 	// ClientConnected disconnects this node's connection of a client id
 	// that connected to another node.
 	ClientConnected func(clientID string)
+	// Retained lists this node's retained messages, for a node that joins.
+	Retained func() []Message
+	// KeepRetained keeps a retained message of another node, unless this
+	// node has one on the topic.
+	KeepRetained func(Message)
 }
 
 // Config says how to join.
@@ -116,6 +132,7 @@ func Join(cfg Config) (*Node, error) {
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			n.log.Info("cluster: NATS is back", "server", c.ConnectedUrlRedacted())
+			go n.syncRetained()
 		}),
 		nats.ConnectHandler(func(c *nats.Conn) {
 			n.log.Info("cluster: joined", "server", c.ConnectedUrlRedacted(), "node", n.id)
@@ -133,7 +150,7 @@ func Join(cfg Config) (*Node, error) {
 	}
 	n.nc = nc
 	for subject, handle := range map[string]nats.MsgHandler{
-		subjectMessage: n.onMessage, subjectRegistry: n.onRegistry, subjectClient: n.onClient,
+		subjectMessage: n.onMessage, subjectRegistry: n.onRegistry, subjectClient: n.onClient, subjectRetained: n.onRetainedRequest,
 	} {
 		sub, err := nc.Subscribe(subject, handle)
 		if err != nil {
@@ -144,7 +161,76 @@ func Join(cfg Config) (*Node, error) {
 		_ = sub.SetPendingLimits(1<<20, 512<<20)
 		n.subs = append(n.subs, sub)
 	}
+	if nc.IsConnected() {
+		go n.syncRetained()
+	}
 	return n, nil
+}
+
+// wireRetained is a retained message in a reply to iotcore.retained.
+type wireRetained struct {
+	Topic   string `json:"t"`
+	Payload []byte `json:"p"`
+	QoS     byte   `json:"q"`
+}
+
+// syncRetained asks the other nodes for their retained messages and keeps
+// those this node lacks, for retainedWait.
+func (n *Node) syncRetained() {
+	if n.h.KeepRetained == nil {
+		return
+	}
+	inbox := nats.NewInbox()
+	sub, err := n.nc.Subscribe(inbox, func(m *nats.Msg) {
+		var batch []wireRetained
+		if err := json.Unmarshal(m.Data, &batch); err != nil {
+			n.log.Error("cluster: retained messages that do not decode", "error", err)
+			return
+		}
+		for _, r := range batch {
+			n.h.KeepRetained(Message{Topic: r.Topic, Payload: r.Payload, QoS: r.QoS, Retain: true})
+		}
+	})
+	if err != nil {
+		n.log.Error("cluster: ask for retained messages", "error", err)
+		return
+	}
+	time.AfterFunc(retainedWait, func() { _ = sub.Unsubscribe() })
+	m := nats.NewMsg(subjectRetained)
+	m.Header.Set(headerOrigin, n.id)
+	m.Reply = inbox
+	n.send(m)
+}
+
+// onRetainedRequest answers a joining node with this node's retained
+// messages, in batches.
+func (n *Node) onRetainedRequest(m *nats.Msg) {
+	if n.mine(m) || n.h.Retained == nil || m.Reply == "" {
+		return
+	}
+	var batch []wireRetained
+	size := 0
+	flush := func() {
+		if len(batch) == 0 {
+			return
+		}
+		data, err := json.Marshal(batch)
+		if err == nil {
+			err = n.nc.Publish(m.Reply, data)
+		}
+		if err != nil {
+			n.log.Warn("cluster: send retained messages", "error", err)
+		}
+		batch, size = nil, 0
+	}
+	for _, r := range n.h.Retained() {
+		if size+len(r.Payload)+len(r.Topic) > retainedBatch {
+			flush()
+		}
+		batch = append(batch, wireRetained{Topic: r.Topic, Payload: r.Payload, QoS: r.QoS})
+		size += len(r.Payload) + len(r.Topic)
+	}
+	flush()
 }
 
 // ID is the node's id in the cluster.

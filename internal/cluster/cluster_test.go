@@ -163,3 +163,31 @@ func TestTwoNodes(t *testing.T) {
 		}
 	})
 }
+
+// TestLateNodeGetsRetainedMessages: a node that joins after a retained
+// message was published asks the others for theirs, and its subscribers get
+// it.
+func TestLateNodeGetsRetainedMessages(t *testing.T) {
+	nats := natstest.Start(t)
+	url := pgtest.Database(t)
+	join := func(c *server.Config) { c.DatabaseURL, c.ClusterURL = url, nats.URL() }
+	a := servertest.Start(t, join)
+	iottest.WaitFor(t, "node A ready", func() bool { return ready(t, a) })
+	cert := device(t, a)
+	pub := connect(t, a, "publisher", cert)
+	pub.publish(t, "plant/7/config", 1, true, `{"interval":30}`)
+
+	b := servertest.Start(t, join)
+	iottest.WaitFor(t, "node B ready", func() bool { return ready(t, b) })
+	sub := connect(t, b, "late", cert)
+	iottest.WaitFor(t, "the retained message on the node that joined later", func() bool {
+		got := sub.subscribe(t, "plant/7/config", 1)
+		defer sub.Unsubscribe("plant/7/config").WaitTimeout(time.Second)
+		select {
+		case m := <-got:
+			return string(m.Payload()) == `{"interval":30}` && m.Retained()
+		case <-time.After(200 * time.Millisecond):
+			return false
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/iotcore/iotcore/internal/broker/mochi"
 	"github.com/iotcore/iotcore/internal/cluster"
 	"github.com/iotcore/iotcore/internal/registry"
 )
@@ -17,6 +18,8 @@ func (s *Server) openCluster() (err error) {
 		Message:         s.fromCluster,
 		RegistryChanged: s.changedElsewhere,
 		ClientConnected: s.connectedElsewhere,
+		Retained:        s.retained,
+		KeepRetained:    s.keepRetained,
 	}})
 	if err != nil {
 		return err
@@ -51,5 +54,24 @@ func (s *Server) changedElsewhere(events []registry.Event) {
 func (s *Server) connectedElsewhere(clientID string) {
 	if s.gate != nil {
 		s.gate.TakenOverElsewhere(clientID)
+	}
+}
+
+// retained lists this node's retained messages for a node that joins.
+func (s *Server) retained() []cluster.Message {
+	if s.Broker == nil {
+		return nil
+	}
+	var out []cluster.Message
+	for _, r := range s.Broker.RetainedMessages() {
+		out = append(out, cluster.Message{Topic: r.Topic, Payload: r.Payload, QoS: r.QoS, Retain: true})
+	}
+	return out
+}
+
+// keepRetained keeps another node's retained message this node lacks.
+func (s *Server) keepRetained(m cluster.Message) {
+	if s.Broker != nil {
+		s.Broker.KeepRetained(mochi.RetainedMessage{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS})
 	}
 }

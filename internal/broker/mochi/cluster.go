@@ -1,6 +1,11 @@
 package mochi
 
-import "strings"
+import (
+	"strings"
+	"time"
+
+	"github.com/mochi-mqtt/server/v2/packets"
+)
 
 // Cluster hands the messages this node accepts to the other nodes of a
 // cluster (package cluster); they deliver them with DeliverFromCluster.
@@ -23,4 +28,37 @@ func (b *Broker) toCluster(topic string, payload []byte, qos byte, retain bool) 
 // retained. Rules do not run on it: they ran on the node that accepted it.
 func (b *Broker) DeliverFromCluster(topic string, payload []byte, qos byte, retain bool) error {
 	return b.publish(topic, payload, retain && !strings.HasPrefix(topic, "$"), qos)
+}
+
+// RetainedMessage is a retained message, for a node that joins a cluster.
+type RetainedMessage struct {
+	Topic   string
+	Payload []byte
+	QoS     byte
+}
+
+// RetainedMessages lists the retained messages this node keeps.
+func (b *Broker) RetainedMessages() []RetainedMessage {
+	pks := b.server.Topics.Messages("#")
+	out := make([]RetainedMessage, 0, len(pks))
+	for _, pk := range pks {
+		out = append(out, RetainedMessage{Topic: pk.TopicName, Payload: pk.Payload, QoS: pk.FixedHeader.Qos})
+	}
+	return out
+}
+
+// KeepRetained keeps a retained message another node had before this one
+// joined, unless this node keeps one on the topic already (which is as new
+// or newer); no subscriber receives it now: subscriptions made from now on
+// do.
+func (b *Broker) KeepRetained(m RetainedMessage) {
+	if len(m.Payload) == 0 || strings.HasPrefix(m.Topic, "$") || len(b.server.Topics.Messages(m.Topic)) > 0 {
+		return
+	}
+	b.server.Topics.RetainMessage(packets.Packet{
+		FixedHeader: packets.FixedHeader{Type: packets.Publish, Retain: true, Qos: min(m.QoS, 1)},
+		TopicName:   m.Topic,
+		Payload:     m.Payload,
+		Created:     time.Now().Unix(),
+	})
 }
