@@ -353,3 +353,21 @@ func TestConsoleMQTTURL(t *testing.T) {
 		t.Error("mqtt-url answered the secret")
 	}
 }
+
+// A Host header cannot add directives to the console's CSP.
+func TestConsoleCSPIgnoresOddHosts(t *testing.T) {
+	gw := servertest.Start(t)
+	req, err := http.NewRequest("GET", gw.APIURL()+"/console/signin", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Host = "evil;script-src:1"
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if csp := res.Header.Get("Content-Security-Policy"); strings.Contains(csp, "evil") {
+		t.Errorf("CSP %q carries the Host header", csp)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"net/url"
+	"regexp"
 )
 
 // setSecurityHeaders sets the headers of every console response: a
@@ -12,7 +13,10 @@ import (
 // only to the console), no MIME sniffing, no referrer, no caching.
 func setSecurityHeaders(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
-	connect := "'self' ws://" + r.Host + " wss://" + r.Host
+	connect := "'self'"
+	if plainHost.MatchString(r.Host) { // nothing that could end the directive
+		connect += " ws://" + r.Host + " wss://" + r.Host
+	}
 	h.Set("Content-Security-Policy", "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "+
 		"connect-src "+connect+"; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 	h.Set("X-Frame-Options", "DENY")
@@ -53,5 +57,8 @@ func validCSRF(r *http.Request, s *session) bool {
 	}
 	return token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.csrf)) == 1
 }
+
+// plainHost matches a Host header safe to write into the CSP.
+var plainHost = regexp.MustCompile(`^[A-Za-z0-9.\-]+(:[0-9]+)?$|^\[[0-9A-Fa-f:.]+\](:[0-9]+)?$`)
 
 func urlQueryEscape(s string) string { return url.QueryEscape(s) }
