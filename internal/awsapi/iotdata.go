@@ -173,7 +173,8 @@ const noDataPlane = "this iotcore API has no MQTT broker to publish to (awsapi.S
 // route iotcore does not serve.
 func unimplementedDataOperation(method, path string) string {
 	return fmt.Sprintf("iotcore does not implement the AWS IoT data-plane operation at %s %s: of the data plane "+
-		"(signing name %q, aws iot-data) it implements only Publish (POST /topics/{topic}); device shadows, "+
-		"retained-message queries and DeleteConnection are not served. %s.",
+		"(signing name %q, aws iot-data) it implements Publish and the device shadow operations "+
+		"(GetThingShadow, UpdateThingShadow, DeleteThingShadow, ListNamedShadowsForThing); retained-message queries "+
+		"and DeleteConnection are not served. %s.",
 		clip(method), clip(path), DataPlaneSigningName, implemented)
 }

@@ -162,8 +162,10 @@ func TestDataPlaneRouting(t *testing.T) {
 	}{
 		{"GET on a topic", signed{target: "/topics/a", service: "iotdata"},
 			405, "MethodNotAllowedException", "GET is not allowed on /topics/a"},
-		{"GetThingShadow", signed{target: "/things/t1/shadow", service: "iotdata"},
-			404, "UnknownOperationException", "it implements only Publish (POST /topics/{topic})"},
+		{"GetThingShadow without a shadow service", signed{target: "/things/t1/shadow", service: "iotdata"},
+			503, "ServiceUnavailableException", "this server serves no device shadows"},
+		{"DeleteConnection", signed{method: "DELETE", target: "/connections/c1", service: "iotdata"},
+			404, "UnknownOperationException", "it implements Publish and the device shadow operations"},
 		{"ListRetainedMessages", signed{target: "/retainedMessage", service: "iotdata"},
 			404, "UnknownOperationException", "data-plane operation at GET /retainedMessage"},
 		{"a control-plane path signed iotdata", signed{target: "/things", service: "iotdata"},
@@ -173,7 +175,7 @@ func TestDataPlaneRouting(t *testing.T) {
 		{"Publish signed execute-api", signed{method: "POST", target: "/topics/a", body: "x", service: "execute-api"},
 			403, "InvalidSignatureException", "'iotdata'"},
 		{"an unknown control-plane path", signed{target: "/destinations"},
-			404, "UnknownOperationException", `of the data plane (signing name "iotdata": aws iot-data) only Publish`},
+			404, "UnknownOperationException", `of the data plane (signing name "iotdata": aws iot-data) Publish and the device shadow operations`},
 	}
 	pub := &fakePublisher{}
 	api, store := newDataAPI(t, pub)

@@ -12,7 +12,7 @@ const unknownOperation = "UnknownOperationException"
 const implemented = `iotcore implements only the AWS IoT control plane (signing name "iot": aws iot, ` +
 	`the SDKs' IoT clients): things, thing types and thing groups, certificates and CA certificates, ` +
 	`policies, provisioning templates, topic rules, tags, the registration code and DescribeEndpoint; ` +
-	`of the data plane (signing name "iotdata": aws iot-data) only Publish; ` +
+	`of the data plane (signing name "iotdata": aws iot-data) Publish and the device shadow operations; ` +
 	`devices publish and subscribe over MQTT`
 
 // otherServices names, by signing name, the AWS services a client may send

@@ -95,9 +95,8 @@ type Handlers struct {
 type Config struct {
 	// URL is the NATS server, or several separated by commas
 	// (nats://host:4222,nats://other:4222).
-	URL      string
-	Handlers Handlers
-	Logger   *slog.Logger
+	URL    string
+	Logger *slog.Logger
 }
 
 // Node is this node's membership of the cluster.
@@ -108,16 +107,19 @@ type Node struct {
 	log    *slog.Logger
 	subs   []*nats.Subscription
 	failed atomic.Int64 // messages that could not be sent
+	// listening is set once Listen has subscribed.
+	listening atomic.Bool
 }
 
-// Join connects to NATS and subscribes. If NATS cannot be reached now, it
-// keeps trying in the background: the node serves its own devices
-// meanwhile, and Ready says it is not in the cluster.
+// Join connects to NATS; the node sends from now on, and receives once
+// Listen is called. If NATS cannot be reached now, it keeps trying in the
+// background: the node serves its own devices meanwhile, and Ready says it
+// is not in the cluster.
 func Join(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	n := &Node{id: uuid.NewString(), h: cfg.Handlers, log: cfg.Logger}
+	n := &Node{id: uuid.NewString(), log: cfg.Logger}
 	nc, err := nats.Connect(cfg.URL,
 		nats.Name("iotcore "+n.id),
 		nats.RetryOnFailedConnect(true),
@@ -132,7 +134,9 @@ func Join(cfg Config) (*Node, error) {
 		}),
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			n.log.Info("cluster: NATS is back", "server", c.ConnectedUrlRedacted())
-			go n.syncRetained()
+			if n.listening.Load() {
+				go n.syncRetained()
+			}
 		}),
 		nats.ConnectHandler(func(c *nats.Conn) {
 			n.log.Info("cluster: joined", "server", c.ConnectedUrlRedacted(), "node", n.id)
@@ -149,22 +153,30 @@ func Join(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("cluster: connect to NATS: %w", err)
 	}
 	n.nc = nc
+	return n, nil
+}
+
+// Listen takes in what the other nodes send, handing it to h, and asks them
+// for their retained messages. The node's own parts that h reaches must be
+// ready: nothing arrives before Listen.
+func (n *Node) Listen(h Handlers) error {
+	n.h = h
 	for subject, handle := range map[string]nats.MsgHandler{
 		subjectMessage: n.onMessage, subjectRegistry: n.onRegistry, subjectClient: n.onClient, subjectRetained: n.onRetainedRequest,
 	} {
-		sub, err := nc.Subscribe(subject, handle)
+		sub, err := n.nc.Subscribe(subject, handle)
 		if err != nil {
-			nc.Close()
-			return nil, fmt.Errorf("cluster: subscribe %s: %w", subject, err)
+			return fmt.Errorf("cluster: subscribe %s: %w", subject, err)
 		}
 		// A burst of messages waits rather than being dropped as a slow consumer.
 		_ = sub.SetPendingLimits(1<<20, 512<<20)
 		n.subs = append(n.subs, sub)
 	}
-	if nc.IsConnected() {
+	n.listening.Store(true)
+	if n.nc.IsConnected() {
 		go n.syncRetained()
 	}
-	return n, nil
+	return nil
 }
 
 // wireRetained is a retained message in a reply to iotcore.retained.

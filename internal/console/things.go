@@ -75,7 +75,12 @@ func (c *Console) thing(w http.ResponseWriter, r *http.Request, s *session) {
 		}
 		ps = append(ps, tp)
 	}
-	c.render(w, r, s, http.StatusOK, "thing", map[string]any{"Title": "Thing " + name, "Nav": "things", "Thing": th,
+	shadows, err := c.thingShadows(ctx, name)
+	if err != nil {
+		c.failErr(w, r, s, err)
+		return
+	}
+	c.render(w, r, s, http.StatusOK, "thing", map[string]any{"Title": "Thing " + name, "Nav": "things", "Thing": th, "Shadows": shadows,
 		"ARN": reg.Account.ThingARN(name), "Groups": groups, "Principals": ps, "Attempts": attempts,
 		"Connections": c.connectionsOf(name)})
 }

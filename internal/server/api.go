@@ -42,6 +42,7 @@ func (s *Server) openAPI() (err error) {
 		Audit:        s.audit,
 		Metrics:      s.Metrics,
 		Data:         s.Broker, // iot-data Publish: an IAM call, to which no IoT policy applies
+		Shadows:      s.shadows,
 	})
 	if s.apiListener, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 		return fmt.Errorf("listen for the API: %w", err)

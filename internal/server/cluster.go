@@ -14,14 +14,23 @@ func (s *Server) openCluster() (err error) {
 	if s.Config.ClusterURL == "" {
 		return nil
 	}
-	s.cluster, err = cluster.Join(cluster.Config{URL: s.Config.ClusterURL, Logger: s.Config.Logger, Handlers: cluster.Handlers{
+	s.cluster, err = cluster.Join(cluster.Config{URL: s.Config.ClusterURL, Logger: s.Config.Logger})
+	return err
+}
+
+// listenToCluster takes in what the other nodes send, once the broker and
+// the gate it reaches are open.
+func (s *Server) listenToCluster() error {
+	if s.cluster == nil {
+		return nil
+	}
+	if err := s.cluster.Listen(cluster.Handlers{
 		Message:         s.fromCluster,
 		RegistryChanged: s.changedElsewhere,
 		ClientConnected: s.connectedElsewhere,
 		Retained:        s.retained,
 		KeepRetained:    s.keepRetained,
-	}})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	// Every other node's changes arrive (changedElsewhere): the registry
@@ -32,9 +41,6 @@ func (s *Server) openCluster() (err error) {
 
 // fromCluster delivers a message another node accepted.
 func (s *Server) fromCluster(m cluster.Message) {
-	if s.Broker == nil {
-		return // still starting
-	}
 	if err := s.Broker.DeliverFromCluster(m.Topic, m.Payload, m.QoS, m.Retain); err != nil {
 		s.Config.Logger.Debug("cluster: message not delivered", "topic", m.Topic, "error", err)
 	}
@@ -43,25 +49,18 @@ func (s *Server) fromCluster(m cluster.Message) {
 // changedElsewhere takes a registry change committed on another node.
 func (s *Server) changedElsewhere(events []registry.Event) {
 	s.Registry.ChangedElsewhere(events)
-	if s.gate != nil {
-		s.gate.OnRegistryChange(events)
-	}
+	s.gate.OnRegistryChange(events)
 	s.onRulesChange(events)
 }
 
 // connectedElsewhere ends this node's connection of a client id that
 // connected to another node.
 func (s *Server) connectedElsewhere(clientID string) {
-	if s.gate != nil {
-		s.gate.TakenOverElsewhere(clientID)
-	}
+	s.gate.TakenOverElsewhere(clientID)
 }
 
 // retained lists this node's retained messages for a node that joins.
 func (s *Server) retained() []cluster.Message {
-	if s.Broker == nil {
-		return nil
-	}
 	var out []cluster.Message
 	for _, r := range s.Broker.RetainedMessages() {
 		out = append(out, cluster.Message{Topic: r.Topic, Payload: r.Payload, QoS: r.QoS, Retain: true})
@@ -71,7 +70,5 @@ func (s *Server) retained() []cluster.Message {
 
 // keepRetained keeps another node's retained message this node lacks.
 func (s *Server) keepRetained(m cluster.Message) {
-	if s.Broker != nil {
-		s.Broker.KeepRetained(mochi.RetainedMessage{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS})
-	}
+	s.Broker.KeepRetained(mochi.RetainedMessage{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS})
 }

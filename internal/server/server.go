@@ -27,6 +27,7 @@ import (
 	"github.com/iotcore/iotcore/internal/provision"
 	"github.com/iotcore/iotcore/internal/registry"
 	"github.com/iotcore/iotcore/internal/rules"
+	"github.com/iotcore/iotcore/internal/shadows"
 )
 
 // Files in the data directory.
@@ -64,6 +65,7 @@ type Server struct {
 	gate        *broker.Gatekeeper
 	fleet       *provision.Fleet
 	rules       *rules.Engine
+	shadows     *shadows.Service
 	cluster     *cluster.Node // nil: no cluster
 	functions   functionRunner
 	db          store
@@ -107,10 +109,14 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.openRules(ctx); err != nil {
 		return nil, err
 	}
+	s.openShadows()
 	if err := s.openCluster(); err != nil {
 		return nil, err
 	}
 	if err := s.openBroker(); err != nil {
+		return nil, err
+	}
+	if err := s.listenToCluster(); err != nil {
 		return nil, err
 	}
 	if err := s.openAPI(); err != nil {
@@ -217,13 +223,14 @@ func (s *Server) openBroker() (err error) {
 		Logger:        cfg.Logger,
 		Limits:        cfg.MQTT,
 		Requests:      s.fleet,
-		Rules:         s.rules,
+		Rules:         messageSink{rules: s.rules, shadows: s.shadows},
 		Cluster:       forward,
 	})
 	if err != nil {
 		return err
 	}
 	gate.Events, provisioner.Events, s.fleet.Events = s.Broker, s.Broker, s.Broker
+	s.shadows.SetPublisher(s.Broker)
 	exportBrokerStats(s.Metrics, s.Broker)
 	return nil
 }
@@ -259,6 +266,9 @@ func (s *Server) Close() error {
 	var errs []error
 	if s.cluster != nil {
 		s.cluster.Close()
+	}
+	if s.shadows != nil {
+		s.shadows.Close()
 	}
 	if s.Broker != nil {
 		errs = append(errs, s.Broker.Close())
