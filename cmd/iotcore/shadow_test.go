@@ -1,0 +1,128 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iot"
+)
+
+// TestShadowWithJSSDKAndAWSCLI runs the shadow flow of a device on the AWS
+// IoT Device SDK v2 for JavaScript's iotshadow client against the real
+// binary, unchanged: get of a new shadow (404), reported state, a desired
+// change made with `aws iot-data update-thing-shadow` arriving as a delta,
+// a named shadow, and a delete.
+func TestShadowWithJSSDKAndAWSCLI(t *testing.T) {
+	cli := awsCLIs(t)[0]
+	dir := fleetNode(t)
+	script, err := os.ReadFile("testdata/shadow_sdk.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "shadow_sdk.js"), script, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+	data := t.TempDir()
+	srv := startServe(t, bin, data)
+	ctx := context.Background()
+	api := srv.client(t)
+	kc, err := api.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String("all"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String("all"), Target: kc.CertificateArn}); err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "lamp.crt"), filepath.Join(dir, "lamp.key")
+	if err := os.WriteFile(certFile, []byte(*kc.CertificatePem), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, []byte(*kc.KeyPair.PrivateKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	runCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	_, port, _ := strings.Cut(srv.mqttAddr, ":")
+	node := exec.CommandContext(runCtx, "node", "shadow_sdk.js", "localhost", port, filepath.Join(data, "ca.pem"), certFile, keyFile, "lamp")
+	node.Dir = dir
+	var stdout syncBuffer
+	node.Stdout = &stdout
+	stderr, err := node.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := node.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var errOut syncBuffer
+	waiting := make(chan bool, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			errOut.Write(append(sc.Bytes(), '\n'))
+			if sc.Text() == "waiting for delta" {
+				waiting <- true
+			}
+		}
+		close(waiting)
+	}()
+	if ok := <-waiting; !ok {
+		_ = node.Wait()
+		t.Fatalf("the SDK device did not reach its delta wait:\n%s\n%s", stdout.String(), errOut.String())
+	}
+	desired := filepath.Join(t.TempDir(), "desired.json")
+	if err := os.WriteFile(desired, []byte(`{"state":{"desired":{"on":true}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id, secret := srv.credentials(t)
+	aws := exec.CommandContext(runCtx, cli, "--region", "us-east-1", "--endpoint-url", srv.endpoint, "iot-data", "update-thing-shadow",
+		"--thing-name", "lamp", "--payload", "fileb://"+desired, filepath.Join(t.TempDir(), "out.json"))
+	aws.Env = append(noAWSEnv(), "AWS_ACCESS_KEY_ID="+id, "AWS_SECRET_ACCESS_KEY="+secret)
+	if out, err := aws.CombinedOutput(); err != nil {
+		t.Fatalf("aws iot-data update-thing-shadow: %v\n%s", err, out)
+	}
+	if err := node.Wait(); err != nil {
+		t.Fatalf("the SDK device: %v\n%s\n%s", err, stdout.String(), errOut.String())
+	}
+
+	steps := map[string]json.RawMessage{}
+	for line := range strings.SplitSeq(strings.TrimSpace(stdout.String()), "\n") {
+		var s struct {
+			Step  string
+			Value json.RawMessage
+		}
+		if err := json.Unmarshal([]byte(line), &s); err != nil {
+			t.Fatalf("the SDK printed %q: %v", line, err)
+		}
+		steps[s.Step] = s.Value
+	}
+	for step, want := range map[string]string{
+		"get-new":         `{"code":404,"clientToken":"get-1"}`,
+		"update-reported": `{"version":1,"reported":{"brightness":10,"on":false},"clientToken":"up-1"}`,
+		"delta":           `{"version":2,"state":{"on":true}}`,
+		"get":             `{"version":3,"desired":{"on":true},"reported":{"brightness":10,"on":true},"delta":null}`,
+		"named":           `{"version":1,"reported":{"interval":30}}`,
+		"delete":          `{"version":3,"getAfter":404}`,
+	} {
+		if got := string(steps[step]); got != want {
+			t.Errorf("step %s: the SDK saw %s, want %s", step, got, want)
+		}
+	}
+	if _, ok := steps["update-rejected"]; ok {
+		t.Errorf("an update was rejected: %s", steps["update-rejected"])
+	}
+}
