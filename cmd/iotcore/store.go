@@ -66,9 +66,9 @@ server first: the command takes the data directory's lock. --account-id and
 				return err
 			}
 			_, err = fmt.Fprintf(cmd.OutOrStdout(), "iotcore: copied %d things, %d thing types, %d thing groups, %d certificates, %d CA certificates, "+
-				"%d policies (%d versions), %d provisioning templates, %d topic rules, %d provisioning attempts, %d tags into %s\n",
+				"%d policies (%d versions), %d provisioning templates, %d topic rules, %d provisioning attempts, %d shadows, %d tags into %s\n",
 				n.Things, n.ThingTypes, n.ThingGroups, n.Certificates, n.CACertificates, n.Policies, n.PolicyVersions,
-				n.ProvisioningTemplates, n.TopicRules, n.ProvisioningAttempts, n.Tags, server.RedactDatabaseURL(to))
+				n.ProvisioningTemplates, n.TopicRules, n.ProvisioningAttempts, n.Shadows, n.Tags, server.RedactDatabaseURL(to))
 			return err
 		},
 	}

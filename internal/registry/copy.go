@@ -18,6 +18,7 @@ type CopyCounts struct {
 	ThingPrincipals, Tags                           int
 	ProvisioningTemplates, ProvisioningTemplateVers int
 	TopicRules, ProvisioningAttempts                int
+	Shadows                                         int
 	RegistrationCode                                bool
 }
 
@@ -39,6 +40,7 @@ type snapshot struct {
 	templateVer map[string][]ProvisioningTemplateVersion
 	rules       []TopicRule
 	attempts    []ProvisioningAttempt
+	shadows     []StoredShadow
 	code        string
 }
 
@@ -163,6 +165,9 @@ func (s *snapshot) read(ctx context.Context, tx Tx, acct iot.Account) (err error
 	if s.attempts, err = tx.ListProvisioningAttempts(ctx, ProvisioningAttemptFilter{}, all); err != nil {
 		return err
 	}
+	if s.shadows, err = tx.AllShadows(ctx); err != nil {
+		return err
+	}
 	s.code, err = tx.RegistrationCode(ctx, acct.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -192,7 +197,7 @@ func (s *snapshot) differs(o *snapshot) string {
 		{"policies", s.policies, o.policies}, {"policy versions", s.versions, o.versions}, {"policy targets", s.targets, o.targets},
 		{"thing principals", s.principals, o.principals}, {"tags", s.tags, o.tags}, {"provisioning templates", s.templates, o.templates},
 		{"provisioning template versions", s.templateVer, o.templateVer}, {"topic rules", s.rules, o.rules},
-		{"provisioning attempts", s.attempts, o.attempts}, {"registration code", s.code, o.code},
+		{"provisioning attempts", s.attempts, o.attempts}, {"shadows", s.shadows, o.shadows}, {"registration code", s.code, o.code},
 	} {
 		if !reflect.DeepEqual(c.a, c.b) {
 			return c.what
@@ -309,6 +314,11 @@ func (s *snapshot) write(ctx context.Context, tx Tx, acct iot.Account) (n CopyCo
 			return n, err
 		}
 	}
+	for i := range s.shadows {
+		if err := tx.PutShadow(ctx, &s.shadows[i]); err != nil {
+			return n, err
+		}
+	}
 	for arn, tags := range s.tags {
 		if err := tx.PutTags(ctx, arn, tags); err != nil {
 			return n, err
@@ -324,6 +334,6 @@ func (s *snapshot) write(ctx context.Context, tx Tx, acct iot.Account) (n CopyCo
 	n.Things, n.ThingTypes, n.ThingGroups = len(s.things), len(s.types), len(s.groups)
 	n.Certificates, n.CACertificates, n.Policies = len(s.certs), len(s.cas), len(s.policies)
 	n.ThingPrincipals, n.ProvisioningTemplates = len(s.principals), len(s.templates)
-	n.TopicRules, n.ProvisioningAttempts = len(s.rules), len(s.attempts)
+	n.TopicRules, n.ProvisioningAttempts, n.Shadows = len(s.rules), len(s.attempts), len(s.shadows)
 	return n, nil
 }

@@ -37,7 +37,7 @@ func TestCopy(t *testing.T) {
 	}
 	want := registry.CopyCounts{Things: 3, ThingTypes: 1, ThingGroups: 2, GroupMembers: 1, Certificates: 2, CACertificates: 1,
 		Policies: 1, PolicyVersions: 2, PolicyTargets: 2, ThingPrincipals: 2, Tags: 7, ProvisioningTemplates: 1,
-		ProvisioningTemplateVers: 2, TopicRules: 1, ProvisioningAttempts: 1, RegistrationCode: true}
+		ProvisioningTemplateVers: 2, TopicRules: 1, ProvisioningAttempts: 1, Shadows: 2, RegistrationCode: true}
 	if n != want {
 		t.Errorf("copied %+v\nwant   %+v", n, want)
 	}

@@ -234,4 +234,5 @@ type ShadowTx interface {
 	PutShadow(ctx context.Context, s *StoredShadow) error // insert or replace
 	DeleteShadow(ctx context.Context, thing, name string) error
 	ListNamedShadows(ctx context.Context, thing string, p Page) ([]string, error) // names, ordered; the classic shadow not listed
+	AllShadows(ctx context.Context) ([]StoredShadow, error)                       // every shadow, by thing then name (registry.Copy)
 }

@@ -62,3 +62,27 @@ func (t *tx) ListNamedShadows(ctx context.Context, thing string, p registry.Page
 	}
 	return out, nil
 }
+
+// AllShadows lists every shadow, by thing name then shadow name.
+func (t *tx) AllShadows(ctx context.Context) ([]registry.StoredShadow, error) {
+	rows, err := t.queryContext(ctx, `SELECT thing_name, shadow_name, document, version, updated_at FROM shadows ORDER BY thing_name, shadow_name`)
+	if err != nil {
+		return nil, fmt.Errorf("list shadows: %w", err)
+	}
+	defer rows.Close()
+	var out []registry.StoredShadow
+	for rows.Next() {
+		var s registry.StoredShadow
+		var doc string
+		var updated int64
+		if err := rows.Scan(&s.ThingName, &s.ShadowName, &doc, &s.Version, &updated); err != nil {
+			return nil, fmt.Errorf("list shadows: %w", err)
+		}
+		s.Document, s.UpdatedAt = []byte(doc), fromMillis(updated)
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list shadows: %w", err)
+	}
+	return out, nil
+}

@@ -82,6 +82,12 @@ func Populate(t testing.TB, s *registry.Service) {
 	_, err = s.CreateTopicRule(ctx, registry.TopicRule{Name: "alerts", SQL: "SELECT * FROM 'plant/+/alert'", TopicPattern: "plant/+/alert",
 		Actions: []json.RawMessage{json.RawMessage(`{"republish":{"topic":"alerts/all","roleArn":"arn:aws:iam::123456789012:role/r"}}`)}}, tag)
 	must("topic rule", err)
+	must("shadow", s.ChangeShadow(ctx, "pump-1", "", func(*registry.StoredShadow) (*registry.StoredShadow, bool, error) {
+		return &registry.StoredShadow{Document: []byte(`{"state":{"reported":{"on":true}},"version":1}`), Version: 1}, false, nil
+	}))
+	must("named shadow", s.ChangeShadow(ctx, "ghost", "config", func(*registry.StoredShadow) (*registry.StoredShadow, bool, error) {
+		return &registry.StoredShadow{Document: []byte(`{"state":{"desired":{"x":1}},"version":1}`), Version: 1}, false, nil
+	}))
 	must("provisioning attempt", s.RecordProvisioningAttempt(ctx, registry.ProvisioningAttempt{At: time.Now(), Kind: "JITP", CAID: reg.ID,
 		CertificateID: dev.ID, ThingName: "pump-2", Outcome: registry.AttemptProvisioned, Status: iot.StatusActive}))
 }

@@ -3,6 +3,7 @@ package registrytest
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -56,6 +57,14 @@ func testShadow(t *testing.T, open Opener) {
 				{ThingName: "pump-2", ShadowName: "config", Document: []byte(`{}`), Version: 1, UpdatedAt: at},
 			} {
 				update(t, s, func(ctx context.Context, tx registry.Tx) error { return tx.PutShadow(ctx, &sh) })
+			}
+			all := mustGet(t, s, func(ctx context.Context, tx registry.Tx) ([]registry.StoredShadow, error) { return tx.AllShadows(ctx) })
+			var keys []string
+			for _, sh := range all {
+				keys = append(keys, sh.ThingName+"/"+sh.ShadowName)
+			}
+			if got := strings.Join(keys, " "); got != "pump-1/ pump-1/Alarm pump-1/a:b_c-d pump-1/config pump-2/config" {
+				t.Errorf("AllShadows: %s", got)
 			}
 			want := []string{"Alarm", "a:b_c-d", "config"} // byte order
 			checkPages(t, s, want, func(n string) string { return n }, func(ctx context.Context, tx registry.Tx, p registry.Page) ([]string, error) {
