@@ -1,15 +1,23 @@
 package shadows_test
 
 import (
+	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/iotcore/iotcore/internal/iottest"
@@ -242,4 +250,65 @@ func TestConcurrentUpdatesKeepEveryVersionOnce(t *testing.T) {
 		}
 	}
 	t.Logf("%d updates accepted, %d throttled (429)", accepted, throttled)
+}
+
+// BenchmarkUpdateToDelta measures, through a real gateway, the time from an
+// application's desired change (the REST UpdateThingShadow path of the
+// service, as aws iot-data update-thing-shadow reaches it) to the device's
+// receipt of update/delta over MQTT (mutual TLS, QoS 1), one update at a
+// time; it reports the p50 and p99 in milliseconds.
+func BenchmarkUpdateToDelta(b *testing.B) {
+	gw := servertest.Start(b, func(c *server.Config) { c.MQTT.PublishRate = -1 })
+	cert, _ := gw.AllowedEverything(b)
+	opts := paho.NewClientOptions().AddBroker("tls://" + gw.MQTTAddr().String()).SetClientID("lamp").
+		SetTLSConfig(&tls.Config{RootCAs: gw.RootCAs, Certificates: []tls.Certificate{cert}, ServerName: "localhost"}).
+		SetProtocolVersion(4).SetAutoReconnect(false).SetOrderMatters(true)
+	c := paho.NewClient(opts)
+	if tok := c.Connect(); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		b.Fatalf("connect: %v", tok.Error())
+	}
+	defer c.Disconnect(0)
+	deltas := make(chan time.Time, 1)
+	if tok := c.Subscribe("$aws/things/lamp/shadow/update/delta", 1, func(paho.Client, paho.Message) { deltas <- time.Now() }); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+		b.Fatal(tok.Error())
+	}
+	var lat []time.Duration
+	i := 0
+	for b.Loop() {
+		i++
+		start := time.Now()
+		body := fmt.Sprintf(`{"state":{"desired":{"level":%d}}}`, i)
+		res, err := http.DefaultClient.Do(signedShadowUpdate(b, gw, body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK {
+			b.Fatalf("UpdateThingShadow: %s", res.Status)
+		}
+		select {
+		case at := <-deltas:
+			lat = append(lat, at.Sub(start))
+		case <-time.After(30 * time.Second):
+			b.Fatal("no delta")
+		}
+	}
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// signedShadowUpdate is UpdateThingShadow of lamp's classic shadow, signed
+// with SigV4 for iot-data as the SDKs sign it.
+func signedShadowUpdate(tb testing.TB, gw *servertest.Gateway, body string) *http.Request {
+	req, err := http.NewRequest(http.MethodPost, gw.APIURL()+"/things/lamp/shadow", strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(body))
+	creds := aws.Credentials{AccessKeyID: gw.Credentials.AccessKeyID, SecretAccessKey: gw.Credentials.SecretAccessKey}
+	if err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), "iotdata", "us-east-1", time.Now()); err != nil {
+		tb.Fatal(err)
+	}
+	return req
 }
