@@ -10,9 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iot"
 )
 
 // noAWSEnv is the environment of an operator with no AWS settings: the mqtt
@@ -90,27 +87,7 @@ func TestMQTTSubPub(t *testing.T) {
 	mustCLI(t, bin, t.TempDir(), env, append([]string{"mqtt", "pub", "--client-id", "operator"}, append(conn, "a/b", `{"x":1}`)...)...)
 
 	// A device with a certificate the server issued, allowed everything.
-	ctx := context.Background()
-	api := srv.client(t)
-	kc, err := api.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	const allowAll = `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}`
-	if _, err := api.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String("all"), PolicyDocument: aws.String(allowAll)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := api.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String("all"), Target: kc.CertificateArn}); err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "device.crt"), filepath.Join(dir, "device.key")
-	if err := os.WriteFile(certFile, []byte(*kc.CertificatePem), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, []byte(*kc.KeyPair.PrivateKey), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	certFile, keyFile := allowedDevice(t, srv, t.TempDir())
 	_, port, _ := strings.Cut(srv.mqttAddr, ":")
 	out, err := exec.Command("mosquitto_pub", "--cafile", filepath.Join(data, "ca.pem"), "-h", "localhost", "-p", port,
 		"--cert", certFile, "--key", keyFile, "-i", "DemoThing", "-t", "a/device", "-q", "1", "-m", "Hello").CombinedOutput()
@@ -184,38 +161,12 @@ func TestMQTTSigV4JSSDK(t *testing.T) {
 	node := exec.CommandContext(ctx, "node", "sigv4_websocket.js", "localhost", port, filepath.Join(data, "ca.pem"), "sdk/#", "1")
 	node.Dir = dir
 	node.Env = append(noAWSEnv(), "AWS_ACCESS_KEY_ID="+id, "AWS_SECRET_ACCESS_KEY="+secret)
-	var stdout syncBuffer
-	node.Stdout = &stdout
-	stderr, err := node.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var errOut syncBuffer
-	subscribed := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			errOut.Write(append(sc.Bytes(), '\n'))
-			if sc.Text() == "subscribed" {
-				subscribed <- true
-			}
-		}
-		close(subscribed)
-	}()
-	if ok := <-subscribed; !ok {
-		_ = node.Wait()
-		t.Fatalf("the SDK did not subscribe:\n%s", errOut.String())
-	}
+	wait := startUntil(t, node, "subscribed")
 	mustCLI(t, bin, t.TempDir(), noAWSEnv(), "mqtt", "pub", "--endpoint", srv.wsAddr, "--data-dir", data, "sdk/hello", `{"from":"iotcore mqtt pub"}`)
-	if err := node.Wait(); err != nil {
-		t.Fatalf("node: %v\n%s", err, errOut.String())
-	}
+	out := wait()
 	var got struct{ Topic, Payload string }
-	if err := json.Unmarshal([]byte(stdout.String()), &got); err != nil || got.Topic != "sdk/hello" || got.Payload != `{"from":"iotcore mqtt pub"}` {
-		t.Errorf("the SDK received %q (%v)", stdout.String(), err)
+	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Topic != "sdk/hello" || got.Payload != `{"from":"iotcore mqtt pub"}` {
+		t.Errorf("the SDK received %q (%v)", out, err)
 	}
 }
 

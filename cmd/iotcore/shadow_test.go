@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"os"
@@ -10,9 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iot"
 )
 
 // TestShadowWithJSSDKAndAWSCLI runs the shadow flow of a device on the AWS
@@ -33,57 +29,14 @@ func TestShadowWithJSSDKAndAWSCLI(t *testing.T) {
 	bin := buildBinary(t)
 	data := t.TempDir()
 	srv := startServe(t, bin, data)
-	ctx := context.Background()
-	api := srv.client(t)
-	kc, err := api.CreateKeysAndCertificate(ctx, &iot.CreateKeysAndCertificateInput{SetAsActive: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := api.CreatePolicy(ctx, &iot.CreatePolicyInput{PolicyName: aws.String("all"),
-		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:*","Resource":"*"}]}`)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := api.AttachPolicy(ctx, &iot.AttachPolicyInput{PolicyName: aws.String("all"), Target: kc.CertificateArn}); err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile := filepath.Join(dir, "lamp.crt"), filepath.Join(dir, "lamp.key")
-	if err := os.WriteFile(certFile, []byte(*kc.CertificatePem), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, []byte(*kc.KeyPair.PrivateKey), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	certFile, keyFile := allowedDevice(t, srv, dir)
 
-	runCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	runCtx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	_, port, _ := strings.Cut(srv.mqttAddr, ":")
 	node := exec.CommandContext(runCtx, "node", "shadow_sdk.js", "localhost", port, filepath.Join(data, "ca.pem"), certFile, keyFile, "lamp")
 	node.Dir = dir
-	var stdout syncBuffer
-	node.Stdout = &stdout
-	stderr, err := node.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := node.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var errOut syncBuffer
-	waiting := make(chan bool, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			errOut.Write(append(sc.Bytes(), '\n'))
-			if sc.Text() == "waiting for delta" {
-				waiting <- true
-			}
-		}
-		close(waiting)
-	}()
-	if ok := <-waiting; !ok {
-		_ = node.Wait()
-		t.Fatalf("the SDK device did not reach its delta wait:\n%s\n%s", stdout.String(), errOut.String())
-	}
+	wait := startUntil(t, node, "waiting for delta")
 	desired := filepath.Join(t.TempDir(), "desired.json")
 	if err := os.WriteFile(desired, []byte(`{"state":{"desired":{"on":true}}}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -95,12 +48,8 @@ func TestShadowWithJSSDKAndAWSCLI(t *testing.T) {
 	if out, err := aws.CombinedOutput(); err != nil {
 		t.Fatalf("aws iot-data update-thing-shadow: %v\n%s", err, out)
 	}
-	if err := node.Wait(); err != nil {
-		t.Fatalf("the SDK device: %v\n%s\n%s", err, stdout.String(), errOut.String())
-	}
-
 	steps := map[string]json.RawMessage{}
-	for line := range strings.SplitSeq(strings.TrimSpace(stdout.String()), "\n") {
+	for line := range strings.SplitSeq(strings.TrimSpace(wait()), "\n") {
 		var s struct {
 			Step  string
 			Value json.RawMessage
