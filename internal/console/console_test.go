@@ -371,3 +371,31 @@ func TestConsoleCSPIgnoresOddHosts(t *testing.T) {
 		t.Errorf("CSP %q carries the Host header", csp)
 	}
 }
+
+// A thing's page shows its shadows as get answers them.
+func TestConsoleThingShowsShadows(t *testing.T) {
+	gw := servertest.Start(t)
+	ctx := context.Background()
+	if _, err := gw.Registry.CreateThing(ctx, registry.CreateThingInput{Name: "lamp"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newHTTPBrowser(t, gw)
+	b.signIn(t, gw)
+	if _, page := b.do(t, "GET", "/console/things/lamp", nil, nil); !strings.Contains(page, "No shadow") {
+		t.Errorf("a thing without shadows: the page does not say so")
+	}
+	doc := `{"state":{"desired":{"on":true},"reported":{"on":false}},"metadata":{"desired":{"on":{"timestamp":1700000000}},"reported":{"on":{"timestamp":1700000000}}},"version":4,"timestamp":1700000000}`
+	for _, name := range []string{"", "config"} {
+		if err := gw.Registry.ChangeShadow(ctx, "lamp", name, func(*registry.StoredShadow) (*registry.StoredShadow, bool, error) {
+			return &registry.StoredShadow{Document: []byte(doc), Version: 4}, false, nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, page := b.do(t, "GET", "/console/things/lamp", nil, nil)
+	for _, want := range []string{"Classic shadow", "Named shadow", "config", "&#34;delta&#34;", "&#34;version&#34;: 4"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the thing's page lacks %q", want)
+		}
+	}
+}

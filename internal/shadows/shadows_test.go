@@ -18,6 +18,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/aws-sdk-go-v2/service/iot"
+	"github.com/aws/aws-sdk-go-v2/service/iot/types"
 	paho "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/iotcore/iotcore/internal/iottest"
@@ -311,4 +313,23 @@ func signedShadowUpdate(tb testing.TB, gw *servertest.Gateway, body string) *htt
 		tb.Fatal(err)
 	}
 	return req
+}
+
+// Shadow replies are messages like any other: a topic rule selects from
+// update/accepted and republishes what the device reported.
+func TestRuleOnShadowUpdates(t *testing.T) {
+	gw := servertest.Start(t)
+	cert, _ := gw.AllowedEverything(t)
+	_, err := gw.Client.CreateTopicRule(context.Background(), &iot.CreateTopicRuleInput{RuleName: aws.String("lamp_state"),
+		TopicRulePayload: &types.TopicRulePayload{Sql: aws.String("SELECT state.reported.on AS on, topic(3) AS thing FROM '$aws/things/+/shadow/update/accepted'"),
+			Actions: []types.Action{{Republish: &types.RepublishAction{Topic: aws.String("lamps/state"), RoleArn: aws.String("arn:aws:iam::123456789012:role/r")}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lamp := connect(t, gw, "lamp", cert)
+	lamp.subscribe(t, "lamps/state")
+	lamp.publish(t, "$aws/things/lamp/shadow/update", `{"state":{"reported":{"on":true}}}`)
+	if got := lamp.await(t, "lamps/state"); got["on"] != true || got["thing"] != "lamp" {
+		t.Errorf("the rule republished %v", got)
+	}
 }
