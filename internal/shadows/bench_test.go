@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -61,4 +62,31 @@ func BenchmarkUpdate(b *testing.B) {
 			}
 		})
 	})
+}
+
+// Requests that arrive while the service closes are dropped, never sent to
+// a closed queue.
+func TestHandleDuringClose(t *testing.T) {
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "iotcore.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	s := shadows.New(shadows.Config{Registry: &registry.Service{Store: db, Account: iot.Account{ID: "123456789012", Region: "us-east-1"}}, Workers: 2})
+	pub := &recorder{}
+	s.SetPublisher(pub)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 200 {
+				s.Handle(fmt.Sprintf("$aws/things/t%d-%d/shadow/update", g, i%3), []byte(`{"state":{"reported":{"a":1}}}`))
+			}
+		})
+	}
+	s.Close()
+	wg.Wait()
+	s.Close() // twice is fine
+	if pub.n.Load() == 0 {
+		t.Log("closed before any request was served")
+	}
 }

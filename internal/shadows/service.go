@@ -61,6 +61,11 @@ type Service struct {
 	rejections chan job
 	wg         sync.WaitGroup
 
+	// sending is held (shared) by Handle from its check of closed to its
+	// send, and by Close (alone) while it sets closed: no send reaches a
+	// closed queue. Workers never take it, so a Handle waiting on a full
+	// queue still ends.
+	sending  sync.RWMutex
 	mu       sync.Mutex
 	inFlight map[string]int // by thing
 	closed   bool
@@ -111,13 +116,16 @@ func (s *Service) SetPublisher(p Publisher) { s.pub = p }
 
 // Close stops the workers once the requests waiting are served.
 func (s *Service) Close() {
+	s.sending.Lock() // no Handle is between its check of closed and its send
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
+		s.sending.Unlock()
 		return
 	}
 	s.closed = true
 	s.mu.Unlock()
+	s.sending.Unlock()
 	for _, q := range s.queue {
 		close(q)
 	}
@@ -138,6 +146,8 @@ func (s *Service) Handle(topic string, payload []byte) {
 	if !ok {
 		return
 	}
+	s.sending.RLock()
+	defer s.sending.RUnlock()
 	s.mu.Lock()
 	if s.closed {
 		s.mu.Unlock()
