@@ -30,7 +30,7 @@ type liveConnection interface {
 }
 
 // admit adds an admitted session to those Connections lists.
-func (g *Gatekeeper) admit(c liveConnection) {
+func (g *Gatekeeper) admit(c liveConnection, cleanSession bool) {
 	g.mu.Lock()
 	if g.admitted == nil {
 		g.admitted = map[liveConnection]struct{}{}
@@ -38,7 +38,7 @@ func (g *Gatekeeper) admit(c liveConnection) {
 	g.admitted[c] = struct{}{}
 	g.mu.Unlock()
 	if g.Admitted != nil {
-		g.Admitted(c.liveClientID())
+		g.Admitted(c.liveClientID(), c.connection().Since, cleanSession)
 	}
 }
 
@@ -125,12 +125,25 @@ func (g *Gatekeeper) ConnectionCount() int {
 	return len(g.admitted)
 }
 
-// TakenOverElsewhere ends this node's connections of clientID, which has
-// connected to another node: as AWS does when a client id connects twice,
-// the older connection goes (DUPLICATE_CLIENTID). It returns how many there
-// were.
-func (g *Gatekeeper) TakenOverElsewhere(clientID string) int {
-	return g.Disconnect(clientID, KickTakenOver)
+// TakenOverElsewhere ends this node's connections of clientID admitted
+// before at, when the client id connected to another node at at: as AWS
+// does when a client id connects twice, the older connection goes
+// (DUPLICATE_CLIENTID). A connection admitted here after at is the newer one
+// and stays (the news of the other node's connection came late). It returns
+// how many were ended.
+func (g *Gatekeeper) TakenOverElsewhere(clientID string, at time.Time) int {
+	g.mu.Lock()
+	var found []liveConnection
+	for c := range g.admitted {
+		if c.liveClientID() == clientID && c.connection().Since.Before(at) {
+			found = append(found, c)
+		}
+	}
+	g.mu.Unlock()
+	for _, c := range found {
+		c.disconnect(KickTakenOver)
+	}
+	return len(found)
 }
 
 // Disconnect disconnects every connection of clientID, telling the log

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 )
 
 func TestConnectionsListPagesAndDisconnect(t *testing.T) {
@@ -60,5 +61,30 @@ func BenchmarkConnectionsPage(b *testing.B) {
 		if page, _ := g.Connections(ConnectionPage{After: "device-050000", Limit: 50}); len(page) != 50 {
 			b.Fatalf("page of %d", len(page))
 		}
+	}
+}
+
+// TestTakenOverElsewhereSparesNewerConnections: news that a client id
+// connected to another node ends this node's connection of it only if that
+// one is older; one admitted here afterwards (the device came back) stays.
+func TestTakenOverElsewhereSparesNewerConnections(t *testing.T) {
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	var told []string
+	g := &Gatekeeper{Registry: &fakeRegistry{}, Account: testAccount, IAMAllowed: func(string) bool { return true },
+		Now:      func() time.Time { return now },
+		Admitted: func(id string, at time.Time, clean bool) { told = append(told, fmt.Sprintln(id, at.Equal(now), clean)) }}
+	kicked := 0
+	if _, err := g.Connect(context.Background(), ConnectRequest{IAMAccessKeyID: "AKID", ClientID: "pump-1", CleanSession: true},
+		func(string) { kicked++ }); err != nil {
+		t.Fatal(err)
+	}
+	if len(told) != 1 || told[0] != "pump-1 true true\n" {
+		t.Fatalf("Admitted was told %q, want the client id, the time and the clean session", told)
+	}
+	if n := g.TakenOverElsewhere("pump-1", now); n != 0 || kicked != 0 {
+		t.Fatalf("a connection elsewhere no newer than this one ended %d here", n)
+	}
+	if n := g.TakenOverElsewhere("pump-1", now.Add(time.Millisecond)); n != 1 || kicked != 1 {
+		t.Fatalf("a newer connection elsewhere ended %d here (kicked %d), want 1", n, kicked)
 	}
 }

@@ -62,9 +62,11 @@ type Gatekeeper struct {
 	// Nil admits no IAM identity.
 	IAMAllowed func(accessKeyID string) bool
 	// Admitted, when set, is told the client id of every connection
-	// admitted (a cluster tells the other nodes, which disconnect theirs:
-	// TakenOverElsewhere).
-	Admitted func(clientID string)
+	// admitted, when, and whether with a clean session (a cluster tells the
+	// other nodes, which disconnect their older connections of the id,
+	// TakenOverElsewhere, and end their persistent session of it if the
+	// new one is clean).
+	Admitted func(clientID string, at time.Time, cleanSession bool)
 	// ApplyWait is how long OnRegistryChange waits for the live sessions to
 	// see a change before it returns anyway (they still do, in the
 	// background); 0 means DefaultApplyWait, negative not at all.
@@ -176,7 +178,7 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 		g.remove(s)
 		return nil, refuse(NotAuthorized, "certificate %s: its policies do not allow iot:Connect for client id %q%s", id, req.ClientID, g.foreignARNs(ctx, id))
 	}
-	g.admit(s)
+	g.admit(s, req.CleanSession)
 	g.presence(s.presenceOf(), "connected", req.RemoteAddr)
 	return s, nil
 }

@@ -26,7 +26,7 @@ func (g *Gatekeeper) connectIAM(req ConnectRequest, kick func(reason string)) (S
 	}
 	s := &iamSession{gate: g, p: presenceIdentity{clientID: req.ClientID, sessionID: uuid.NewString(), principal: req.IAMAccessKeyID},
 		kick: kick, remote: req.RemoteAddr, connected: g.now()}
-	g.admit(s)
+	g.admit(s, req.CleanSession)
 	g.presence(s.p, "connected", req.RemoteAddr)
 	return s, nil
 }

@@ -16,8 +16,16 @@
 //   - iotcore.registry: the events of a registry change (a certificate, a
 //     policy, a CA...), for the other nodes' caches, live connections and
 //     rules engines.
-//   - iotcore.client: a client id a node admitted; the other nodes
-//     disconnect their connection of that id (DUPLICATE_CLIENTID).
+//   - iotcore.client: a client id a node admitted, when, and whether with
+//     a clean session; the other nodes disconnect their older connection
+//     of that id (DUPLICATE_CLIENTID) and, for a clean session, end their
+//     persistent session of it.
+//   - iotcore.session: a node where a device connects without a clean
+//     session asks the others for its persistent session; the node that
+//     holds it hands it over (session.go).
+//   - iotcore.node: each node says it is there, every few seconds, so that
+//     a node asking for a session knows how many answers to wait for
+//     (peers.go).
 //   - iotcore.retained: a node that joins (or comes back after losing
 //     NATS) asks the others for their retained messages, and keeps those it
 //     lacks.
@@ -29,6 +37,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -49,6 +58,8 @@ const (
 	subjectRegistry = "iotcore.registry"
 	subjectClient   = "iotcore.client"
 	subjectRetained = "iotcore.retained"
+	subjectSession  = "iotcore.session"
+	subjectNode     = "iotcore.node"
 )
 
 // retainedBatch bounds the bytes of one reply with retained messages
@@ -64,6 +75,8 @@ const (
 	headerTopic  = "Iotcore-Topic"
 	headerQoS    = "Iotcore-Qos"
 	headerRetain = "Iotcore-Retain"
+	headerAt     = "Iotcore-At"    // Unix nanoseconds
+	headerClean  = "Iotcore-Clean" // "1": a clean session
 )
 
 // Message is an MQTT message accepted on another node.
@@ -81,9 +94,14 @@ type Handlers struct {
 	Message func(Message)
 	// RegistryChanged takes the events of a change committed on another node.
 	RegistryChanged func([]registry.Event)
-	// ClientConnected disconnects this node's connection of a client id
-	// that connected to another node.
-	ClientConnected func(clientID string)
+	// ClientConnected disconnects this node's connections of a client id
+	// that connected to another node at at, if they are older, and with a
+	// clean session ends its persistent session here (without one, the
+	// other node asks for the session: HandOverSession).
+	ClientConnected func(clientID string, at time.Time, cleanSession bool)
+	// HandOverSession gives up this node's persistent session of a client
+	// id that connected to another node, encoded; false if it holds none.
+	HandOverSession func(ctx context.Context, clientID string) ([]byte, bool)
 	// Retained lists this node's retained messages, for a node that joins.
 	Retained func() []Message
 	// KeepRetained keeps a retained message of another node, unless this
@@ -109,6 +127,8 @@ type Node struct {
 	failed atomic.Int64 // messages that could not be sent
 	// listening is set once Listen has subscribed.
 	listening atomic.Bool
+	peers     peers
+	stop      chan struct{} // closed by Close
 }
 
 // Join connects to NATS; the node sends from now on, and receives once
@@ -119,7 +139,7 @@ func Join(cfg Config) (*Node, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	n := &Node{id: uuid.NewString(), log: cfg.Logger}
+	n := &Node{id: uuid.NewString(), log: cfg.Logger, stop: make(chan struct{})}
 	nc, err := nats.Connect(cfg.URL,
 		nats.Name("iotcore "+n.id),
 		nats.RetryOnFailedConnect(true),
@@ -135,6 +155,7 @@ func Join(cfg Config) (*Node, error) {
 		nats.ReconnectHandler(func(c *nats.Conn) {
 			n.log.Info("cluster: NATS is back", "server", c.ConnectedUrlRedacted())
 			if n.listening.Load() {
+				n.announce(nodeHello)
 				go n.syncRetained()
 			}
 		}),
@@ -163,6 +184,7 @@ func (n *Node) Listen(h Handlers) error {
 	n.h = h
 	for subject, handle := range map[string]nats.MsgHandler{
 		subjectMessage: n.onMessage, subjectRegistry: n.onRegistry, subjectClient: n.onClient, subjectRetained: n.onRetainedRequest,
+		subjectSession: n.onSessionRequest, subjectNode: n.onNode,
 	} {
 		sub, err := n.nc.Subscribe(subject, handle)
 		if err != nil {
@@ -173,6 +195,8 @@ func (n *Node) Listen(h Handlers) error {
 		n.subs = append(n.subs, sub)
 	}
 	n.listening.Store(true)
+	n.announce(nodeHello)
+	go n.heartbeat()
 	if n.nc.IsConnected() {
 		go n.syncRetained()
 	}
@@ -245,6 +269,14 @@ func (n *Node) onRetainedRequest(m *nats.Msg) {
 	flush()
 }
 
+// MaxPayload is the largest message NATS takes.
+func (n *Node) MaxPayload() int {
+	if m := n.nc.MaxPayload(); m > 0 {
+		return int(m)
+	}
+	return 1 << 20 // NATS's default, before the first connection
+}
+
 // ID is the node's id in the cluster.
 func (n *Node) ID() string { return n.id }
 
@@ -258,6 +290,15 @@ func (n *Node) Ready() error {
 
 // Close leaves the cluster.
 func (n *Node) Close() {
+	select {
+	case <-n.stop:
+		return
+	default:
+	}
+	close(n.stop)
+	if n.listening.Load() {
+		n.announce(nodeBye)
+	}
 	_ = n.nc.Drain()
 }
 
@@ -290,10 +331,15 @@ func (n *Node) RegistryChanged(events []registry.Event) {
 	n.send(m)
 }
 
-// ClientConnected tells the others that clientID connected here.
-func (n *Node) ClientConnected(clientID string) {
+// ClientConnected tells the others that clientID connected here at at,
+// with a clean session or not.
+func (n *Node) ClientConnected(clientID string, at time.Time, cleanSession bool) {
 	m := nats.NewMsg(subjectClient)
 	m.Header.Set(headerOrigin, n.id)
+	m.Header.Set(headerAt, strconv.FormatInt(at.UnixNano(), 10))
+	if cleanSession {
+		m.Header.Set(headerClean, "1")
+	}
 	m.Data = []byte(clientID)
 	n.send(m)
 }
@@ -334,5 +380,10 @@ func (n *Node) onClient(m *nats.Msg) {
 	if n.mine(m) || n.h.ClientConnected == nil {
 		return
 	}
-	n.h.ClientConnected(string(m.Data))
+	at, err := strconv.ParseInt(m.Header.Get(headerAt), 10, 64)
+	if err != nil {
+		n.log.Error("cluster: a client connection without its time", "error", err)
+		return
+	}
+	n.h.ClientConnected(string(m.Data), time.Unix(0, at), m.Header.Get(headerClean) == "1")
 }

@@ -49,17 +49,30 @@ type client struct {
 
 func connect(t *testing.T, gw *servertest.Gateway, id string, cert tls.Certificate) *client {
 	t.Helper()
+	c, _ := connectSession(t, gw, id, cert, true, nil)
+	return c
+}
+
+// connectSession connects with a clean session or not; messages the
+// session had queued go to resumed. It returns whether the server said the
+// session was present.
+func connectSession(t *testing.T, gw *servertest.Gateway, id string, cert tls.Certificate, clean bool, resumed chan<- paho.Message) (*client, bool) {
+	t.Helper()
 	c := &client{lost: make(chan error, 1)}
 	opts := paho.NewClientOptions().AddBroker("tls://" + gw.MQTTAddr().String()).SetClientID(id).
 		SetTLSConfig(&tls.Config{RootCAs: gw.RootCAs, Certificates: []tls.Certificate{cert}, ServerName: "localhost"}).
-		SetProtocolVersion(4).SetAutoReconnect(false).SetConnectRetry(false).SetCleanSession(true).
+		SetProtocolVersion(4).SetAutoReconnect(false).SetConnectRetry(false).SetCleanSession(clean).
 		SetConnectionLostHandler(func(_ paho.Client, err error) { c.lost <- err })
+	if resumed != nil {
+		opts.SetDefaultPublishHandler(func(_ paho.Client, m paho.Message) { resumed <- m })
+	}
 	c.Client = paho.NewClient(opts)
-	if tok := c.Connect(); !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+	tok := c.Connect()
+	if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
 		t.Fatalf("%s connects to %s: %v", id, gw.APIURL(), tok.Error())
 	}
 	t.Cleanup(func() { c.Disconnect(0) })
-	return c
+	return c, tok.(*paho.ConnectToken).SessionPresent()
 }
 
 func (c *client) subscribe(t *testing.T, filter string, qos byte) <-chan paho.Message {
@@ -190,4 +203,83 @@ func TestLateNodeGetsRetainedMessages(t *testing.T) {
 			return false
 		}
 	})
+}
+
+// TestPersistentSessionMovesBetweenNodes: a device with a persistent
+// session (clean session off) that reconnects to another node finds its
+// session there, as on AWS where any node may serve it: its subscriptions
+// hold, and the QoS 1 messages published while it was away arrive. The
+// node it left keeps nothing of it; a clean session on one node ends the
+// persistent session held on another.
+func TestPersistentSessionMovesBetweenNodes(t *testing.T) {
+	nats := natstest.Start(t)
+	url := pgtest.Database(t)
+	join := func(c *server.Config) {
+		c.DatabaseURL, c.ClusterURL = url, nats.URL()
+		c.MQTT.PublishRate = -1
+	}
+	a, b := servertest.Start(t, join), servertest.Start(t, join)
+	iottest.WaitFor(t, "both nodes ready", func() bool { return ready(t, a) && ready(t, b) })
+	cert := device(t, a)
+	pub := connect(t, a, "publisher", cert)
+
+	// Subscribed on A, then away.
+	dev, present := connectSession(t, a, "meter-1", cert, false, nil)
+	if present {
+		t.Fatal("a new persistent session was said to be present")
+	}
+	dev.subscribe(t, "meters/1/cmd", 1)
+	dev.Disconnect(100)
+	const n = 20
+	for i := range n {
+		pub.publish(t, "meters/1/cmd", 1, false, strconv.Itoa(i))
+	}
+	// Every message is queued on A before the device comes back, on B.
+	iottest.WaitFor(t, "the messages queued on node A", func() bool { return a.Broker.Stats().Inflight >= n })
+
+	resumed := make(chan paho.Message, 2*n)
+	dev, present = connectSession(t, b, "meter-1", cert, false, resumed)
+	if !present {
+		t.Fatal("the session was not present on the other node")
+	}
+	got := map[string]bool{}
+	for len(got) < n {
+		m := iottest.Receive(t, resumed, fmt.Sprintf("queued message %d on the other node", len(got)))
+		got[string(m.Payload())] = true
+	}
+	// The subscription came along: live messages from A reach the device on B.
+	pub.publish(t, "meters/1/cmd", 1, false, "live")
+	iottest.WaitFor(t, "a live message through the moved subscription", func() bool {
+		select {
+		case m := <-resumed:
+			return string(m.Payload()) == "live"
+		case <-time.After(100 * time.Millisecond):
+			return false
+		}
+	})
+	if st := a.Broker.Stats(); st.Inflight != 0 || st.SessionsHandedOver != 1 {
+		t.Errorf("node A after the hand-over: %d messages queued, %d sessions handed over; want 0 and 1", st.Inflight, st.SessionsHandedOver)
+	}
+
+	// Back to A while still connected to B: B's connection is taken over
+	// and the session moves back, subscription included.
+	back := make(chan paho.Message, 2*n)
+	again, present := connectSession(t, a, "meter-1", cert, false, back)
+	if !present {
+		t.Fatal("the session was not present when the device moved back")
+	}
+	iottest.Receive(t, dev.lost, "the device's connection on node B to be taken over")
+	pub.publish(t, "meters/1/cmd", 1, false, "home")
+	if m := iottest.Receive(t, back, "a message on the session moved back"); string(m.Payload()) != "home" {
+		t.Fatalf("got %q, want home", m.Payload())
+	}
+
+	// A clean session on B ends the persistent one left on A.
+	again.Disconnect(100)
+	iottest.WaitFor(t, "the device gone from node A", func() bool { return a.Broker.Stats().Connections == 1 })
+	connect(t, b, "meter-1", cert).Disconnect(100)
+	iottest.WaitFor(t, "node A to end the session", func() bool { return a.Broker.Stats().SessionsDropped == 1 })
+	if _, present := connectSession(t, a, "meter-1", cert, false, nil); present {
+		t.Fatal("a session was present after a clean session ended it")
+	}
 }

@@ -1,6 +1,11 @@
 package server
 
 import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"time"
+
 	"github.com/iotcore/iotcore/internal/broker/mochi"
 	"github.com/iotcore/iotcore/internal/cluster"
 	"github.com/iotcore/iotcore/internal/registry"
@@ -28,6 +33,7 @@ func (s *Server) listenToCluster() error {
 		Message:         s.fromCluster,
 		RegistryChanged: s.changedElsewhere,
 		ClientConnected: s.connectedElsewhere,
+		HandOverSession: s.handOverSession,
 		Retained:        s.retained,
 		KeepRetained:    s.keepRetained,
 	}); err != nil {
@@ -53,10 +59,61 @@ func (s *Server) changedElsewhere(events []registry.Event) {
 	s.onRulesChange(events)
 }
 
-// connectedElsewhere ends this node's connection of a client id that
-// connected to another node.
-func (s *Server) connectedElsewhere(clientID string) {
-	s.gate.TakenOverElsewhere(clientID)
+// connectedElsewhere ends this node's older connections of a client id
+// that connected to another node at at and, if that connection has a clean
+// session, its persistent session here (one that resumes a session asks
+// for it: handOverSession).
+func (s *Server) connectedElsewhere(clientID string, at time.Time, cleanSession bool) {
+	s.gate.TakenOverElsewhere(clientID, at)
+	if cleanSession {
+		s.Broker.DropSession(clientID, at)
+	}
+}
+
+// handOverSession gives up this node's persistent session of a client id
+// that connected to another node, encoded for the cluster. A session too
+// large for one NATS message keeps its newest queued messages.
+func (s *Server) handOverSession(ctx context.Context, clientID string) ([]byte, bool) {
+	st, ok := s.Broker.HandOverSession(ctx, clientID)
+	if !ok {
+		return nil, false
+	}
+	limit := s.cluster.MaxPayload() - 4096 // the headers
+	for dropped := 0; ; dropped++ {
+		data, err := json.Marshal(st)
+		if err != nil {
+			s.Config.Logger.Error("cluster: encode a session; it is lost", "client", clientID, "error", err)
+			return nil, false
+		}
+		if len(data) <= limit || len(st.Messages) == 0 {
+			if dropped > 0 {
+				s.Config.Logger.Warn("cluster: a session moving to another node kept only its newest queued messages",
+					"client", clientID, "dropped", dropped, "kept", len(st.Messages))
+			}
+			return data, true
+		}
+		st.Messages = st.Messages[1:]
+	}
+}
+
+// clusterSessions finds a connecting device's persistent session on the
+// other nodes (mochi.Config.Sessions).
+type clusterSessions struct {
+	node *cluster.Node
+	log  *slog.Logger
+}
+
+func (c clusterSessions) FetchSession(ctx context.Context, clientID string) (mochi.SessionState, bool) {
+	data, ok := c.node.FetchSession(ctx, clientID)
+	if !ok {
+		return mochi.SessionState{}, false
+	}
+	var st mochi.SessionState
+	if err := json.Unmarshal(data, &st); err != nil {
+		c.log.Error("cluster: a session from another node that does not decode; starting a new one", "client", clientID, "error", err)
+		return mochi.SessionState{}, false
+	}
+	return st, true
 }
 
 // retained lists this node's retained messages for a node that joins.

@@ -209,8 +209,10 @@ func (s *Server) openBroker() (err error) {
 		}
 	}
 	var forward mochi.Cluster
+	var sessions mochi.SessionSource
 	if s.cluster != nil {
 		forward = s.cluster
+		sessions = clusterSessions{node: s.cluster, log: cfg.Logger}
 		gate.Admitted = s.cluster.ClientConnected
 	}
 	s.Broker, err = mochi.Open(mochi.Config{
@@ -225,6 +227,7 @@ func (s *Server) openBroker() (err error) {
 		Requests:      s.fleet,
 		Rules:         messageSink{rules: s.rules, shadows: s.shadows},
 		Cluster:       forward,
+		Sessions:      sessions,
 	})
 	if err != nil {
 		return err

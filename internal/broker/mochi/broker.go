@@ -80,6 +80,10 @@ type Config struct {
 	// server's, the rules engine's) for the other nodes of a cluster;
 	// nil: no cluster (cluster.go).
 	Cluster Cluster
+	// Sessions finds the persistent session of a connecting device on the
+	// other nodes of a cluster, when this node holds none; nil: no cluster
+	// (session.go).
+	Sessions SessionSource
 
 	// Now is the clock of the rate limits; nil means time.Now.
 	Now func() time.Time

@@ -47,6 +47,13 @@ type conn struct {
 	dead     atomic.Bool // we closed the transport: ignore what is still buffered
 	slot     atomic.Bool // holds one of Config.MaxConnections
 
+	// admittedAt is when (Unix nanoseconds) admitted was set.
+	admittedAt atomic.Int64
+	// moved is a persistent session fetched from another node of the
+	// cluster, from the CONNECT until it is installed and its messages
+	// resent (session.go).
+	moved atomic.Pointer[SessionState]
+
 	publishes publishLimiter // Config.PublishRate, inbound and outbound
 	flow      flow           // flow control of the deliveries to it (flow.go)
 	// publishing is set while the connection's goroutine delivers one of
@@ -116,6 +123,12 @@ func newConn(b *Broker, c net.Conn, raw *rawConn, state tls.ConnectionState, lis
 func connOf(cl *mqtt.Client) *conn {
 	c, _ := cl.Net.Conn.(*conn)
 	return c
+}
+
+// admittedBefore reports whether the connection was admitted before t.
+func (c *conn) admittedBefore(t time.Time) bool {
+	at := c.admittedAt.Load()
+	return at != 0 && at < t.UnixNano()
 }
 
 func (c *conn) clientID() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -105,6 +106,7 @@ func (h *hook) OnConnect(cl *mqtt.Client, pk packets.Packet) error {
 	}
 
 	h.takeOver(ctx, c, cl.ID)
+	h.fetchSession(ctx, c, cl, pk)
 	return nil
 }
 
@@ -269,8 +271,12 @@ func (h *hook) connack(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	// before the CONNACK is written, so that a device that has read its
 	// CONNACK is never kicked without one.
 	if c.admitted.CompareAndSwap(false, true) {
+		c.admittedAt.Store(time.Now().UnixNano())
 		h.b.stats.connections.Add(1)
 		c.limitLife()
+	}
+	if c.moved.Load() != nil {
+		pk.SessionPresent = true // resumed from another node (session.go)
 	}
 	if pk.SessionPresent {
 		h.filterInflight(c, cl)

@@ -36,6 +36,8 @@ func (h *hook) Provides(b byte) bool {
 	case mqtt.OnConnect,
 		mqtt.OnConnectAuthenticate,
 		mqtt.OnDisconnect,
+		mqtt.OnSessionEstablish,
+		mqtt.OnSessionEstablished,
 		mqtt.OnACLCheck,
 		mqtt.OnPacketRead,
 		mqtt.OnPacketEncode,

@@ -54,6 +54,12 @@ type Stats struct {
 	PublishThrottled    int64 // device PUBLISH packets discarded: the connection's PublishRate
 	DeliveriesThrottled int64 // messages not delivered to a device: the connection's PublishRate
 
+	// Persistent sessions moving between the nodes of a cluster
+	// (session.go): resumed here from another node, handed over to
+	// another node, ended because the device connected elsewhere with a
+	// clean session.
+	SessionsMovedIn, SessionsHandedOver, SessionsDropped int64
+
 	Subscriptions int64 // subscriptions held
 	Retained      int64 // retained messages held
 	Inflight      int64 // QoS 1 messages awaiting PUBACK, persistent sessions' queues included
@@ -70,6 +76,7 @@ type counters struct {
 	topicRejected, filterRejected, subscribeLimited                               atomic.Int64
 	publishThrottled, deliveriesThrottled                                         atomic.Int64
 	upgradesRefused                                                               atomic.Int64
+	sessionsMovedIn, sessionsHandedOver, sessionsDropped                          atomic.Int64
 }
 
 // Stats returns the broker's counters.
@@ -109,6 +116,9 @@ func (b *Broker) Stats() Stats {
 		SubscribeLimited:    b.stats.subscribeLimited.Load(),
 		PublishThrottled:    b.stats.publishThrottled.Load(),
 		DeliveriesThrottled: b.stats.deliveriesThrottled.Load(),
+		SessionsMovedIn:     b.stats.sessionsMovedIn.Load(),
+		SessionsHandedOver:  b.stats.sessionsHandedOver.Load(),
+		SessionsDropped:     b.stats.sessionsDropped.Load(),
 
 		Subscriptions: atomic.LoadInt64(&info.Subscriptions),
 		Retained:      atomic.LoadInt64(&info.Retained),
