@@ -149,7 +149,7 @@ func (s *Server) match(hr *http.Request, service string) (*route, map[string]str
 		return rt, labels, nil
 	}
 	rt, labels, known := s.router.match(hr.Method, path)
-	if rt != nil {
+	if rt != nil && rt.handle != nil {
 		return rt, labels, nil
 	}
 	if d, _, _ := s.dataRouter.match(hr.Method, path); d != nil {
@@ -157,6 +157,9 @@ func (s *Server) match(hr *http.Request, service string) (*route, map[string]str
 		// plane so.
 		return nil, nil, &noRoute{http.StatusForbidden, "InvalidSignatureException",
 			fmt.Sprintf("Credential should be scoped to correct service: '%s'.", DataPlaneSigningName)}
+	}
+	if rt != nil {
+		return nil, nil, &noRoute{http.StatusNotFound, unknownOperation, unservedOperation(rt)}
 	}
 	if known {
 		return nil, nil, &noRoute{http.StatusMethodNotAllowed, "MethodNotAllowedException",

@@ -39,7 +39,10 @@ type modelShape struct {
 	Min      *float64 `json:"min"`
 	Max      *float64 `json:"max"`
 	Required []string `json:"required"`
-	Members  map[string]struct {
+	Member   struct {
+		Shape string `json:"shape"`
+	} `json:"member"` // of a list
+	Members map[string]struct {
 		Shape        string `json:"shape"`
 		Location     string `json:"location"`
 		LocationName string `json:"locationName"`

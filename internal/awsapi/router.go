@@ -49,7 +49,8 @@ func newRouter(routes []route) *router {
 }
 
 // match finds the route for method and the raw (escaped) path. It reports
-// whether the path exists with another method, for a 405-style answer.
+// whether the path is a served route's, with another method, for a
+// 405-style answer.
 func (r *router) match(method, rawPath string) (*route, map[string]string, bool) {
 	raw := strings.Split(strings.Trim(rawPath, "/"), "/")
 	segs := make([]string, len(raw))
@@ -76,7 +77,9 @@ func (r *router) match(method, rawPath string) (*route, map[string]string, bool)
 		if !ok {
 			continue
 		}
-		pathKnown = true
+		if rt.handle != nil {
+			pathKnown = true // an unserved operation's path says nothing of methods
+		}
 		if rt.Method != method {
 			continue
 		}
@@ -125,4 +128,26 @@ func (rt *route) matchRest(rawPath string) (map[string]string, bool) {
 		return nil, false
 	}
 	return map[string]string{strings.Trim(rt.segments[n], "{}+"): v}, true
+}
+
+// awsOperation is an operation of AWS IoT's control plane
+// (awsoperations.go).
+type awsOperation struct{ Op, Method, Pattern string }
+
+// withUnserved adds to served the operations of AWS IoT that iotcore does
+// not serve, without a handler: a request for one reaches it as on AWS, so
+// that it is answered as an unknown operation naming it, and never reaches
+// a served operation whose path merely looks the same.
+func withUnserved(served []route) []route {
+	have := map[string]bool{}
+	for _, rt := range served {
+		have[rt.Op] = true
+	}
+	out := served
+	for _, op := range awsOperations {
+		if !have[op.Op] {
+			out = append(out, route{Op: op.Op, Method: op.Method, Pattern: op.Pattern})
+		}
+	}
+	return out
 }

@@ -52,6 +52,7 @@ func routes() []route {
 		{Op: "CreateThingType", Method: "POST", Pattern: "/thing-types/{thingTypeName}", handle: createThingType},
 		{Op: "DescribeThingType", Method: "GET", Pattern: "/thing-types/{thingTypeName}", handle: describeThingType},
 		{Op: "ListThingTypes", Method: "GET", Pattern: "/thing-types", handle: listThingTypes},
+		{Op: "UpdateThingType", Method: "PATCH", Pattern: "/thing-types/{thingTypeName}", handle: updateThingType},
 		{Op: "DeprecateThingType", Method: "POST", Pattern: "/thing-types/{thingTypeName}/deprecate", handle: deprecateThingType},
 		{Op: "DeleteThingType", Method: "DELETE", Pattern: "/thing-types/{thingTypeName}", handle: deleteThingType},
 
@@ -62,6 +63,7 @@ func routes() []route {
 		{Op: "DeleteThingGroup", Method: "DELETE", Pattern: "/thing-groups/{thingGroupName}", handle: deleteThingGroup},
 		{Op: "AddThingToThingGroup", Method: "PUT", Pattern: "/thing-groups/addThingToThingGroup", handle: addThingToThingGroup},
 		{Op: "RemoveThingFromThingGroup", Method: "PUT", Pattern: "/thing-groups/removeThingFromThingGroup", handle: removeThingFromThingGroup},
+		{Op: "UpdateThingGroupsForThing", Method: "PUT", Pattern: "/thing-groups/updateThingGroupsForThing", handle: updateThingGroupsForThing},
 		{Op: "ListThingsInThingGroup", Method: "GET", Pattern: "/thing-groups/{thingGroupName}/things", handle: listThingsInThingGroup},
 		{Op: "ListThingGroupsForThing", Method: "GET", Pattern: "/things/{thingName}/thing-groups", handle: listThingGroupsForThing},
 
@@ -105,7 +107,7 @@ func routes() []route {
 
 // New installs the routes in s, whose exported fields are set, and returns it.
 func New(s *Server) *Server {
-	s.router = newRouter(routes())
+	s.router = newRouter(withUnserved(routes()))
 	s.dataRouter = newRouter(dataRoutes())
 	s.bodies = semaphore.NewWeighted(s.maxBodyBytesInFlight())
 	s.refusals.Rate, s.refusals.Burst = refusalLogRate, refusalLogBurst

@@ -140,6 +140,21 @@ func removeThingFromThingGroup(s *Server, r *request) (any, error) {
 	return nil, s.Registry.RemoveThingFromThingGroup(r.Context(), m)
 }
 
+func updateThingGroupsForThing(s *Server, r *request) (any, error) {
+	var in struct {
+		ThingName             string   `json:"thingName"`
+		ThingGroupsToAdd      []string `json:"thingGroupsToAdd"`
+		ThingGroupsToRemove   []string `json:"thingGroupsToRemove"`
+		OverrideDynamicGroups bool     `json:"overrideDynamicGroups"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	// overrideDynamicGroups matters only with dynamic groups, which
+	// iotcore does not have.
+	return nil, s.Registry.UpdateThingGroupsForThing(r.Context(), in.ThingName, in.ThingGroupsToAdd, in.ThingGroupsToRemove)
+}
+
 func listThingsInThingGroup(s *Server, r *request) (any, error) {
 	recursive, err := r.queryBool("recursive")
 	if err != nil {

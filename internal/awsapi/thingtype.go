@@ -67,6 +67,28 @@ func listThingTypes(s *Server, r *request) (any, error) {
 	}, func(tt registry.ThingType) obj { return s.thingTypeDefinition(&tt) })
 }
 
+func updateThingType(s *Server, r *request) (any, error) {
+	var in struct {
+		ThingTypeProperties *struct {
+			ThingTypeDescription *string        `json:"thingTypeDescription"`
+			SearchableAttributes *[]string      `json:"searchableAttributes"`
+			Mqtt5Configuration   json.RawMessage `json:"mqtt5Configuration"`
+		} `json:"thingTypeProperties"`
+	}
+	if err := r.decode(&in); err != nil {
+		return nil, err
+	}
+	var u registry.ThingTypeUpdate
+	if p := in.ThingTypeProperties; p != nil {
+		u.Description, u.SearchableAttributes = p.ThingTypeDescription, p.SearchableAttributes
+		if len(p.Mqtt5Configuration) > 0 && string(p.Mqtt5Configuration) != "null" {
+			m := string(p.Mqtt5Configuration)
+			u.PropagatingAttributes = &m
+		}
+	}
+	return nil, s.Registry.UpdateThingType(r.Context(), r.label("thingTypeName"), u)
+}
+
 func deprecateThingType(s *Server, r *request) (any, error) {
 	var in struct {
 		UndoDeprecate bool `json:"undoDeprecate"`

@@ -40,8 +40,15 @@ func unimplementedService(service string) string {
 		clip(service), what, implemented)
 }
 
+// unservedOperation is the message for a request to an operation of AWS
+// IoT's control plane that iotcore does not serve.
+func unservedOperation(rt *route) string {
+	return fmt.Sprintf("iotcore does not implement %s (%s %s); docs/api-coverage.md lists what it serves. %s.",
+		rt.Op, rt.Method, rt.Pattern, implemented)
+}
+
 // unimplementedOperation is the message for a control-plane request to a
-// route iotcore does not serve.
+// route that is not AWS IoT's.
 func unimplementedOperation(method, path string) string {
 	return fmt.Sprintf("iotcore does not implement the operation at %s %s. %s.", clip(method), clip(path), implemented)
 }

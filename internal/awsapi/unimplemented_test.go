@@ -34,7 +34,11 @@ func TestUnimplemented(t *testing.T) {
 		{"a service nobody named", signed{target: "/", service: "kinesis"},
 			[]string{`("kinesis": another AWS service)`, served}},
 		{"a control-plane operation iotcore does not implement", signed{target: "/destinations"},
-			[]string{"iotcore does not implement the operation at GET /destinations.", served}},
+			[]string{"iotcore does not implement ListTopicRuleDestinations (GET /destinations)", served}},
+		{"an operation iotcore does not implement, with a label", signed{target: "/jobs/j1"},
+			[]string{"iotcore does not implement DescribeJob (GET /jobs/{jobId})", served}},
+		{"a path that is not AWS IoT's", signed{target: "/no-such-thing"},
+			[]string{"iotcore does not implement the operation at GET /no-such-thing.", served}},
 		{"an operation with a label", signed{method: "POST", target: "/jobs/j1", body: "{}"},
 			[]string{"at POST /jobs/j1.", served}},
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"slices"
 
 	"github.com/iotcore/iotcore/internal/iot"
 )
@@ -312,6 +313,42 @@ func (s *Service) addThingToGroup(ctx context.Context, tx Tx, c *change, group, 
 	}
 	c.emit(ThingChanged, thing)
 	return tx.AddThingToGroup(ctx, group, thing, c.now)
+}
+
+// UpdateThingGroupsForThing adds a thing to some static groups and removes
+// it from others, in one transaction: a group that does not exist fails
+// the whole call, and the thing is never left in more than
+// MaxGroupsPerThing groups. Removals come first, so that a thing at the
+// limit can move from one group to another in one call.
+func (s *Service) UpdateThingGroupsForThing(ctx context.Context, thing string, add, remove []string) error {
+	if err := iot.ThingNameRule.Check(thing); err != nil {
+		return err
+	}
+	for _, g := range append(slices.Clone(add), remove...) {
+		if err := iot.ThingGroupNameRule.Check(g); err != nil {
+			return err
+		}
+	}
+	return s.update(ctx, func(tx Tx, c *change) error {
+		if _, err := tx.Thing(ctx, thing); err != nil {
+			return notFound(err, "thing", thing)
+		}
+		for _, g := range remove {
+			if _, err := tx.ThingGroup(ctx, g); err != nil {
+				return notFound(err, "thing group", g)
+			}
+			if err := tx.RemoveThingFromGroup(ctx, g, thing); err != nil {
+				return err
+			}
+		}
+		for _, g := range add {
+			if err := s.addThingToGroup(ctx, tx, c, g, thing); err != nil {
+				return err
+			}
+		}
+		c.emit(ThingChanged, thing)
+		return nil
+	})
 }
 
 // RemoveThingFromThingGroup removes a thing from a static group.

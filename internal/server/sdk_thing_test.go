@@ -92,6 +92,21 @@ func TestThings(t *testing.T) {
 	_, err = ts.client.ListThings(ctx, &iot.ListThingsInput{NextToken: aws.String("!!not-a-token")})
 	wantAPIError(t, err, "InvalidRequestException")
 
+	// UpdateThingType replaces the properties it names and keeps the others.
+	must[*iot.UpdateThingTypeOutput](t)(ts.client.UpdateThingType(ctx, &iot.UpdateThingTypeInput{
+		ThingTypeName: aws.String("Sensor"), ThingTypeProperties: &types.ThingTypeProperties{SearchableAttributes: []string{"country", "floor"}},
+	}))
+	dtt = must[*iot.DescribeThingTypeOutput](t)(ts.client.DescribeThingType(ctx, &iot.DescribeThingTypeInput{ThingTypeName: aws.String("Sensor")}))
+	if *dtt.ThingTypeProperties.ThingTypeDescription != "a sensor" || strings.Join(dtt.ThingTypeProperties.SearchableAttributes, ",") != "country,floor" {
+		t.Fatalf("DescribeThingType after UpdateThingType = %+v", dtt.ThingTypeProperties)
+	}
+	_, err = ts.client.UpdateThingType(ctx, &iot.UpdateThingTypeInput{ThingTypeName: aws.String("NoSuchType")})
+	wantAPIError(t, err, "ResourceNotFoundException")
+	_, err = ts.client.UpdateThingType(ctx, &iot.UpdateThingTypeInput{
+		ThingTypeName: aws.String("Sensor"), ThingTypeProperties: &types.ThingTypeProperties{SearchableAttributes: []string{"a", "b", "c", "d"}},
+	})
+	wantAPIError(t, err, "InvalidRequestException")
+
 	// Deprecation blocks new things and is needed before deletion.
 	_, err = ts.client.DeleteThingType(ctx, &iot.DeleteThingTypeInput{ThingTypeName: aws.String("Sensor")})
 	wantAPIError(t, err, "InvalidRequestException")
@@ -157,6 +172,26 @@ func TestThingGroups(t *testing.T) {
 	if uv.Version != 2 {
 		t.Fatalf("UpdateThingGroup version = %d, want 2", uv.Version)
 	}
+
+	// UpdateThingGroupsForThing moves a thing in one call, or not at all.
+	must[*iot.UpdateThingGroupsForThingOutput](t)(ts.client.UpdateThingGroupsForThing(ctx, &iot.UpdateThingGroupsForThingInput{
+		ThingName: aws.String("b"), ThingGroupsToAdd: []string{"line1"}, ThingGroupsToRemove: []string{"plant"},
+	}))
+	groups = must[*iot.ListThingGroupsForThingOutput](t)(ts.client.ListThingGroupsForThing(ctx, &iot.ListThingGroupsForThingInput{ThingName: aws.String("b")}))
+	if len(groups.ThingGroups) != 1 || *groups.ThingGroups[0].GroupName != "line1" {
+		t.Fatalf("after UpdateThingGroupsForThing, b is in %+v, want line1 alone", groups.ThingGroups)
+	}
+	_, err = ts.client.UpdateThingGroupsForThing(ctx, &iot.UpdateThingGroupsForThingInput{
+		ThingName: aws.String("b"), ThingGroupsToAdd: []string{"plant", "no-such-group"}, ThingGroupsToRemove: []string{"line1"},
+	})
+	wantAPIError(t, err, "ResourceNotFoundException")
+	groups = must[*iot.ListThingGroupsForThingOutput](t)(ts.client.ListThingGroupsForThing(ctx, &iot.ListThingGroupsForThingInput{ThingName: aws.String("b")}))
+	if len(groups.ThingGroups) != 1 || *groups.ThingGroups[0].GroupName != "line1" {
+		t.Fatalf("a failed UpdateThingGroupsForThing changed b's groups: %+v", groups.ThingGroups)
+	}
+	must[*iot.UpdateThingGroupsForThingOutput](t)(ts.client.UpdateThingGroupsForThing(ctx, &iot.UpdateThingGroupsForThingInput{
+		ThingName: aws.String("b"), ThingGroupsToAdd: []string{"plant"}, ThingGroupsToRemove: []string{"line1"},
+	}))
 
 	_, err = ts.client.DeleteThingGroup(ctx, &iot.DeleteThingGroupInput{ThingGroupName: aws.String("plant")})
 	wantAPIError(t, err, "InvalidRequestException") // has a child
