@@ -70,8 +70,8 @@ func listThingTypes(s *Server, r *request) (any, error) {
 func updateThingType(s *Server, r *request) (any, error) {
 	var in struct {
 		ThingTypeProperties *struct {
-			ThingTypeDescription *string        `json:"thingTypeDescription"`
-			SearchableAttributes *[]string      `json:"searchableAttributes"`
+			ThingTypeDescription *string         `json:"thingTypeDescription"`
+			SearchableAttributes *[]string       `json:"searchableAttributes"`
 			Mqtt5Configuration   json.RawMessage `json:"mqtt5Configuration"`
 		} `json:"thingTypeProperties"`
 	}
