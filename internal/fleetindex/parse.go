@@ -517,7 +517,11 @@ func (p *parser) wordTerm(f field, w word, start int) (*node, error) {
 	}
 	if !w.wild {
 		// An escaped space makes a phrase.
-		return p.literal(f, splitWords(w.lit)), nil
+		words := splitWords(w.lit)
+		if len(words) == 0 {
+			return nil, p.fail(start, "the term is only escaped white space")
+		}
+		return p.literal(f, words), nil
 	}
 	p.terms++
 	if len(w.pat) == 1 && w.pat[0] == wildStar {
