@@ -20,7 +20,7 @@ type callInfo struct {
 
 // auditedBodyFields are the request body members that name what a change is
 // about; the rest of a body (documents, certificates) is not audited.
-var auditedBodyFields = []string{"target", "thingName", "thingArn", "thingGroupName", "thingGroupArn", "resourceArn", "templateName", "tagKeys"}
+var auditedBodyFields = []string{"target", "thingName", "thingArn", "thingGroupName", "thingGroupArn", "billingGroupName", "billingGroupArn", "resourceArn", "templateName", "tagKeys"}
 
 // readOnlyPrefixes name the operations that change nothing; every other
 // operation is a change and is audited.

@@ -45,6 +45,9 @@ func describeThing(s *Server, r *request) (any, error) {
 	if t.TypeName != "" {
 		out["thingTypeName"] = t.TypeName
 	}
+	if t.BillingGroupName != "" {
+		out["billingGroupName"] = t.BillingGroupName
+	}
 	return out, nil
 }
 

@@ -10,8 +10,8 @@ const unknownOperation = "UnknownOperationException"
 // implemented says what iotcore serves, in the message of every
 // UnknownOperationException.
 const implemented = `iotcore implements only the AWS IoT control plane (signing name "iot": aws iot, ` +
-	`the SDKs' IoT clients): things, thing types and thing groups, certificates and CA certificates, ` +
-	`policies, provisioning templates, topic rules, tags, the registration code and DescribeEndpoint; ` +
+	`the SDKs' IoT clients): things, thing types, thing groups and billing groups, certificates and CA certificates, ` +
+	`policies, role aliases, provisioning templates, topic rules, tags, the registration code and DescribeEndpoint; ` +
 	`of the data plane (signing name "iotdata": aws iot-data) Publish and the device shadow operations; ` +
 	`devices publish and subscribe over MQTT`
 

@@ -19,6 +19,7 @@ type CopyCounts struct {
 	ProvisioningTemplates, ProvisioningTemplateVers int
 	TopicRules, ProvisioningAttempts                int
 	Shadows                                         int
+	BillingGroups, BillingGroupMembers, RoleAliases int
 	RegistrationCode                                bool
 }
 
@@ -41,17 +42,20 @@ type snapshot struct {
 	rules       []TopicRule
 	attempts    []ProvisioningAttempt
 	shadows     []StoredShadow
+	billing     []BillingGroup // members are their things' BillingGroupName
+	aliases     []RoleAlias
 	code        string
 }
 
 // Copy copies account's whole registry from one store to another, as it
 // is: names, ids, versions, times, documents, attachments, tags,
-// provisioning attempts and the registration code. It reads the source in
+// provisioning attempts, billing groups, role aliases and the registration
+// code. It reads the source in
 // one snapshot and writes the destination in one transaction, which it
 // reads back before committing: a destination that would not read back
 // exactly as the source is left as it was, and so is one that a failure
 // interrupts. The destination must hold no things, certificates, CAs,
-// policies, templates or rules. For an operator moving from SQLite to
+// policies, templates, rules, billing groups or role aliases. For an operator moving from SQLite to
 // PostgreSQL (iotcore store copy); no server may be using the destination
 // meanwhile.
 func Copy(ctx context.Context, from, to Store, account iot.Account) (CopyCounts, error) {
@@ -96,6 +100,8 @@ func checkEmpty(ctx context.Context, tx Tx) error {
 		"policies":               func() (int, error) { r, err := tx.ListPolicies(ctx, true, one); return len(r), err },
 		"provisioning templates": func() (int, error) { r, err := tx.ListProvisioningTemplates(ctx, one); return len(r), err },
 		"topic rules":            func() (int, error) { r, err := tx.ListTopicRules(ctx, TopicRuleFilter{}, one); return len(r), err },
+		"billing groups":         func() (int, error) { r, err := tx.ListBillingGroups(ctx, "", one); return len(r), err },
+		"role aliases":           func() (int, error) { r, err := tx.ListRoleAliases(ctx, true, one); return len(r), err },
 	} {
 		n, err := list()
 		if err != nil {
@@ -168,6 +174,12 @@ func (s *snapshot) read(ctx context.Context, tx Tx, acct iot.Account) (err error
 	if s.shadows, err = tx.AllShadows(ctx); err != nil {
 		return err
 	}
+	if s.billing, err = tx.ListBillingGroups(ctx, "", all); err != nil {
+		return err
+	}
+	if s.aliases, err = tx.ListRoleAliases(ctx, true, all); err != nil {
+		return err
+	}
 	s.code, err = tx.RegistrationCode(ctx, acct.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -198,6 +210,7 @@ func (s *snapshot) differs(o *snapshot) string {
 		{"thing principals", s.principals, o.principals}, {"tags", s.tags, o.tags}, {"provisioning templates", s.templates, o.templates},
 		{"provisioning template versions", s.templateVer, o.templateVer}, {"topic rules", s.rules, o.rules},
 		{"provisioning attempts", s.attempts, o.attempts}, {"shadows", s.shadows, o.shadows}, {"registration code", s.code, o.code},
+		{"billing groups", s.billing, o.billing}, {"role aliases", s.aliases, o.aliases},
 	} {
 		if !reflect.DeepEqual(c.a, c.b) {
 			return c.what
@@ -233,6 +246,12 @@ func (s *snapshot) taggable(acct iot.Account) []string {
 	for _, r := range s.rules {
 		arns = append(arns, acct.ARN("rule/"+r.Name))
 	}
+	for _, g := range s.billing {
+		arns = append(arns, BillingGroupARN(acct, g.Name))
+	}
+	for _, a := range s.aliases {
+		arns = append(arns, RoleAliasARN(acct, a.Alias))
+	}
 	return arns
 }
 
@@ -247,9 +266,17 @@ func (s *snapshot) write(ctx context.Context, tx Tx, acct iot.Account) (n CopyCo
 			return n, err
 		}
 	}
+	for i := range s.billing {
+		if err := tx.InsertBillingGroup(ctx, &s.billing[i]); err != nil {
+			return n, err
+		}
+	}
 	for i := range s.things {
 		if err := tx.InsertThing(ctx, &s.things[i]); err != nil {
 			return n, err
+		}
+		if s.things[i].BillingGroupName != "" {
+			n.BillingGroupMembers++
 		}
 	}
 	for group, things := range s.members {
@@ -319,6 +346,11 @@ func (s *snapshot) write(ctx context.Context, tx Tx, acct iot.Account) (n CopyCo
 			return n, err
 		}
 	}
+	for i := range s.aliases {
+		if err := tx.InsertRoleAlias(ctx, &s.aliases[i]); err != nil {
+			return n, err
+		}
+	}
 	for arn, tags := range s.tags {
 		if err := tx.PutTags(ctx, arn, tags); err != nil {
 			return n, err
@@ -335,5 +367,6 @@ func (s *snapshot) write(ctx context.Context, tx Tx, acct iot.Account) (n CopyCo
 	n.Certificates, n.CACertificates, n.Policies = len(s.certs), len(s.cas), len(s.policies)
 	n.ThingPrincipals, n.ProvisioningTemplates = len(s.principals), len(s.templates)
 	n.TopicRules, n.ProvisioningAttempts, n.Shadows = len(s.rules), len(s.attempts), len(s.shadows)
+	n.BillingGroups, n.RoleAliases = len(s.billing), len(s.aliases)
 	return n, nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/pki/pkitest"
 	"github.com/iotcore/iotcore/internal/registry"
@@ -36,8 +38,9 @@ func TestCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := registry.CopyCounts{Things: 3, ThingTypes: 1, ThingGroups: 2, GroupMembers: 1, Certificates: 2, CACertificates: 1,
-		Policies: 1, PolicyVersions: 2, PolicyTargets: 2, ThingPrincipals: 2, Tags: 7, ProvisioningTemplates: 1,
-		ProvisioningTemplateVers: 2, TopicRules: 1, ProvisioningAttempts: 1, Shadows: 2, RegistrationCode: true}
+		Policies: 1, PolicyVersions: 2, PolicyTargets: 2, ThingPrincipals: 2, Tags: 9, ProvisioningTemplates: 1,
+		ProvisioningTemplateVers: 2, TopicRules: 1, ProvisioningAttempts: 1, Shadows: 2, RegistrationCode: true,
+		BillingGroups: 1, BillingGroupMembers: 2, RoleAliases: 1}
 	if n != want {
 		t.Errorf("copied %+v\nwant   %+v", n, want)
 	}
@@ -55,6 +58,26 @@ func TestCopy(t *testing.T) {
 		if len(pc.Policies) == 0 && len(pc.Things) == 0 {
 			t.Errorf("certificate %s lost its attachments in the copy", c.ID)
 		}
+	}
+
+	// The billing group keeps its things and tags, the role alias its role.
+	members, _, err := dst.ListThingsInBillingGroup(ctx, "plant-costs", registry.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"pump-1", "valve-1"}, members); d != "" {
+		t.Errorf("things in the copied billing group (-want +got):\n%s", d)
+	}
+	tags, _, err := dst.ListTags(ctx, registry.BillingGroupARN(acct, "plant-costs"), registry.PageRequest{})
+	if err != nil || len(tags) != 1 {
+		t.Errorf("tags of the copied billing group: %v, %v; want one", tags, err)
+	}
+	alias, err := dst.RoleAlias(ctx, "pump-telemetry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if alias.RoleARN != "arn:aws:iam::123456789012:role/PumpTelemetry" || alias.CredentialDurationSeconds != 900 {
+		t.Errorf("copied role alias: %+v", alias)
 	}
 
 	if _, err := registry.Copy(ctx, from, to, acct); err == nil || !strings.Contains(err.Error(), "already holds") {

@@ -43,6 +43,11 @@ func (s *Service) checkThingInput(in CreateThingInput) error {
 			return err
 		}
 	}
+	if in.BillingGroupName != "" {
+		if err := BillingGroupNameRule.Check(in.BillingGroupName); err != nil {
+			return err
+		}
+	}
 	if len(in.Attributes) > MaxThingAttributes {
 		return iot.Errorf(iot.InvalidRequest, "a thing can have at most %d attributes, got %d", MaxThingAttributes, len(in.Attributes))
 	}
@@ -50,14 +55,11 @@ func (s *Service) checkThingInput(in CreateThingInput) error {
 }
 
 func (s *Service) createThing(ctx context.Context, tx Tx, c *change, in CreateThingInput) (*Thing, error) {
-	if in.BillingGroupName != "" {
-		return nil, iot.NotFound("billing group", in.BillingGroupName)
-	}
 	if in.Attributes == nil {
 		in.Attributes = map[string]string{}
 	}
 	if existing, err := tx.Thing(ctx, in.Name); err == nil {
-		if existing.TypeName == in.TypeName && maps.Equal(existing.Attributes, in.Attributes) {
+		if existing.TypeName == in.TypeName && maps.Equal(existing.Attributes, in.Attributes) && existing.BillingGroupName == in.BillingGroupName {
 			return existing, nil
 		}
 		return nil, iot.AlreadyExists("thing", in.Name, existing.ID, s.Account.ThingARN(in.Name))
@@ -69,7 +71,13 @@ func (s *Service) createThing(ctx context.Context, tx Tx, c *change, in CreateTh
 			return nil, err
 		}
 	}
-	t := &Thing{Name: in.Name, ID: newID(), TypeName: in.TypeName, Attributes: in.Attributes, Version: 1, CreatedAt: c.now}
+	if in.BillingGroupName != "" {
+		if _, err := tx.BillingGroup(ctx, in.BillingGroupName); err != nil {
+			return nil, notFound(err, "billing group", in.BillingGroupName)
+		}
+	}
+	t := &Thing{Name: in.Name, ID: newID(), TypeName: in.TypeName, Attributes: in.Attributes, Version: 1,
+		BillingGroupName: in.BillingGroupName, CreatedAt: c.now}
 	c.emit(ThingChanged, t.Name)
 	return t, tx.InsertThing(ctx, t)
 }

@@ -18,8 +18,8 @@ import (
 // attributes in a group, a registered JITP CA with a device certificate,
 // an issued certificate, a policy with two versions attached to a
 // certificate and a group, principals, tags, a provisioning template with
-// two versions, a topic rule, a provisioning attempt and the registration
-// code. For tests of whole-registry operations (registry.Copy).
+// two versions, a topic rule, a provisioning attempt, a tagged billing
+// group holding two things, a tagged role alias and the registration code. For tests of whole-registry operations (registry.Copy).
 func Populate(t testing.TB, s *registry.Service) {
 	t.Helper()
 	ctx := context.Background()
@@ -36,15 +36,23 @@ func Populate(t testing.TB, s *registry.Service) {
 	must("group", err)
 	_, err = s.CreateThingGroup(ctx, registry.ThingGroup{Name: "line-1", ParentName: "plant"}, nil)
 	must("child group", err)
+	_, err = s.CreateBillingGroup(ctx, registry.BillingGroup{Name: "plant-costs", Description: "what the plant costs"}, tag)
+	must("billing group", err)
 	for _, name := range []string{"pump-1", "pump-2", "valve-1"} {
 		in := registry.CreateThingInput{Name: name, Attributes: map[string]string{"model": "x" + name}}
 		if name != "valve-1" {
 			in.TypeName = "pump"
+		} else {
+			in.BillingGroupName = "plant-costs"
 		}
 		_, err = s.CreateThing(ctx, in)
 		must("thing "+name, err)
 	}
 	must("member", s.AddThingToThingGroup(ctx, registry.GroupMembership{GroupName: "line-1", ThingName: "pump-1"}))
+	must("billing group member", s.AddThingToBillingGroup(ctx, registry.BillingGroupMembership{GroupName: "plant-costs", ThingName: "pump-1"}))
+	_, err = s.CreateRoleAlias(ctx, registry.RoleAlias{Alias: "pump-telemetry", RoleARN: "arn:aws:iam::123456789012:role/PumpTelemetry",
+		CredentialDurationSeconds: 900}, tag)
+	must("role alias", err)
 
 	body := `{"Parameters":{"AWS::IoT::Certificate::CommonName":{"Type":"String"}},"Resources":{"thing":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":{"Ref":"AWS::IoT::Certificate::CommonName"}}}}}`
 	_, err = s.CreateProvisioningTemplate(ctx, registry.CreateProvisioningTemplateInput{Name: "jitp", Body: body, Enabled: true, Type: registry.TemplateTypeJITP,

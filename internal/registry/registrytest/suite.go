@@ -7,10 +7,11 @@
 //   - Getters, and the Update and Delete methods of a resource (thing, thing
 //     type, thing group, certificate, CA certificate, policy, policy version,
 //     provisioning template, template version, registration code, topic
-//     rule), return an error that errors.Is registry.ErrNotFound when the row
+//     rule, billing group, role alias, domain configuration), return an error that errors.Is registry.ErrNotFound when the row
 //     does not exist.
 //     Attach, Detach, AddThingToGroup, RemoveThingFromGroup, DeleteTags and
-//     DeleteAllTags are idempotent.
+//     DeleteAllTags are idempotent. SetThingBillingGroup of a missing thing
+//     returns ErrNotFound.
 //   - Insert methods fail when the key is taken, and leave the row as it was.
 //   - Update and Delete overwrite and remove exactly what they are given:
 //     the store keeps Version, LastVersion and the like as the caller sets
@@ -77,6 +78,10 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"ProvisioningAttempt", testProvisioningAttempt},
 		{"TopicRule", testTopicRule},
 		{"Shadow", testShadow},
+		{"BillingGroup", testBillingGroup},
+		{"BillingGroupMembership", testBillingGroupMembership},
+		{"RoleAlias", testRoleAlias},
+		{"DomainConfiguration", testDomainConfiguration},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.run(t, open) })
