@@ -1,7 +1,7 @@
 // Package registry holds iotcore's device registry: things, thing types, thing
-// groups, certificates, CA certificates, policies and their versions,
-// provisioning templates and their versions, the attachments between them,
-// tags and the registration code; and provisioning itself (JITP's
+// groups, billing groups, certificates, CA certificates, policies and their
+// versions, role aliases, provisioning templates and their versions, the
+// attachments between them, tags and the registration code; and provisioning itself (JITP's
 // ProvisionDevice and RegisterThing), each device in one transaction. Plan
 // is the one place a provisioning template becomes a plan; PreviewDevice is
 // ProvisionDevice's transaction rolled back, its dry run.
