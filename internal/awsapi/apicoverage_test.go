@@ -11,6 +11,13 @@ import (
 // coverageNotes says, for served operations, where iotcore's behaviour
 // differs from AWS's, as a link into docs/aws-differences.md.
 var coverageNotes = map[string]string{
+	"CreateDomainConfiguration":           "[domain configurations](aws-differences.md#domain-configurations): the certificate is iotcore's",
+	"DescribeDomainConfiguration":         "[domain configurations](aws-differences.md#domain-configurations)",
+	"UpdateDomainConfiguration":           "[domain configurations](aws-differences.md#domain-configurations)",
+	"SearchIndex":                         "[fleet indexing](aws-differences.md#fleet-indexing)",
+	"UpdateIndexingConfiguration":         "[fleet indexing](aws-differences.md#fleet-indexing)",
+	"AddThingToBillingGroup":              "[billing groups](aws-differences.md#billing-groups-and-role-aliases)",
+	"CreateRoleAlias":                     "no credentials provider ([role aliases](aws-differences.md#billing-groups-and-role-aliases))",
 	"CreateKeysAndCertificate":            "[certificates](aws-differences.md#certificates)",
 	"CreateCertificateFromCsr":            "[certificates](aws-differences.md#certificates)",
 	"RegisterCertificate":                 "[certificates](aws-differences.md#certificates)",

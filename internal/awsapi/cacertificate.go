@@ -139,8 +139,7 @@ func deleteCACertificate(s *Server, r *request) (any, error) {
 	return nil, s.Registry.DeleteCACertificate(r.Context(), r.label("caCertificateId"))
 }
 
-// withNext adds the next-page token under key when there is one; AWS omits it on the last page.
-
+// deref is *p, or "" for nil.
 func deref(p *string) string {
 	if p == nil {
 		return ""

@@ -48,6 +48,9 @@ type Server struct {
 	// answers them ServiceUnavailableException.
 	Shadows ShadowService
 
+	// Index answers SearchIndex; nil answers it ServiceUnavailableException.
+	Index FleetIndex
+
 	// RuleSQL parses the SQL of CreateTopicRule and ReplaceTopicRule for
 	// the rule's topic pattern; nil refuses both with InternalException.
 	RuleSQL RuleSQL

@@ -67,6 +67,10 @@ type Gatekeeper struct {
 	// TakenOverElsewhere, and end their persistent session of it if the
 	// new one is clean).
 	Admitted func(clientID string, at time.Time, cleanSession bool)
+	// Presence, when set, is told of every connection admitted and ended,
+	// as the presence events say it: the client id, connected or not,
+	// when, and why it disconnected (the fleet index's connectivity).
+	Presence func(clientID string, connected bool, at time.Time, disconnectReason string)
 	// ApplyWait is how long OnRegistryChange waits for the live sessions to
 	// see a change before it returns anyway (they still do, in the
 	// background); 0 means DefaultApplyWait, negative not at all.

@@ -224,6 +224,10 @@ type presenceIdentity struct {
 }
 
 func (g *Gatekeeper) publishPresence(p presenceIdentity, event string, extra map[string]any) {
+	if g.Presence != nil {
+		reason, _ := extra["disconnectReason"].(string)
+		g.Presence(p.clientID, event == "connected", g.now(), reason)
+	}
 	if g.Events == nil || strings.ContainsAny(p.clientID, "#+") { // AWS sends none for such client ids
 		return
 	}

@@ -42,6 +42,12 @@ func (a Account) ProvisioningTemplateARN(name string) string {
 	return a.ARN("provisioningtemplate/" + name)
 }
 
+// DomainConfigurationARN returns the ARN of a domain configuration: its
+// name and the random id AWS appends.
+func (a Account) DomainConfigurationARN(name, id string) string {
+	return a.ARN("domainconfiguration/" + name + "/" + id)
+}
+
 // ResourceARN is a parsed arn:aws:iot ARN.
 type ResourceARN struct {
 	Region  string

@@ -153,6 +153,24 @@ func LoadOrCreateServerCertificate(ca *Authority, certPath, keyPath string, host
 	return serverTLSCertificate(ca, leaf, key), reason, nil
 }
 
+// NewServerCertificate issues a server certificate for hosts (DNS names,
+// wildcards included, or IP addresses) with a new key, kept in memory only:
+// the certificates of custom domains, issued again at each start.
+func NewServerCertificate(ca *Authority, hosts []string, validity time.Duration, now time.Time) (tls.Certificate, error) {
+	if validity <= 0 {
+		validity = ServerValidity
+	}
+	key, err := GenerateKey(DefaultKeyType)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("issue server certificate: %w", err)
+	}
+	leaf, err := ca.IssueServer(key.Public(), hosts, now.Add(-Backdate), now.Add(validity))
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return serverTLSCertificate(ca, leaf, key), nil
+}
+
 // checkServerFiles returns the parsed certificate and key, or why they must
 // be replaced.
 func checkServerFiles(ca *Authority, certPEM, keyPEM string, want Hosts, renewBefore time.Duration, now time.Time) (*x509.Certificate, crypto.Signer, string) {

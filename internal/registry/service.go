@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,9 +53,21 @@ type Service struct {
 // to the shared Store: cached answers are dropped. (The caller hands the
 // events on to the live connections and the rules engine.)
 func (s *Service) ChangedElsewhere(events []Event) {
-	if len(events) > 0 {
+	if slices.ContainsFunc(events, Event.AffectsPrincipals) {
 		s.principals.invalidate()
 	}
+}
+
+// AffectsPrincipals reports whether the change may change what a device
+// may do: the principal contexts cached and the live sessions depend on
+// it. Shadows, domain configurations and the fleet index's configuration
+// do not.
+func (e Event) AffectsPrincipals() bool {
+	switch e.Kind {
+	case ShadowChanged, DomainConfigurationChanged, IndexingConfigurationChanged, TopicRuleChanged:
+		return false
+	}
+	return true
 }
 
 // caching reports whether answers may be kept across calls.
@@ -65,12 +78,15 @@ type EventKind int
 
 // Event kinds.
 const (
-	CertificateChanged   EventKind = iota + 1 // a certificate's status changed or it was deleted
-	CACertificateChanged                      // a CA's status or configuration changed
-	PolicyChanged                             // a policy's default version changed or it was deleted
-	AttachmentsChanged                        // the policies of a target changed (ID is the target)
-	ThingChanged                              // a thing's type, attributes or principals changed
-	TopicRuleChanged                          // a topic rule was created, replaced, enabled, disabled or deleted (ID is its name)
+	CertificateChanged           EventKind = iota + 1 // a certificate's status changed or it was deleted
+	CACertificateChanged                              // a CA's status or configuration changed
+	PolicyChanged                                     // a policy's default version changed or it was deleted
+	AttachmentsChanged                                // the policies of a target changed (ID is the target)
+	ThingChanged                                      // a thing's type, attributes or principals changed
+	TopicRuleChanged                                  // a topic rule was created, replaced, enabled, disabled or deleted (ID is its name)
+	DomainConfigurationChanged                        // a domain configuration was created, changed or deleted (ID is its name)
+	ShadowChanged                                     // a thing's shadow (classic or named) was written or deleted (ID is the thing name)
+	IndexingConfigurationChanged                      // UpdateIndexingConfiguration changed the fleet index's configuration
 )
 
 // Event describes one committed change.

@@ -34,6 +34,7 @@ func (s *Service) ChangeShadow(ctx context.Context, thing, name string, apply Sh
 		case err != nil:
 			return err
 		case remove && cur != nil:
+			c.emit(ShadowChanged, thing)
 			return tx.DeleteShadow(ctx, thing, name)
 		case remove:
 			return nil
@@ -41,6 +42,7 @@ func (s *Service) ChangeShadow(ctx context.Context, thing, name string, apply Sh
 			return nil // nothing to write (a rejected request)
 		}
 		next.ThingName, next.ShadowName, next.UpdatedAt = thing, name, c.now
+		c.emit(ShadowChanged, thing)
 		return tx.PutShadow(ctx, next)
 	})
 }

@@ -40,6 +40,10 @@ type Tx interface {
 	ProvisioningTemplateVersionTx
 	TopicRuleTx
 	ShadowTx
+	DomainConfigurationTx
+	SettingTx
+	BillingGroupTx
+	RoleAliasTx
 }
 
 // Page selects a slice of an ordered listing by key set: rows strictly after

@@ -32,6 +32,12 @@ func (s *Service) checkTaggable(ctx context.Context, tx Tx, resourceARN string) 
 		_, err = tx.ProvisioningTemplate(ctx, arn.Name)
 	case "rule":
 		_, err = tx.TopicRule(ctx, arn.Name)
+	case "billinggroup":
+		_, err = tx.BillingGroup(ctx, arn.Name)
+	case "rolealias":
+		_, err = tx.RoleAlias(ctx, arn.Name)
+	case "domainconfiguration":
+		err = domainConfigurationOfARN(ctx, tx, arn.Name)
 	default:
 		return iot.Errorf(iot.InvalidRequest, "resources of type %q cannot be tagged here", arn.Type)
 	}

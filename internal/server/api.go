@@ -43,6 +43,7 @@ func (s *Server) openAPI() (err error) {
 		Metrics:      s.Metrics,
 		Data:         s.Broker, // iot-data Publish: an IAM call, to which no IoT policy applies
 		Shadows:      s.shadows,
+		Index:        s.index,
 	})
 	if s.apiListener, err = net.Listen("tcp", cfg.APIAddr); err != nil {
 		return fmt.Errorf("listen for the API: %w", err)
@@ -61,8 +62,9 @@ func (s *Server) openAPI() (err error) {
 	}
 	if cfg.APITLS {
 		s.apiServer.TLSConfig = &tls.Config{
-			Certificates: []tls.Certificate{s.ServerCertificate},
-			MinVersion:   tls.VersionTLS12,
+			Certificates:   []tls.Certificate{s.ServerCertificate},
+			GetCertificate: s.domains.GetCertificate,
+			MinVersion:     tls.VersionTLS12,
 			// HTTP/1.1 only, as over plain HTTP: the timeouts above apply
 			// per connection as they say.
 			NextProtos: []string{"http/1.1"},

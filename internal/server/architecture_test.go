@@ -14,7 +14,7 @@ import (
 func TestImportsPointInward(t *testing.T) {
 	const mod = "github.com/iotcore/iotcore/"
 	adapters := []string{"internal/sqlite", "internal/awsapi", "internal/server", "internal/broker/mochi", "internal/postgres", "internal/console", "internal/cluster"}
-	domain := []string{"internal/iot", "internal/policy", "internal/pki", "internal/registry", "internal/provision", "internal/broker", "internal/iotsql", "internal/rules", "internal/shadow", "internal/shadows"}
+	domain := []string{"internal/iot", "internal/policy", "internal/pki", "internal/registry", "internal/provision", "internal/broker", "internal/iotsql", "internal/rules", "internal/shadow", "internal/shadows", "internal/fleetindex", "internal/thingindex"}
 	out, err := exec.Command("go", "list", "-deps=false", "-json", "github.com/iotcore/iotcore/...").Output()
 	if err != nil {
 		t.Fatalf("go list: %v", err)
@@ -80,9 +80,9 @@ func TestLayersPointDown(t *testing.T) {
 	const mod = "github.com/iotcore/iotcore/"
 	layer := map[string]int{
 		"internal/iot":    0,
-		"internal/policy": 1, "internal/template": 1, "internal/pki": 1, "internal/awsapi/sigv4": 1, "internal/iotsql": 1, "internal/shadow": 1,
+		"internal/policy": 1, "internal/template": 1, "internal/pki": 1, "internal/awsapi/sigv4": 1, "internal/iotsql": 1, "internal/shadow": 1, "internal/fleetindex": 1,
 		"internal/registry":  2,
-		"internal/provision": 3, "internal/broker": 3, "internal/awsapi": 3, "internal/rules": 3, "internal/shadows": 3,
+		"internal/provision": 3, "internal/broker": 3, "internal/awsapi": 3, "internal/rules": 3, "internal/shadows": 3, "internal/thingindex": 3,
 	}
 	out, err := exec.Command("go", "list", "-e", "-deps=false", "-json", mod+"internal/...").Output()
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/iotcore/iotcore/internal/broker/mochi"
@@ -55,7 +56,9 @@ func (s *Server) fromCluster(m cluster.Message) {
 // changedElsewhere takes a registry change committed on another node.
 func (s *Server) changedElsewhere(events []registry.Event) {
 	s.Registry.ChangedElsewhere(events)
-	s.gate.OnRegistryChange(events)
+	s.domains.reloadOn(events)
+	s.index.OnRegistryChange(events)
+	s.gate.OnRegistryChange(principalEvents(events))
 	s.onRulesChange(events)
 }
 
@@ -68,6 +71,15 @@ func (s *Server) connectedElsewhere(clientID string, at time.Time, cleanSession 
 	if cleanSession {
 		s.Broker.DropSession(clientID, at)
 	}
+}
+
+// principalEvents are the events that may change what a device may do,
+// for the gate: a shadow update need not wake it.
+func principalEvents(events []registry.Event) []registry.Event {
+	if !slices.ContainsFunc(events, func(e registry.Event) bool { return !e.AffectsPrincipals() }) {
+		return events
+	}
+	return slices.DeleteFunc(slices.Clone(events), func(e registry.Event) bool { return !e.AffectsPrincipals() })
 }
 
 // handOverSession gives up this node's persistent session of a client id

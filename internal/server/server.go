@@ -28,6 +28,7 @@ import (
 	"github.com/iotcore/iotcore/internal/registry"
 	"github.com/iotcore/iotcore/internal/rules"
 	"github.com/iotcore/iotcore/internal/shadows"
+	"github.com/iotcore/iotcore/internal/thingindex"
 )
 
 // Files in the data directory.
@@ -66,7 +67,9 @@ type Server struct {
 	fleet       *provision.Fleet
 	rules       *rules.Engine
 	shadows     *shadows.Service
-	cluster     *cluster.Node // nil: no cluster
+	domains     *domainCertificates // the custom domains' server certificates
+	index       *thingindex.Index   // SearchIndex's fleet index
+	cluster     *cluster.Node       // nil: no cluster
 	functions   functionRunner
 	db          store
 	auditFile   *os.File
@@ -99,6 +102,11 @@ func Open(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	if err := s.openRegistry(ctx, serviceCA); err != nil {
+		return nil, err
+	}
+	s.index = &thingindex.Index{Registry: s.Registry, Logger: s.Config.Logger}
+	s.domains = &domainCertificates{registry: s.Registry, ca: s.RootCA, log: s.Config.Logger}
+	if err := s.domains.reload(ctx); err != nil {
 		return nil, err
 	}
 	s.Metrics = metrics.New()
@@ -196,13 +204,16 @@ func (s *Server) openBroker() (err error) {
 	gate := &broker.Gatekeeper{Registry: s.Registry, Account: s.Registry.Account, Logger: cfg.Logger, AcceptFirstConnection: cfg.AcceptFirstConnection,
 		IAMAllowed: s.isAdminKey}
 	s.gate = gate
+	gate.Presence = s.index.Connected
 	provisioner := &provision.Provisioner{Registry: s.Registry, Logger: cfg.Logger, Metrics: s.Metrics}
 	gate.Provisioner = broker.ProvisionerFunc(func(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) error {
 		_, err := provisioner.Provision(ctx, cert, ca)
 		return err
 	})
 	s.Registry.Notify = func(events []registry.Event) {
-		gate.OnRegistryChange(events)
+		s.domains.reloadOn(events)
+		s.index.OnRegistryChange(events)
+		gate.OnRegistryChange(principalEvents(events))
 		s.onRulesChange(events)
 		if s.cluster != nil {
 			s.cluster.RegistryChanged(events)
@@ -219,15 +230,16 @@ func (s *Server) openBroker() (err error) {
 		Addr:          cfg.MQTTAddr,
 		WebSocketAddr: cfg.MQTTWebSocketAddr,
 		// SigV4-presigned upgrades, signed with the admin credentials.
-		WebSocketAuth: presignedWebSocket{&sigv4.Verifier{Service: WebSocketSigningName, Secret: s.adminSecret}},
-		Certificate:   s.ServerCertificate,
-		Gate:          gate,
-		Logger:        cfg.Logger,
-		Limits:        cfg.MQTT,
-		Requests:      s.fleet,
-		Rules:         messageSink{rules: s.rules, shadows: s.shadows},
-		Cluster:       forward,
-		Sessions:      sessions,
+		WebSocketAuth:  presignedWebSocket{&sigv4.Verifier{Service: WebSocketSigningName, Secret: s.adminSecret}},
+		Certificate:    s.ServerCertificate,
+		GetCertificate: s.domains.GetCertificate,
+		Gate:           gate,
+		Logger:         cfg.Logger,
+		Limits:         cfg.MQTT,
+		Requests:       s.fleet,
+		Rules:          messageSink{rules: s.rules, shadows: s.shadows},
+		Cluster:        forward,
+		Sessions:       sessions,
 	})
 	if err != nil {
 		return err

@@ -80,6 +80,10 @@ type Config struct {
 	// server's, the rules engine's) for the other nodes of a cluster;
 	// nil: no cluster (cluster.go).
 	Cluster Cluster
+	// GetCertificate, when set, chooses the server certificate of a TLS
+	// handshake by its server name (custom domains); nil, or a nil
+	// certificate, means Certificate. An error ends the handshake.
+	GetCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)
 	// Sessions finds the persistent session of a connecting device on the
 	// other nodes of a cluster, when this node holds none; nil: no cluster
 	// (session.go).
@@ -166,7 +170,7 @@ func Open(cfg Config) (*Broker, error) {
 	b := &Broker{
 		cfg:      cfg,
 		log:      cfg.Logger,
-		tls:      newTLSConfig(cfg.Certificate),
+		tls:      newTLSConfig(cfg.Certificate, cfg.GetCertificate),
 		flow:     newFlowLimits(cfg.OutboundQueue, cfg.StallTimeout),
 		raws:     make(map[*rawConn]struct{}),
 		connects: newConnectLimiter(cfg.ConnectRate, cfg.ConnectBurst),

@@ -21,12 +21,13 @@ const (
 // client certificate but does not verify it: the gate decides trust from the
 // registry (which CA, in which state, JITP/JITR), not a CA pool. Go still
 // checks that the client holds the certificate's key.
-func newTLSConfig(cert tls.Certificate) *tls.Config {
+func newTLSConfig(cert tls.Certificate, getCertificate func(*tls.ClientHelloInfo) (*tls.Certificate, error)) *tls.Config {
 	cfg := &tls.Config{
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
-		ClientAuth:   tls.RequireAnyClientCert,
-		NextProtos:   []string{alpnAWS, alpnMQTT},
+		Certificates:   []tls.Certificate{cert},
+		GetCertificate: getCertificate,
+		MinVersion:     tls.VersionTLS12,
+		ClientAuth:     tls.RequireAnyClientCert,
+		NextProtos:     []string{alpnAWS, alpnMQTT},
 	}
 	// Go refuses a handshake whose ALPN offer shares nothing with
 	// NextProtos; AWS's port 8883 ignores ALPN. Answer such offers without
