@@ -20,6 +20,8 @@ type CopyCounts struct {
 	TopicRules, ProvisioningAttempts                int
 	Shadows                                         int
 	BillingGroups, BillingGroupMembers, RoleAliases int
+	DomainConfigurations                            int
+	IndexingConfiguration                           bool
 	RegistrationCode                                bool
 }
 
@@ -44,6 +46,8 @@ type snapshot struct {
 	shadows     []StoredShadow
 	billing     []BillingGroup // members are their things' BillingGroupName
 	aliases     []RoleAlias
+	domains     []DomainConfiguration
+	indexing    string // the stored indexing configuration's JSON, "" if never set
 	code        string
 }
 
@@ -102,6 +106,7 @@ func checkEmpty(ctx context.Context, tx Tx) error {
 		"topic rules":            func() (int, error) { r, err := tx.ListTopicRules(ctx, TopicRuleFilter{}, one); return len(r), err },
 		"billing groups":         func() (int, error) { r, err := tx.ListBillingGroups(ctx, "", one); return len(r), err },
 		"role aliases":           func() (int, error) { r, err := tx.ListRoleAliases(ctx, true, one); return len(r), err },
+		"domain configurations":  func() (int, error) { r, err := tx.ListDomainConfigurations(ctx, one); return len(r), err },
 	} {
 		n, err := list()
 		if err != nil {
@@ -180,6 +185,12 @@ func (s *snapshot) read(ctx context.Context, tx Tx, acct iot.Account) (err error
 	if s.aliases, err = tx.ListRoleAliases(ctx, true, all); err != nil {
 		return err
 	}
+	if s.domains, err = tx.ListDomainConfigurations(ctx, all); err != nil {
+		return err
+	}
+	if s.indexing, err = tx.Setting(ctx, indexingSetting); err != nil && !errors.Is(err, ErrNotFound) {
+		return err
+	}
 	s.code, err = tx.RegistrationCode(ctx, acct.ID)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return err
@@ -211,6 +222,7 @@ func (s *snapshot) differs(o *snapshot) string {
 		{"provisioning template versions", s.templateVer, o.templateVer}, {"topic rules", s.rules, o.rules},
 		{"provisioning attempts", s.attempts, o.attempts}, {"shadows", s.shadows, o.shadows}, {"registration code", s.code, o.code},
 		{"billing groups", s.billing, o.billing}, {"role aliases", s.aliases, o.aliases},
+		{"domain configurations", s.domains, o.domains}, {"indexing configuration", s.indexing, o.indexing},
 	} {
 		if !reflect.DeepEqual(c.a, c.b) {
 			return c.what
@@ -251,6 +263,11 @@ func (s *snapshot) taggable(acct iot.Account) []string {
 	}
 	for _, a := range s.aliases {
 		arns = append(arns, RoleAliasARN(acct, a.Alias))
+	}
+	for _, d := range s.domains {
+		if d.ID != "" {
+			arns = append(arns, acct.DomainConfigurationARN(d.Name, d.ID))
+		}
 	}
 	return arns
 }
@@ -351,6 +368,17 @@ func (s *snapshot) write(ctx context.Context, tx Tx, acct iot.Account) (n CopyCo
 			return n, err
 		}
 	}
+	for i := range s.domains {
+		if err := tx.InsertDomainConfiguration(ctx, &s.domains[i]); err != nil {
+			return n, err
+		}
+	}
+	if s.indexing != "" {
+		if err := tx.PutSetting(ctx, indexingSetting, s.indexing, time.Now().UTC()); err != nil {
+			return n, err
+		}
+		n.IndexingConfiguration = true
+	}
 	for arn, tags := range s.tags {
 		if err := tx.PutTags(ctx, arn, tags); err != nil {
 			return n, err
@@ -368,5 +396,6 @@ func (s *snapshot) write(ctx context.Context, tx Tx, acct iot.Account) (n CopyCo
 	n.ThingPrincipals, n.ProvisioningTemplates = len(s.principals), len(s.templates)
 	n.TopicRules, n.ProvisioningAttempts, n.Shadows = len(s.rules), len(s.attempts), len(s.shadows)
 	n.BillingGroups, n.RoleAliases = len(s.billing), len(s.aliases)
+	n.DomainConfigurations = len(s.domains)
 	return n, nil
 }

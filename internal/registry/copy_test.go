@@ -38,9 +38,9 @@ func TestCopy(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := registry.CopyCounts{Things: 3, ThingTypes: 1, ThingGroups: 2, GroupMembers: 1, Certificates: 2, CACertificates: 1,
-		Policies: 1, PolicyVersions: 2, PolicyTargets: 2, ThingPrincipals: 2, Tags: 9, ProvisioningTemplates: 1,
+		Policies: 1, PolicyVersions: 2, PolicyTargets: 2, ThingPrincipals: 2, Tags: 10, ProvisioningTemplates: 1,
 		ProvisioningTemplateVers: 2, TopicRules: 1, ProvisioningAttempts: 1, Shadows: 2, RegistrationCode: true,
-		BillingGroups: 1, BillingGroupMembers: 2, RoleAliases: 1}
+		BillingGroups: 1, BillingGroupMembers: 2, RoleAliases: 1, DomainConfigurations: 1, IndexingConfiguration: true}
 	if n != want {
 		t.Errorf("copied %+v\nwant   %+v", n, want)
 	}

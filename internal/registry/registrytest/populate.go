@@ -53,6 +53,10 @@ func Populate(t testing.TB, s *registry.Service) {
 	_, err = s.CreateRoleAlias(ctx, registry.RoleAlias{Alias: "pump-telemetry", RoleARN: "arn:aws:iam::123456789012:role/PumpTelemetry",
 		CredentialDurationSeconds: 900}, tag)
 	must("role alias", err)
+	_, err = s.CreateDomainConfiguration(ctx, registry.DomainConfiguration{Name: "factory", DomainName: "mqtt.factory.example"}, tag)
+	must("domain configuration", err)
+	must("indexing configuration", s.UpdateIndexingConfiguration(ctx, registry.IndexingUpdate{
+		Thing: &registry.IndexingConfiguration{ThingIndexingMode: "REGISTRY"}}))
 
 	body := `{"Parameters":{"AWS::IoT::Certificate::CommonName":{"Type":"String"}},"Resources":{"thing":{"Type":"AWS::IoT::Thing","Properties":{"ThingName":{"Ref":"AWS::IoT::Certificate::CommonName"}}}}}`
 	_, err = s.CreateProvisioningTemplate(ctx, registry.CreateProvisioningTemplateInput{Name: "jitp", Body: body, Enabled: true, Type: registry.TemplateTypeJITP,
