@@ -47,6 +47,9 @@ func BenchmarkThingsPage(b *testing.B) {
 		b.Fatalf("sign in: %v %v", res, err)
 	}
 	res.Body.Close()
+	if err := gw.Registry.UpdateIndexingConfiguration(ctx, registry.IndexingUpdate{Thing: &registry.IndexingConfiguration{ThingIndexingMode: "REGISTRY"}}); err != nil {
+		b.Fatal(err)
+	}
 	get := func(b *testing.B, path string) {
 		res, err := br.Get(gw.APIURL() + path)
 		if err != nil || res.StatusCode != http.StatusOK {
@@ -59,6 +62,7 @@ func BenchmarkThingsPage(b *testing.B) {
 		{"prefix-late-in-the-fleet", "/console/things?prefix=sensor-0999"},
 		{"attribute", "/console/things?attr=line&value=39"},
 		{"thing", "/console/things/sensor-054321"},
+		{"index-query", "/console/things?q=" + url.QueryEscape("attributes.line:39 AND thingName:sensor-09*")},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {

@@ -1,12 +1,14 @@
 package console
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"sync"
 	"time"
 
 	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/fleetindex"
 	"github.com/iotcore/iotcore/internal/registry"
 	"github.com/iotcore/iotcore/internal/rules"
 )
@@ -34,11 +36,18 @@ type RuleStatus interface {
 	Failures() []rules.Failure
 }
 
+// FleetIndex is the fleet index the things page searches with AWS's
+// query language (thingindex.Index, which SearchIndex answers from).
+type FleetIndex interface {
+	Search(ctx context.Context, index, query, token string, size int) (*fleetindex.Result, error)
+}
+
 // Config is what the console needs.
 type Config struct {
 	Registry    *registry.Service
 	Credentials Credentials
 	Connections Connections
+	Index       FleetIndex // nil: the things page has no query search
 	Rules       RuleStatus // nil when no rules engine runs
 	// Region is the region the browser's MQTT WebSocket URL is signed for.
 	Region string

@@ -399,3 +399,61 @@ func TestConsoleThingShowsShadows(t *testing.T) {
 		}
 	}
 }
+
+func TestConsoleSearchesTheFleetIndex(t *testing.T) {
+	gw := servertest.Start(t)
+	ctx := context.Background()
+	for i := range 130 {
+		site := "berlin"
+		if i%2 == 1 {
+			site = "lyon"
+		}
+		if _, err := gw.Registry.CreateThing(ctx, registry.CreateThingInput{Name: fmt.Sprintf("pump-%03d", i),
+			Attributes: map[string]string{"site": site}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newHTTPBrowser(t, gw)
+	b.signIn(t, gw)
+
+	res, page := b.do(t, "GET", "/console/things?q="+url.QueryEscape("thingName:pump-*"), nil, nil)
+	if res.StatusCode != http.StatusConflict || !strings.Contains(page, `id="index-off"`) {
+		t.Fatalf("a query with thing indexing off: %s, want 409 and how to turn it on:\n%s", res.Status, page)
+	}
+	if err := gw.Registry.UpdateIndexingConfiguration(ctx, registry.IndexingUpdate{Thing: &registry.IndexingConfiguration{
+		ThingIndexingMode: "REGISTRY", ThingConnectivityIndexingMode: "STATUS"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// The same engine as SearchIndex: its query language, and its results
+	// paged 50 to a page.
+	_, page = b.do(t, "GET", "/console/things?q="+url.QueryEscape("attributes.site:lyon"), nil, nil)
+	rows := strings.Count(page, `<tr><td><a href="/console/things/pump-`)
+	if rows != 50 || !strings.Contains(page, `href="/console/things/pump-001"`) || strings.Contains(page, `href="/console/things/pump-000"`) {
+		t.Fatalf("the query's first page shows %d rows, want the first 50 odd pumps:\n%s", rows, page)
+	}
+	_, rest, ok := strings.Cut(page, `href="/console/things?next=`)
+	if !ok {
+		t.Fatalf("no next page link:\n%s", page)
+	}
+	next, _, _ := strings.Cut(rest, `"`)
+	_, page = b.do(t, "GET", "/console/things?next="+strings.ReplaceAll(next, "&amp;", "&"), nil, nil)
+	if n := strings.Count(page, `<tr><td><a href="/console/things/pump-`); n != 15 || !strings.Contains(page, `href="/console/things/pump-129"`) {
+		t.Errorf("the second page shows %d rows, want the last 15 odd pumps:\n%s", n, page)
+	}
+
+	_, page = b.do(t, "GET", "/console/things?q="+url.QueryEscape("attributes.site:berlin AND thingName:pump-05*"), nil, nil)
+	for _, want := range []string{"pump-050", "pump-052", "pump-058"} {
+		if !strings.Contains(page, `href="/console/things/`+want+`"`) {
+			t.Errorf("the query does not show %s:\n%s", want, page)
+		}
+	}
+	if n := strings.Count(page, `<tr><td><a href="/console/things/pump-`); n != 5 {
+		t.Errorf("the query shows %d rows, want 5", n)
+	}
+
+	res, page = b.do(t, "GET", "/console/things?q="+url.QueryEscape("thingName:pump-* AND"), nil, nil)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(page, `id="query-error"`) {
+		t.Errorf("a broken query: %s, want 400 and the parser's message:\n%s", res.Status, page)
+	}
+}

@@ -1,17 +1,23 @@
 package console
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 
 	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/registry"
 )
 
-// things lists things, searched by name prefix, type and attribute, one
-// page at a time.
+// things lists things, searched by name prefix, type and attribute, or
+// by a fleet-indexing query (?q=), one page at a time.
 func (c *Console) things(w http.ResponseWriter, r *http.Request, s *session) {
 	q := r.URL.Query()
+	if query := strings.TrimSpace(q.Get("q")); query != "" && c.cfg.Index != nil {
+		c.searchThings(w, r, s, query)
+		return
+	}
 	f := registry.ThingFilter{
 		NamePrefix:    strings.TrimSpace(q.Get("prefix")),
 		TypeName:      strings.TrimSpace(q.Get("type")),
@@ -27,7 +33,31 @@ func (c *Console) things(w http.ResponseWriter, r *http.Request, s *session) {
 		c.failErr(w, r, s, err)
 		return
 	}
-	c.render(w, r, s, http.StatusOK, "things", map[string]any{"Title": "Things", "List": newListing(r, rows, next), "Filter": f, "Value": q.Get("value")})
+	c.render(w, r, s, http.StatusOK, "things", map[string]any{"Title": "Things", "List": newListing(r, rows, next), "Filter": f,
+		"Value": q.Get("value"), "Searchable": c.cfg.Index != nil})
+}
+
+// searchThings answers the things page's query search from the fleet
+// index, as SearchIndex does: the same engine, query language, results
+// and errors. A query the language refuses, or an index that is off,
+// shows the page again with AWS's message, so the operator can fix it.
+func (c *Console) searchThings(w http.ResponseWriter, r *http.Request, s *session, query string) {
+	res, err := c.cfg.Index.Search(r.Context(), "AWS_Things", query, r.URL.Query().Get("next"), listPageSize)
+	data := map[string]any{"Title": "Things", "Query": query, "Searchable": true}
+	var e *iot.Error
+	switch {
+	case err == nil:
+		data["Found"] = newListing(r, res.Things, res.Next)
+		c.render(w, r, s, http.StatusOK, "things", data)
+	case errors.As(err, &e) && e.Code == iot.ResourceNotFound:
+		data["IndexOff"] = true
+		c.render(w, r, s, http.StatusConflict, "things", data)
+	case errors.As(err, &e) && (e.Code == iot.InvalidQuery || e.Code == iot.InvalidRequest):
+		data["QueryError"] = e.Message
+		c.render(w, r, s, http.StatusBadRequest, "things", data)
+	default:
+		c.failErr(w, r, s, err)
+	}
 }
 
 // thingPrincipal is a principal of a thing with, for a certificate, its

@@ -13,6 +13,7 @@ func (s *Server) newConsole() *console.Console {
 		Registry:    s.Registry,
 		Credentials: console.Credentials{AccessKeyID: s.Credentials.AccessKeyID, SecretAccessKey: s.Credentials.SecretAccessKey},
 		Connections: s.gate,
+		Index:       s.index,
 		Region:      s.Config.Region,
 		Audit:       s.audit,
 		Logger:      s.Config.Logger,
