@@ -65,10 +65,16 @@ server first: the command takes the data directory's lock. --account-id and
 			if err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "iotcore: copied %d things, %d thing types, %d thing groups, %d certificates, %d CA certificates, "+
-				"%d policies (%d versions), %d provisioning templates, %d topic rules, %d provisioning attempts, %d shadows, %d tags into %s\n",
-				n.Things, n.ThingTypes, n.ThingGroups, n.Certificates, n.CACertificates, n.Policies, n.PolicyVersions,
-				n.ProvisioningTemplates, n.TopicRules, n.ProvisioningAttempts, n.Shadows, n.Tags, server.RedactDatabaseURL(to))
+			indexing := "the default indexing configuration"
+			if n.IndexingConfiguration {
+				indexing = "the indexing configuration"
+			}
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "iotcore: copied %d things, %d thing types, %d thing groups, %d billing groups, %d certificates, %d CA certificates, "+
+				"%d policies (%d versions), %d provisioning templates, %d topic rules, %d provisioning attempts, %d shadows, %d role aliases, "+
+				"%d domain configurations, %s and %d tags into %s\n",
+				n.Things, n.ThingTypes, n.ThingGroups, n.BillingGroups, n.Certificates, n.CACertificates, n.Policies, n.PolicyVersions,
+				n.ProvisioningTemplates, n.TopicRules, n.ProvisioningAttempts, n.Shadows, n.RoleAliases, n.DomainConfigurations, indexing,
+				n.Tags, server.RedactDatabaseURL(to))
 			return err
 		},
 	}

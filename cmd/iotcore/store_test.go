@@ -31,6 +31,14 @@ func TestStoreCopy(t *testing.T) {
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"*"}]}`)}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := api.CreateDomainConfiguration(ctx, &iot.CreateDomainConfigurationInput{DomainConfigurationName: aws.String("factory"),
+		DomainName: aws.String("mqtt.factory.example")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := api.UpdateIndexingConfiguration(ctx, &iot.UpdateIndexingConfigurationInput{ThingIndexingConfiguration: &types.ThingIndexingConfiguration{
+		ThingIndexingMode: types.ThingIndexingModeRegistry}}); err != nil {
+		t.Fatal(err)
+	}
 	res := runCLI(t, bin, t.TempDir(), noAWSEnv(), "store", "copy", "--from", data, "--to", url)
 	if res.code == 0 || !strings.Contains(res.stderr, "in use") {
 		t.Errorf("store copy beside a running server: exit %d\n%s", res.code, res.stderr)
@@ -38,7 +46,8 @@ func TestStoreCopy(t *testing.T) {
 	srv.stop(t)
 
 	out := mustCLI(t, bin, t.TempDir(), noAWSEnv(), "store", "copy", "--from", data, "--to", url).stdout
-	if !strings.Contains(out, "copied 1 things") || !strings.Contains(out, "1 policies") {
+	if !strings.Contains(out, "copied 1 things") || !strings.Contains(out, "1 policies") || !strings.Contains(out, "1 domain configurations") ||
+		!strings.Contains(out, " the indexing configuration") {
 		t.Errorf("store copy printed %q", out)
 	}
 	if strings.Contains(out, "password") {
@@ -53,5 +62,9 @@ func TestStoreCopy(t *testing.T) {
 	thing, err := pg.client(t).DescribeThing(ctx, &iot.DescribeThingInput{ThingName: aws.String("boiler-1")})
 	if err != nil || thing.Attributes["floor"] != "2" {
 		t.Fatalf("the thing on PostgreSQL: %v %v", thing, err)
+	}
+	found, err := pg.client(t).SearchIndex(ctx, &iot.SearchIndexInput{QueryString: aws.String("attributes.floor:2")})
+	if err != nil || len(found.Things) != 1 {
+		t.Fatalf("SearchIndex on PostgreSQL (indexing copied on): %+v %v", found, err)
 	}
 }
