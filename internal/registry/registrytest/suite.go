@@ -82,6 +82,7 @@ func Run(t *testing.T, open func(t *testing.T) registry.Store) {
 		{"BillingGroupMembership", testBillingGroupMembership},
 		{"RoleAlias", testRoleAlias},
 		{"DomainConfiguration", testDomainConfiguration},
+		{"Setting", testSetting},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.run(t, open) })
