@@ -8,13 +8,26 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"runtime"
 	"time"
+)
+
+// Contention sampling while the profiler serves: one mutex contention event
+// in mutexProfileFraction, and blocking (channels, select, sync.Cond,
+// mutexes) sampled about once per blockProfileRate of time blocked. Both
+// cost little at these rates, and the mutex and block profiles are what
+// show a lock that serializes the server (the SQLite writer, a map under a
+// mutex) when more cores do not buy more throughput.
+const (
+	mutexProfileFraction = 20
+	blockProfileRate     = 50 * time.Microsecond
 )
 
 // servePprof serves Go's profiler (/debug/pprof/) on addr until ctx ends:
 // for operators and benchmarks to see where the server's time and memory
-// go. It is off unless --pprof-addr names an address, and it has no
-// authentication, so it refuses anything but a loopback address.
+// go, and where its goroutines wait (/debug/pprof/mutex, /block). It is
+// off unless --pprof-addr names an address, and it has no authentication,
+// so it refuses anything but a loopback address.
 func servePprof(ctx context.Context, addr string, log *slog.Logger) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
@@ -27,6 +40,8 @@ func servePprof(ctx context.Context, addr string, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("--pprof-addr: %w", err)
 	}
+	runtime.SetMutexProfileFraction(mutexProfileFraction)
+	runtime.SetBlockProfileRate(int(blockProfileRate))
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)

@@ -34,8 +34,19 @@ func openStore(ctx context.Context, cfg Config, sqlitePath string) (store, error
 	return db, nil
 }
 
-// exportStoreStats exports the PostgreSQL store's conflict counters.
+// exportStoreStats exports the SQLite store's writer counters, or the
+// PostgreSQL store's conflict counters.
 func exportStoreStats(m *metrics.Metrics, st store) {
+	if db, ok := st.(*sqlite.DB); ok {
+		m.CounterFunc("database_updates_total", "Registry updates (write transactions) run by SQLite's single writer.",
+			func() float64 { return float64(db.WriterStats().Updates) })
+		m.CounterFunc("database_commits_total", "SQLite commits; updates that arrive together share one (group commit).",
+			func() float64 { return float64(db.WriterStats().Commits) })
+		m.CounterFunc("database_writer_busy_seconds_total", "Time SQLite's single writer was held by updates and commits: "+
+			"its rate near 1 means the writer limits the registry's write rate.",
+			func() float64 { return db.WriterStats().WriterBusy.Seconds() })
+		return
+	}
 	db, ok := st.(*postgres.DB)
 	if !ok {
 		return

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/iotcore/iotcore/internal/registry"
 	"github.com/iotcore/iotcore/internal/sqlstore"
@@ -157,6 +158,21 @@ func (db *DB) Close() error {
 		return fmt.Errorf("sqlite: close %s: %w", db.path, err)
 	}
 	return nil
+}
+
+// WriterStats says how busy the single writer is: the updates it ran,
+// the transactions it committed (several updates share one when they
+// arrive together), and how long it was held, in total. Updates run one
+// at a time, so WriterBusy growing as fast as the clock means the writer
+// is what limits the registry's write rate, whatever the cores.
+type WriterStats struct {
+	Updates, Commits int64
+	WriterBusy       time.Duration
+}
+
+// WriterStats reads the writer's counters.
+func (db *DB) WriterStats() WriterStats {
+	return WriterStats{Updates: db.commits.updates.Load(), Commits: db.commits.commits.Load(), WriterBusy: time.Duration(db.commits.busy.Load())}
 }
 
 // Update runs fn in a write transaction and commits it when fn returns nil;

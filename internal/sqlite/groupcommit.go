@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/iotcore/iotcore/internal/registry"
 	"github.com/iotcore/iotcore/internal/sqlstore"
@@ -30,6 +31,8 @@ type committer struct {
 	stmts *sqlstore.StmtCache
 
 	commits atomic.Int64 // transactions committed, for the tests and metrics
+	updates atomic.Int64 // updates run (their fn called), committed or not
+	busy    atomic.Int64 // nanoseconds mu was held: the single writer's busy time
 	waiting atomic.Int32 // callers waiting for mu
 	mu      sync.Mutex   // held while a caller's fn runs
 	open    *batch       // the transaction being filled; nil if none (guarded by mu)
@@ -65,12 +68,15 @@ func (c *committer) run(ctx context.Context, fn func(registry.Tx) error) (_ *bat
 	c.waiting.Add(1)
 	c.mu.Lock()
 	c.waiting.Add(-1)
+	start := time.Now()
+	c.updates.Add(1)
 	b := c.open
 	if b == nil {
 		// The batch outlives the caller that began it: its context must not
 		// roll it back.
 		tx, err := c.db.BeginTx(context.WithoutCancel(ctx), nil)
 		if err != nil {
+			c.busy.Add(int64(time.Since(start)))
 			c.mu.Unlock()
 			return nil, fmt.Errorf("sqlite: begin update: %w", err)
 		}
@@ -89,6 +95,7 @@ func (c *committer) run(ctx context.Context, fn func(registry.Tx) error) (_ *bat
 		if b.broken != nil || b.members >= maxGroupCommit || c.waiting.Load() == 0 {
 			c.end(b)
 		}
+		c.busy.Add(int64(time.Since(start)))
 		c.mu.Unlock()
 	}()
 	if _, err := b.tx.Exec("SAVEPOINT update_fn"); err != nil {

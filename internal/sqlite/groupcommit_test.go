@@ -98,6 +98,7 @@ func TestGroupCommit(t *testing.T) {
 
 	c.mu.Lock() // hold the writer until every update waits for it
 	before := c.commits.Load()
+	stats := db.WriterStats()
 	for i := range n {
 		wg.Go(func() {
 			defer func() { panicked[i] = recover() }()
@@ -138,6 +139,10 @@ func TestGroupCommit(t *testing.T) {
 	}
 	if commits := c.commits.Load() - before; commits != 1 {
 		t.Errorf("%d updates made %d commits, want 1", n, commits)
+	}
+	after := db.WriterStats()
+	if after.Updates-stats.Updates != n || after.Commits-stats.Commits != 1 || after.WriterBusy <= stats.WriterBusy {
+		t.Errorf("WriterStats went from %+v to %+v; want %d more updates, 1 more commit, more busy time", stats, after, n)
 	}
 }
 
