@@ -76,6 +76,10 @@ type benchFlags struct {
 	setup                        bool
 	prefix                       string
 	api                          apiFlags
+	// The path devices take: bench.Endpoint's KeyExchange, LeafOnly and
+	// PacketPerRecord.
+	keyExchange               string
+	leafOnly, packetPerRecord bool
 }
 
 func (f *benchFlags) declare(cmd *cobra.Command) {
@@ -87,6 +91,10 @@ func (f *benchFlags) declare(cmd *cobra.Command) {
 	fs.DurationVar(&f.keepalive, "keepalive", bench.DefaultKeepAlive, "MQTT keep-alive the clients ask for")
 	fs.BoolVar(&f.json, "json", false, "print the summary as one JSON object")
 	fs.BoolVar(&f.setup, "setup", false, "first create a CA, register it for JITP and provision the identities through the API (see --endpoint-url)")
+	fs.StringVar(&f.keyExchange, "key-exchange", string(bench.KeyExchangeGo), fmt.Sprintf("the TLS key exchange groups the clients offer, one of %v: "+
+		"Go's default offers X25519MLKEM768 first, which most device TLS stacks do not; x25519 is what OpenSSL 3.0, mbedTLS and the AWS CRT offer first", bench.KeyExchanges))
+	fs.BoolVar(&f.leafOnly, "leaf-only", false, "present the device certificate alone, not followed by its CA (default: the chain, as the seeds' deviceCertAndCACert.crt)")
+	fs.BoolVar(&f.packetPerRecord, "packet-per-record", false, "write each MQTT packet as a TLS record of its own, as device SDKs do (default: gather packets into records of up to 16 KiB)")
 	fs.StringVar(&f.prefix, "prefix", "", "start of the names of the things and policies the run creates (default: bench- and 8 random hex digits)")
 	f.api.declare(cmd)
 	for _, name := range []string{"endpoint-url", "region", "profile", "timeout"} {
@@ -97,7 +105,13 @@ func (f *benchFlags) declare(cmd *cobra.Command) {
 
 // endpointFor reads the trust flags.
 func (f *benchFlags) endpointFor() (bench.Endpoint, error) {
-	ep := bench.Endpoint{Addr: f.endpoint, ServerName: f.serverName, Timeout: f.timeout, KeepAlive: f.keepalive}
+	ep := bench.Endpoint{Addr: f.endpoint, ServerName: f.serverName, Timeout: f.timeout, KeepAlive: f.keepalive,
+		LeafOnly: f.leafOnly, PacketPerRecord: f.packetPerRecord}
+	kx, err := bench.ParseKeyExchange(f.keyExchange)
+	if err != nil {
+		return ep, usageError{fmt.Errorf("--key-exchange: %w", err)}
+	}
+	ep.KeyExchange = kx
 	if f.caFile != "" {
 		pemText, err := os.ReadFile(f.caFile)
 		if err != nil {

@@ -40,6 +40,18 @@ type Endpoint struct {
 	// KeepAlive is the keep-alive a CONNECT asks for (whole seconds; AWS IoT
 	// holds it between 30 s and 20 min). Zero means DefaultKeepAlive.
 	KeepAlive time.Duration
+
+	// The path devices take (devicepath.go). KeyExchange is the groups the
+	// clients offer; "" means KeyExchangeGo.
+	KeyExchange KeyExchange
+	// LeafOnly presents the device certificate alone, without the CA
+	// certificates that follow it in its chain.
+	LeafOnly bool
+	// PacketPerRecord writes each MQTT packet as a TLS record of its own,
+	// as device SDKs do, instead of gathering them up to 16 KiB.
+	PacketPerRecord bool
+
+	seen *handshakes // what the run's handshakes negotiated; nil: not recorded
 }
 
 func (e Endpoint) timeout() time.Duration {
@@ -60,11 +72,15 @@ func (e Endpoint) keepAlive() uint16 {
 // chain and key). It keeps no session cache: every connection does a full
 // handshake with the client certificate, as a device's first one does.
 func (e Endpoint) TLSConfig(cert tls.Certificate) *tls.Config {
+	if e.LeafOnly && len(cert.Certificate) > 1 {
+		cert.Certificate = cert.Certificate[:1]
+	}
 	return &tls.Config{
-		RootCAs:      e.RootCAs,
-		ServerName:   e.ServerName,
-		Certificates: []tls.Certificate{cert},
-		MinVersion:   tls.VersionTLS12,
+		RootCAs:          e.RootCAs,
+		ServerName:       e.ServerName,
+		Certificates:     []tls.Certificate{cert},
+		MinVersion:       tls.VersionTLS12,
+		CurvePreferences: e.KeyExchange.curves(),
 	}
 }
 
@@ -80,6 +96,7 @@ type Conn struct {
 	wbuf      []byte
 	timeout   time.Duration
 	keepalive uint16
+	flushAt   int       // bytes gathered before a write: flushAt, or 1 for a record per packet
 	sent      time.Time // when Flush last wrote, for the keep-alive; the writer's
 }
 
@@ -107,7 +124,16 @@ func Dial(ctx context.Context, e Endpoint, tlsConfig *tls.Config) (*Conn, error)
 		_ = nc.Close()
 		return nil, &handshakeError{err}
 	}
-	return &Conn{nc: tc, r: bufio.NewReaderSize(tc, 32*1024), timeout: e.timeout(), keepalive: e.keepAlive()}, nil
+	chain := 0
+	if len(tlsConfig.Certificates) > 0 {
+		chain = len(tlsConfig.Certificates[0].Certificate)
+	}
+	e.seen.record(tc.ConnectionState(), chain)
+	c := &Conn{nc: tc, r: bufio.NewReaderSize(tc, 32*1024), timeout: e.timeout(), keepalive: e.keepAlive(), flushAt: flushAt}
+	if e.PacketPerRecord {
+		c.flushAt = 1
+	}
+	return c, nil
 }
 
 // tcpError is a failed TCP connect.
@@ -195,7 +221,7 @@ func (c *Conn) Subscribe(id uint16, filter string, qos byte) (byte, error) {
 // when it is full; Flush sends the rest.
 func (c *Conn) Publish(topic string, qos byte, id uint16, payload []byte) error {
 	c.wbuf = appendPublish(c.wbuf, topic, qos, id, payload)
-	if len(c.wbuf) >= flushAt {
+	if len(c.wbuf) >= c.flushLimit() {
 		return c.Flush()
 	}
 	return nil
@@ -204,10 +230,18 @@ func (c *Conn) Publish(topic string, qos byte, id uint16, payload []byte) error 
 // Puback buffers the acknowledgement of a QoS 1 PUBLISH.
 func (c *Conn) Puback(id uint16) error {
 	c.wbuf = appendPuback(c.wbuf, id)
-	if len(c.wbuf) >= flushAt {
+	if len(c.wbuf) >= c.flushLimit() {
 		return c.Flush()
 	}
 	return nil
+}
+
+// flushLimit is how many bytes Publish and Puback gather before writing.
+func (c *Conn) flushLimit() int {
+	if c.flushAt <= 0 {
+		return flushAt
+	}
+	return c.flushAt
 }
 
 // Buffered is how many bytes wait for Flush.

@@ -145,3 +145,28 @@ func TestPublishBuffers(t *testing.T) {
 		t.Errorf("wrote %d bytes when the buffer filled, want at least %d", sc.out.Len(), flushAt)
 	}
 }
+
+// With PacketPerRecord each packet is written at once, as a record of its
+// own; otherwise packets are gathered until Flush or 16 KiB.
+func TestPacketPerRecord(t *testing.T) {
+	gathered, sc := scripted()
+	if err := gathered.Publish("a/b", 0, 0, []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if gathered.Buffered() == 0 || sc.out.Len() != 0 {
+		t.Fatalf("gathering: %d bytes buffered, %d written; want the PUBLISH held back", gathered.Buffered(), sc.out.Len())
+	}
+	own, sc := scripted()
+	own.flushAt = 1
+	for i := range 3 {
+		if err := own.Publish("a/b", 1, uint16(i+1), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		if own.Buffered() != 0 {
+			t.Fatalf("packet per record: %d bytes left buffered after PUBLISH %d", own.Buffered(), i)
+		}
+	}
+	if err := own.Puback(7); err != nil || own.Buffered() != 0 || sc.out.Len() == 0 {
+		t.Fatalf("packet per record: PUBACK %v, %d buffered, %d written", err, own.Buffered(), sc.out.Len())
+	}
+}

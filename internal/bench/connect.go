@@ -37,6 +37,7 @@ type ConnectConfig struct {
 
 // RunConnect runs the connect scenario. Ending ctx ends it early.
 func RunConnect(ctx context.Context, cfg ConnectConfig) (*ConnectSummary, error) {
+	cfg.Endpoint = cfg.Endpoint.withRecorder()
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
@@ -103,6 +104,7 @@ func RunConnect(ctx context.Context, cfg ConnectConfig) (*ConnectSummary, error)
 	bar.finish()
 
 	s.finish(start, end, &fails, work.interrupted())
+	s.TLS = cfg.Endpoint.report()
 	s.Connects = connects.Load()
 	s.Rate = rate(s.Connects, end.Sub(start))
 	s.Latency = mergeLatency(latency)

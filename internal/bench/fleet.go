@@ -115,6 +115,7 @@ type fleetRun struct {
 // only when the scenario cannot start; what fails during the run is in the
 // summary.
 func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetSummary, error) {
+	cfg.Endpoint = cfg.Endpoint.withRecorder()
 	if len(cfg.Claim.Certificate) == 0 || cfg.Claim.PrivateKey == nil {
 		return nil, errors.New("fleet: no claim certificate and key")
 	}
@@ -213,6 +214,7 @@ func RunFleet(ctx context.Context, cfg FleetConfig) (*FleetSummary, error) {
 	bar.finish()
 
 	s.finish(start, end, &fails, work.interrupted())
+	s.TLS = cfg.Endpoint.report()
 	s.Provisioned = provisioned.Load()
 	s.Rate = rate(s.Provisioned, end.Sub(start))
 	s.Latency = mergeLatency(latency)

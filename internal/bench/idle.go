@@ -37,6 +37,7 @@ type IdleConfig struct {
 // RunIdle runs the idle scenario. Ending ctx ends the hold (or the
 // connecting) early; the summary still follows.
 func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleSummary, error) {
+	cfg.Endpoint = cfg.Endpoint.withRecorder()
 	if cfg.Connections < 1 {
 		return nil, fmt.Errorf("idle: %d connections: want at least 1", cfg.Connections)
 	}
@@ -108,6 +109,7 @@ func RunIdle(ctx context.Context, cfg IdleConfig) (*IdleSummary, error) {
 	s.Alive = checkAlive(&cfg, conns, &fails)
 	end := time.Now()
 	s.finish(start, end, &fails, ctx.Err() != nil)
+	s.TLS = cfg.Endpoint.report()
 	s.Latency = mergeLatency(latency)
 	return s, nil
 }

@@ -65,6 +65,7 @@ type jitpDevice struct {
 // finish within the endpoint's timeout. It fails only when the scenario
 // cannot start; what fails during the run is in the summary.
 func RunJITP(ctx context.Context, cfg JITPConfig) (*JITPSummary, error) {
+	cfg.Endpoint = cfg.Endpoint.withRecorder()
 	if cfg.CA == nil {
 		return nil, errors.New("jitp: no CA to sign device certificates with")
 	}
@@ -131,6 +132,7 @@ func RunJITP(ctx context.Context, cfg JITPConfig) (*JITPSummary, error) {
 	bar.finish()
 
 	s.finish(start, end, &fails, work.interrupted())
+	s.TLS = cfg.Endpoint.report()
 	s.Provisioned = provisioned.Load()
 	s.FirstConnectionAccepted = firstAllowed.Load()
 	s.Rate = rate(s.Provisioned, end.Sub(start))

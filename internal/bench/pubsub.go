@@ -118,6 +118,7 @@ func (cfg *PubSubConfig) check() error {
 // connection or subscription cannot be made: the identities or the
 // policies are wrong.
 func RunPubSub(ctx context.Context, cfg PubSubConfig) (*PubSubSummary, error) {
+	cfg.Endpoint = cfg.Endpoint.withRecorder()
 	if err := cfg.check(); err != nil {
 		return nil, fmt.Errorf("pubsub: %w", err)
 	}
@@ -208,6 +209,7 @@ func RunPubSub(ctx context.Context, cfg PubSubConfig) (*PubSubSummary, error) {
 		lastDelivery = publishEnd
 	}
 	s.finish(epoch, lastDelivery, &fails, ctx.Err() != nil)
+	s.TLS = cfg.Endpoint.report()
 	s.Published, s.Unacknowledged = published, unacked
 	s.Expected = published * int64(len(subs))
 	s.Lost = max(s.Expected-s.Delivered, 0)

@@ -61,6 +61,9 @@ type Run struct {
 	Failures map[string]int64 `json:"failures"`
 	// Interrupted is true when the run was stopped early (SIGINT).
 	Interrupted bool `json:"interrupted"`
+	// TLS is how the clients connected: the key exchange offered and
+	// negotiated, the chain presented, records per packet.
+	TLS TLSReport `json:"tls"`
 
 	examples []failureExample // for WriteText
 }
@@ -73,6 +76,7 @@ func (r *Run) finish(start time.Time, end time.Time, f *failures, interrupted bo
 }
 
 func (r *Run) writeFailures(w io.Writer) {
+	r.TLS.writeText(w)
 	if r.Interrupted {
 		fmt.Fprintln(w, "  interrupted: the figures cover the part that ran")
 	}
