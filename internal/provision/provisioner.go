@@ -27,7 +27,8 @@ type Publisher interface {
 // certificate left pending, and the record of each attempt.
 type Registry interface {
 	ProvisioningTemplate(ctx context.Context, name string) (*registry.ProvisioningTemplateWithBody, error)
-	ProvisionDevice(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate, plan registry.ProvisionPlan) (*registry.ProvisionResult, error)
+	ProvisionAndRecord(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate, plan registry.ProvisionPlan,
+		record func(*registry.ProvisionResult) registry.ProvisioningAttempt) (*registry.ProvisionResult, error)
 	PreviewDevice(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate, plan registry.ProvisionPlan) (*registry.ProvisionResult, error)
 	RegisterPending(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) (*registry.Certificate, bool, error)
 	RecordProvisioningAttempt(ctx context.Context, a registry.ProvisioningAttempt) error
@@ -92,7 +93,19 @@ type Result struct {
 // attempt failed, with the certificate left PENDING_ACTIVATION (AWS).
 func (p *Provisioner) Provision(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate) (*Result, error) {
 	started := p.now()
-	res, rec, err := p.attempt(ctx, cert, ca, p.Registry.ProvisionDevice)
+	// A provisioned device's attempt is recorded in its own transaction
+	// (one write on the registry's single writer, not two); a failed or
+	// JITR attempt is recorded by report, as the transaction rolled back.
+	recorded := false
+	provision := func(ctx context.Context, cert *x509.Certificate, ca *registry.CACertificate, plan registry.ProvisionPlan) (*registry.ProvisionResult, error) {
+		return p.Registry.ProvisionAndRecord(ctx, cert, ca, plan, func(out *registry.ProvisionResult) registry.ProvisioningAttempt {
+			recorded = true
+			r := Result{Kind: JITP, CertificateID: pki.CertificateID(cert.Raw), CAID: ca.ID, ThingName: out.ThingName,
+				Status: out.Certificate.Status, Warnings: out.Warnings}
+			return r.attemptRecord(started)
+		})
+	}
+	res, rec, err := p.attempt(ctx, cert, ca, provision)
 	if res.Kind == JITR || err != nil {
 		pending, _, perr := p.Registry.RegisterPending(ctx, cert, ca)
 		if perr != nil {
@@ -105,7 +118,7 @@ func (p *Provisioner) Provision(ctx context.Context, cert *x509.Certificate, ca 
 		p.publishRegistered(rec)
 	}
 	res.fail(err)
-	p.report(ctx, res, started)
+	p.report(ctx, res, started, recorded && err == nil && res.Kind == JITP)
 	return res, err
 }
 

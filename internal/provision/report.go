@@ -35,24 +35,32 @@ func (r *Result) Outcome() string {
 	return registry.AttemptProvisioned
 }
 
-// report tells the operator about an attempt in the four places they look:
-// the log, the metric, the attempts topic and the record the API lists.
-func (p *Provisioner) report(ctx context.Context, r *Result, at time.Time) {
-	p.log(ctx, r)
-	outcome := r.Outcome()
-	if p.Metrics != nil {
-		p.Metrics.ProvisioningAttempt(string(r.Kind), outcome, r.Step)
-	}
+// attemptRecord is the record of the attempt r that the API lists.
+func (r *Result) attemptRecord(at time.Time) registry.ProvisioningAttempt {
 	reason := r.Reason
 	if r.Step == "" && len(r.Warnings) > 0 {
 		reason = "provisioned, but it will be refused: " + strings.Join(r.Warnings, "; ")
 	}
-	a := registry.ProvisioningAttempt{
+	return registry.ProvisioningAttempt{
 		At: at, Kind: string(r.Kind), CAID: r.CAID, CertificateID: r.CertificateID, ThingName: r.ThingName,
-		Outcome: outcome, Step: r.Step, Reason: reason, Status: r.Status,
+		Outcome: r.Outcome(), Step: r.Step, Reason: reason, Status: r.Status,
 	}
-	if err := p.Registry.RecordProvisioningAttempt(ctx, a); err != nil && p.Logger != nil {
-		p.Logger.ErrorContext(ctx, "recording a provisioning attempt", "certificate_id", r.CertificateID, "error", err)
+}
+
+// report tells the operator about an attempt in the four places they look:
+// the log, the metric, the attempts topic and the record the API lists
+// (written here unless recorded says the provisioning transaction did).
+func (p *Provisioner) report(ctx context.Context, r *Result, at time.Time, recorded bool) {
+	p.log(ctx, r)
+	a := r.attemptRecord(at)
+	outcome, reason := a.Outcome, a.Reason
+	if p.Metrics != nil {
+		p.Metrics.ProvisioningAttempt(string(r.Kind), outcome, r.Step)
+	}
+	if !recorded {
+		if err := p.Registry.RecordProvisioningAttempt(ctx, a); err != nil && p.Logger != nil {
+			p.Logger.ErrorContext(ctx, "recording a provisioning attempt", "certificate_id", r.CertificateID, "error", err)
+		}
 	}
 	if p.Events == nil || !p.Events.Subscribed(AttemptsTopic(r.CAID)) {
 		return

@@ -53,17 +53,37 @@ const ProvisioningAttemptRetention = 7 * 24 * time.Hour
 func (s *Service) RecordProvisioningAttempt(ctx context.Context, a ProvisioningAttempt) error {
 	return s.update(ctx, func(tx Tx, c *change) error {
 		c.touchesNoPrincipal()
-		if a.ID == "" {
-			a.ID = newID()
-		}
-		if a.At.IsZero() {
-			a.At = c.now
-		}
-		if err := tx.InsertProvisioningAttempt(ctx, &a); err != nil {
-			return err
-		}
-		return tx.PruneProvisioningAttempts(ctx, c.now.Add(-ProvisioningAttemptRetention))
+		return s.insertAttempt(ctx, tx, c, a)
 	})
+}
+
+// attemptPruneInterval is how often recording an attempt also forgets
+// those older than ProvisioningAttemptRetention: pruning at every attempt
+// cost a DELETE on the registry's single writer per device onboarded.
+const attemptPruneInterval = time.Minute
+
+// insertAttempt stores a in tx, and now and then prunes old attempts.
+func (s *Service) insertAttempt(ctx context.Context, tx Tx, c *change, a ProvisioningAttempt) error {
+	if a.ID == "" {
+		a.ID = newID()
+	}
+	if a.At.IsZero() {
+		a.At = c.now
+	}
+	if err := tx.InsertProvisioningAttempt(ctx, &a); err != nil {
+		return err
+	}
+	last := s.attemptsPrunedAt.Load()
+	if now := c.now.UnixNano(); now-last < int64(attemptPruneInterval) && now >= last {
+		return nil
+	}
+	if err := tx.PruneProvisioningAttempts(ctx, c.now.Add(-ProvisioningAttemptRetention)); err != nil {
+		return err
+	}
+	// Marked when pruned, not when committed: a rolled-back prune waits
+	// for the next interval, which only keeps old attempts a minute longer.
+	s.attemptsPrunedAt.Store(c.now.UnixNano())
+	return nil
 }
 
 // ListProvisioningAttempts lists recent attempts, newest first.

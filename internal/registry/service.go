@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -47,6 +48,9 @@ type Service struct {
 	CacheSharedStore bool
 
 	principals principalCache
+	// attemptsPrunedAt is when old provisioning attempts were last pruned
+	// (Unix nanoseconds; insertAttempt).
+	attemptsPrunedAt atomic.Int64
 }
 
 // ChangedElsewhere takes the events of a change another Service committed
