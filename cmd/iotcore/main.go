@@ -26,6 +26,7 @@ func exitCode(err error) int {
 }
 
 func main() {
+	reexecWithLeanStacks(os.Args)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := newRootCommand().ExecuteContext(ctx); err != nil {
