@@ -3,6 +3,7 @@ package bench
 import (
 	"crypto/tls"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"sync"
@@ -121,8 +122,8 @@ func (e Endpoint) withRecorder() Endpoint {
 	return e
 }
 
-// writeTLS writes the report for people.
-func (r TLSReport) writeText(w interface{ Write([]byte) (int, error) }) {
+// writeText writes the report for people.
+func (r TLSReport) writeText(w io.Writer) {
 	records := "packets gathered into records"
 	if r.PacketPerRecord {
 		records = "one TLS record per packet"

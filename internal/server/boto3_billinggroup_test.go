@@ -72,21 +72,8 @@ print(json.dumps(out))
 // aliases with boto3, whose paginators use the model's token names
 // (nextToken for billing groups, marker/nextMarker for role aliases).
 func TestBillingGroupsAndRoleAliasesBoto3(t *testing.T) {
-	iottest.NeedProgram(t, "python3", "-c", "import boto3")
 	ts := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", "-c", billingAliasScript)
-	cmd.Env = append(os.Environ(), "ENDPOINT="+ts.APIURL(), "KEY_ID="+ts.Credentials.AccessKeyID,
-		"SECRET="+ts.Credentials.SecretAccessKey, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("boto3: %v\n%s", err, stderrOf(err))
-	}
-	var got map[string]any
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("boto3 printed %q: %v", out, err)
-	}
+	got := runBoto3Script(t, ts, billingAliasScript)
 	want := map[string]any{
 		"create_billing_group":         []any{"Plant1", "arn:aws:iot:us-east-1:123456789012:billinggroup/Plant1", 36.0},
 		"describe_billing_group":       []any{1.0, map[string]any{"billingGroupDescription": "plant 1"}, true},
@@ -111,4 +98,26 @@ func TestBillingGroupsAndRoleAliasesBoto3(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("what boto3 saw (-want +got):\n%s", d)
 	}
+}
+
+// runBoto3Script runs a Python script that drives the server's API with
+// boto3, its endpoint and keys in ENDPOINT, KEY_ID and SECRET, and returns
+// the JSON object it printed.
+func runBoto3Script(t *testing.T, ts *testServer, script string) map[string]any {
+	t.Helper()
+	iottest.NeedProgram(t, "python3", "-c", "import boto3")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "python3", "-c", script)
+	cmd.Env = append(os.Environ(), "ENDPOINT="+ts.APIURL(), "KEY_ID="+ts.Credentials.AccessKeyID,
+		"SECRET="+ts.Credentials.SecretAccessKey, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("boto3: %v\n%s", err, stderrOf(err))
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatalf("boto3 printed %q: %v", out, err)
+	}
+	return got
 }

@@ -1,16 +1,9 @@
 package server_test
 
 import (
-	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/iotcore/iotcore/internal/iottest"
 )
 
 // indexingDomainScript drives fleet indexing and domain configurations
@@ -90,21 +83,8 @@ print(json.dumps(out))
 // configurations with boto3, including a shadow written through its
 // iot-data client and found by SearchIndex.
 func TestFleetIndexingAndDomainsBoto3(t *testing.T) {
-	iottest.NeedProgram(t, "python3", "-c", "import boto3")
 	ts := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "python3", "-c", indexingDomainScript)
-	cmd.Env = append(os.Environ(), "ENDPOINT="+ts.APIURL(), "KEY_ID="+ts.Credentials.AccessKeyID,
-		"SECRET="+ts.Credentials.SecretAccessKey, "AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null")
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("boto3: %v\n%s", err, stderrOf(err))
-	}
-	var got map[string]any
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("boto3 printed %q: %v", out, err)
-	}
+	got := runBoto3Script(t, ts, indexingDomainScript)
 	want := map[string]any{
 		"initial_mode":     "OFF",
 		"search_while_off": "ResourceNotFoundException",
