@@ -56,7 +56,11 @@ type Index struct {
 	// unsorted: names has new entries at its end.
 	unsorted bool
 	stale    map[string]bool // things changed since they were loaded
-	conn     map[string]*fleetindex.Connectivity
+
+	// conn holds each client id's connectivity (*fleetindex.Connectivity,
+	// never changed once stored): written on every connect and disconnect,
+	// so without mu, which a search holds for its whole scan.
+	conn sync.Map
 }
 
 // entry is one thing of the index, and its shadows as AWS returns them.
@@ -69,24 +73,23 @@ type entry struct {
 // connected false, disconnected for reason) at at: connectivity.* of the
 // thing of that name, as AWS reads it.
 func (x *Index) Connected(clientID string, connected bool, at time.Time, reason string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.conn == nil {
-		x.conn = map[string]*fleetindex.Connectivity{}
-	}
-	c := x.conn[clientID]
-	if c == nil {
-		c = &fleetindex.Connectivity{}
-		x.conn[clientID] = c
-	}
-	ms := at.UnixMilli()
-	if ms < c.Timestamp {
-		return // an older event, late
-	}
-	c.Connected, c.Timestamp, c.Version = connected, ms, c.Version+1
-	c.DisconnectReason = ""
+	next := &fleetindex.Connectivity{Connected: connected, Timestamp: at.UnixMilli(), Version: 1}
 	if !connected {
-		c.DisconnectReason = reason
+		next.DisconnectReason = reason
+	}
+	for {
+		v, loaded := x.conn.LoadOrStore(clientID, next)
+		if !loaded {
+			return
+		}
+		prev := v.(*fleetindex.Connectivity)
+		if next.Timestamp < prev.Timestamp {
+			return // an older event, late
+		}
+		next.Version = prev.Version + 1
+		if x.conn.CompareAndSwap(clientID, prev, next) {
+			return
+		}
 	}
 }
 
@@ -191,9 +194,10 @@ func (x *Index) searchThings(ctx context.Context, q *fleetindex.Query, cfg regis
 	for _, name := range x.names[start:] {
 		e := x.things[name]
 		e.doc.Connectivity = nil
-		if c := x.conn[name]; connectivity && c != nil {
-			cc := *c
-			e.doc.Connectivity = &cc
+		if connectivity {
+			if c, ok := x.conn.Load(name); ok {
+				e.doc.Connectivity = c.(*fleetindex.Connectivity)
+			}
 		}
 		if !q.Match(&e.doc) {
 			continue

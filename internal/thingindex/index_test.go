@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -90,5 +91,57 @@ func BenchmarkSearch100k(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// Connects and disconnects are recorded while searches run (they do not
+// wait for a search's scan), each one counted in connectivity.version, and
+// a late event does not overwrite a newer one.
+func TestConnectivityWhileSearching(t *testing.T) {
+	x := newIndex(t, 50)
+	ctx := context.Background()
+	base := time.Now()
+	const devices, events = 10, 200
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := x.Search(ctx, "", "connectivity.connected:true", "", 100); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for d := range devices {
+		wg.Go(func() {
+			name := fmt.Sprintf("sensor-%06d", d)
+			for i := range events {
+				x.Connected(name, i%2 == 0, base.Add(time.Duration(i)*time.Millisecond), "CLIENT_INITIATED_DISCONNECT")
+			}
+			// Late: older than the last event, so ignored.
+			x.Connected(name, true, base, "")
+		})
+	}
+	wg.Wait()
+	close(stop)
+	<-stopped
+	res, err := x.Search(ctx, "", "connectivity.connected:false", "", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Things) != devices {
+		t.Fatalf("%d things disconnected, want %d", len(res.Things), devices)
+	}
+	for _, th := range res.Things {
+		c := th.Connectivity
+		if c.Version != events || c.Timestamp != base.Add((events-1)*time.Millisecond).UnixMilli() || c.DisconnectReason != "CLIENT_INITIATED_DISCONNECT" {
+			t.Errorf("%s: connectivity %+v; want version %d, the last event's time and reason", th.Name, *c, events)
+		}
 	}
 }
