@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iotcore/iotcore/internal/fleetindex"
@@ -55,7 +56,14 @@ type Index struct {
 	names  []string // the things' names, sorted when !unsorted
 	// unsorted: names has new entries at its end.
 	unsorted bool
-	stale    map[string]bool // things changed since they were loaded
+
+	// The registry's changes, kept apart from mu: they arrive with every
+	// committed write (a provisioned device, a shadow update), which must
+	// not wait for a search's scan. refresh takes them under mu.
+	tracking  atomic.Bool // the index is built or being built: changes are kept
+	changesMu sync.Mutex
+	changed   map[string]bool // things changed since they were loaded (changesMu)
+	rebuild   bool            // everything must be loaded again (changesMu)
 
 	// conn holds each client id's connectivity (*fleetindex.Connectivity,
 	// never changed once stored): written on every connect and disconnect,
@@ -95,36 +103,39 @@ func (x *Index) Connected(clientID string, connected bool, at time.Time, reason 
 
 // OnRegistryChange takes the registry's committed changes, this node's
 // and the others': the things they name are loaded again before the next
-// search; a new configuration or a deleted group rebuilds the index.
+// search; a new configuration or a deleted group rebuilds the index. It
+// costs an atomic load while no index is built (indexing unused).
 func (x *Index) OnRegistryChange(events []registry.Event) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if !x.built {
+	if !x.tracking.Load() {
 		return
 	}
+	x.changesMu.Lock()
+	defer x.changesMu.Unlock()
 	for _, e := range events {
 		switch e.Kind {
 		case registry.ThingChanged, registry.ShadowChanged:
-			if x.stale == nil {
-				x.stale = map[string]bool{}
+			if x.changed == nil {
+				x.changed = map[string]bool{}
 			}
-			x.stale[e.ID] = true
+			x.changed[e.ID] = true
 		case registry.IndexingConfigurationChanged:
-			x.drop()
+			x.rebuildLocked()
 			return
 		case registry.AttachmentsChanged:
 			// A thing group deleted: its things' groups changed.
 			if strings.HasPrefix(e.ID, x.Registry.Account.ThingGroupARN("")) {
-				x.drop()
+				x.rebuildLocked()
 				return
 			}
 		}
 	}
 }
 
-// drop forgets the things, to load them all again at the next search.
-func (x *Index) drop() {
-	x.built, x.things, x.names, x.stale = false, nil, nil, nil
+// rebuildLocked asks for everything to be loaded again at the next search;
+// until then, changes need not be kept. The caller holds changesMu.
+func (x *Index) rebuildLocked() {
+	x.rebuild, x.changed = true, nil
+	x.tracking.Store(false)
 }
 
 // Search runs query on the index named (AWS_Things when empty), one page
@@ -212,29 +223,42 @@ func (x *Index) searchThings(ctx context.Context, q *fleetindex.Query, cfg regis
 }
 
 // refresh makes the index hold every thing as the registry has it now:
-// all of them the first time, then those changed since.
+// all of them the first time (or after a rebuild), then those changed
+// since. The caller holds mu.
 func (x *Index) refresh(ctx context.Context, cfg registry.IndexingConfiguration) error {
+	x.changesMu.Lock()
+	changed, rebuild := x.changed, x.rebuild
+	x.changed, x.rebuild = nil, false
+	// Changes committed from now on are kept, those during a full load
+	// included: loading them again after it is harmless.
+	x.tracking.Store(true)
+	x.changesMu.Unlock()
+	if rebuild {
+		x.built, x.things, x.names = false, nil, nil
+	}
 	if !x.built {
 		things, err := x.load(ctx, cfg, nil)
 		if err != nil {
+			x.requeue(nil, true)
 			return err
 		}
-		x.things, x.names, x.stale = things, make([]string, 0, len(things)), nil
+		x.things, x.names = things, make([]string, 0, len(things))
 		for name := range things {
 			x.names = append(x.names, name)
 		}
 		x.unsorted, x.built = true, true
 		return nil
 	}
-	if len(x.stale) == 0 {
+	if len(changed) == 0 {
 		return nil
 	}
-	names := make([]string, 0, len(x.stale))
-	for name := range x.stale {
+	names := make([]string, 0, len(changed))
+	for name := range changed {
 		names = append(names, name)
 	}
 	things, err := x.load(ctx, cfg, names)
 	if err != nil {
+		x.requeue(changed, false)
 		return err
 	}
 	for _, name := range names {
@@ -253,8 +277,23 @@ func (x *Index) refresh(ctx context.Context, cfg registry.IndexingConfiguration)
 			delete(x.things, name)
 		}
 	}
-	x.stale = nil
 	return nil
+}
+
+// requeue gives back the changes a failed refresh took, for the next.
+func (x *Index) requeue(changed map[string]bool, rebuild bool) {
+	x.changesMu.Lock()
+	defer x.changesMu.Unlock()
+	if rebuild || x.rebuild {
+		x.rebuildLocked()
+		return
+	}
+	if x.changed == nil {
+		x.changed = map[string]bool{}
+	}
+	for name := range changed {
+		x.changed[name] = true
+	}
 }
 
 func (x *Index) sortedNames() []string {

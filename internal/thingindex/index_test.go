@@ -145,3 +145,45 @@ func TestConnectivityWhileSearching(t *testing.T) {
 		}
 	}
 }
+
+// A thing's change reaches the next search through its event alone; a new
+// indexing configuration reloads everything.
+func TestChangesAndRebuild(t *testing.T) {
+	x := newIndex(t, 3)
+	ctx := context.Background()
+	count := func(query string) int {
+		t.Helper()
+		res, err := x.Search(ctx, "", query, "", 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(res.Things)
+	}
+	if n := count("attributes.floor:7"); n != 0 {
+		t.Fatalf("floor 7 before any change: %d things", n)
+	}
+	setFloor := func(name string) {
+		t.Helper()
+		err := x.Registry.Store.Update(ctx, func(tx registry.Tx) error {
+			th, err := tx.Thing(ctx, name)
+			if err != nil {
+				return err
+			}
+			th.Attributes = map[string]string{"floor": "7"}
+			return tx.UpdateThing(ctx, th)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	setFloor("sensor-000000") // an event says so
+	x.OnRegistryChange([]registry.Event{{Kind: registry.ThingChanged, ID: "sensor-000000"}})
+	setFloor("sensor-000001") // no event: the index does not know yet
+	if n := count("attributes.floor:7"); n != 1 {
+		t.Fatalf("after one announced change: %d things on floor 7, want 1", n)
+	}
+	x.OnRegistryChange([]registry.Event{{Kind: registry.IndexingConfigurationChanged}})
+	if n := count("attributes.floor:7"); n != 2 {
+		t.Fatalf("after a rebuild: %d things on floor 7, want 2", n)
+	}
+}
