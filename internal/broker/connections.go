@@ -25,18 +25,14 @@ type Connection struct {
 // liveConnection is an admitted session the operator may list and disconnect.
 type liveConnection interface {
 	liveClientID() string
+	liveSlot() uint32 // its shard of the gate's live connections
 	connection() Connection
 	disconnect(reason string)
 }
 
 // admit adds an admitted session to those Connections lists.
 func (g *Gatekeeper) admit(c liveConnection, cleanSession bool) {
-	g.mu.Lock()
-	if g.admitted == nil {
-		g.admitted = map[liveConnection]struct{}{}
-	}
-	g.admitted[c] = struct{}{}
-	g.mu.Unlock()
+	g.live.admit(c)
 	if g.Admitted != nil {
 		g.Admitted(c.liveClientID(), c.connection().Since, cleanSession)
 	}
@@ -44,9 +40,7 @@ func (g *Gatekeeper) admit(c liveConnection, cleanSession bool) {
 
 // dismiss removes a closed session from those Connections lists.
 func (g *Gatekeeper) dismiss(c liveConnection) {
-	g.mu.Lock()
-	delete(g.admitted, c)
-	g.mu.Unlock()
+	g.live.dismiss(c)
 }
 
 // ConnectionPage asks for at most Limit connections whose client id starts
@@ -69,8 +63,7 @@ func (g *Gatekeeper) Connections(p ConnectionPage) (conns []Connection, more boo
 	}
 	// The limit+1 smallest client ids after p.After: a max-heap by client id.
 	var h pageHeap
-	g.mu.Lock()
-	for c := range g.admitted {
+	for c := range g.live.connections() {
 		id := c.liveClientID()
 		if !strings.HasPrefix(id, p.Prefix) || p.After != "" && id <= p.After {
 			continue
@@ -82,7 +75,6 @@ func (g *Gatekeeper) Connections(p ConnectionPage) (conns []Connection, more boo
 			heap.Fix(&h, 0)
 		}
 	}
-	g.mu.Unlock()
 	entries := []pageEntry(h)
 	slices.SortFunc(entries, func(a, b pageEntry) int { return strings.Compare(a.id, b.id) })
 	if len(entries) > limit {
@@ -120,9 +112,7 @@ func (h *pageHeap) Pop() any {
 
 // ConnectionCount is the number of admitted connections.
 func (g *Gatekeeper) ConnectionCount() int {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return len(g.admitted)
+	return int(g.live.admitted.Load())
 }
 
 // TakenOverElsewhere ends this node's connections of clientID admitted
@@ -132,14 +122,9 @@ func (g *Gatekeeper) ConnectionCount() int {
 // and stays (the news of the other node's connection came late). It returns
 // how many were ended.
 func (g *Gatekeeper) TakenOverElsewhere(clientID string, at time.Time) int {
-	g.mu.Lock()
-	var found []liveConnection
-	for c := range g.admitted {
-		if c.liveClientID() == clientID && c.connection().Since.Before(at) {
-			found = append(found, c)
-		}
-	}
-	g.mu.Unlock()
+	found := slices.DeleteFunc(g.live.connectionsOf(clientID), func(c liveConnection) bool {
+		return !c.connection().Since.Before(at)
+	})
 	for _, c := range found {
 		c.disconnect(KickTakenOver)
 	}
@@ -149,14 +134,7 @@ func (g *Gatekeeper) TakenOverElsewhere(clientID string, at time.Time) int {
 // Disconnect disconnects every connection of clientID, telling the log
 // reason, and returns how many there were.
 func (g *Gatekeeper) Disconnect(clientID, reason string) int {
-	g.mu.Lock()
-	var found []liveConnection
-	for c := range g.admitted {
-		if c.liveClientID() == clientID {
-			found = append(found, c)
-		}
-	}
-	g.mu.Unlock()
+	found := g.live.connectionsOf(clientID)
 	for _, c := range found {
 		c.disconnect(reason)
 	}
@@ -165,6 +143,8 @@ func (g *Gatekeeper) Disconnect(clientID, reason string) int {
 
 func (s *session) liveClientID() string    { return s.clientID }
 func (s *iamSession) liveClientID() string { return s.p.clientID }
+func (s *session) liveSlot() uint32        { return s.slot }
+func (s *iamSession) liveSlot() uint32     { return s.slot }
 
 func (s *session) connection() Connection {
 	s.mu.Lock()

@@ -176,16 +176,11 @@ func (g *Gatekeeper) reloadAffected(ctx context.Context, events []registry.Event
 
 // affected returns the live sessions that one of events may concern.
 func (g *Gatekeeper) affected(events []registry.Event) []*session {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	var out []*session
-	for s := range g.sessions {
-		for _, e := range events {
-			if s.affectedBy(e, g.Account) {
-				out = append(out, s)
-				break
-			}
+	subjects := make([]subject, 0, len(events))
+	for _, e := range events {
+		if k, ok := eventSubject(e, g.Account); ok {
+			subjects = append(subjects, k)
 		}
 	}
-	return out
+	return g.live.sessionsOf(subjects)
 }

@@ -76,11 +76,9 @@ type Gatekeeper struct {
 	// background); 0 means DefaultApplyWait, negative not at all.
 	ApplyWait time.Duration
 
-	mu       sync.Mutex
-	sessions map[*session]struct{}
-	admitted map[liveConnection]struct{} // sessions past iot:Connect (connections.go)
-	parsed   documentCache
-	changes  changeQueue // registry changes the live sessions have yet to see
+	live    liveSet // the sessions, and those past iot:Connect (livesessions.go)
+	parsed  documentCache
+	changes changeQueue // registry changes the live sessions have yet to see
 }
 
 // documentCache keeps parsed policy documents by their text, so that a
@@ -160,16 +158,11 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 		return nil, refuse(Drop, "certificate %s is %s", id, pc.Certificate.Status)
 	}
 	s := &session{gate: g, certID: id, cert: leaf, clientID: req.ClientID, kick: kick, connected: g.now(),
-		remote: req.RemoteAddr, arnPrefix: g.Account.ARN("")}
+		remote: req.RemoteAddr, arnPrefix: g.Account.ARN(""), slot: g.live.slot()}
 	if err := s.load(ctx, pc); err != nil {
 		return nil, loadError(id, err)
 	}
-	g.mu.Lock()
-	if g.sessions == nil {
-		g.sessions = map[*session]struct{}{}
-	}
-	g.sessions[s] = struct{}{}
-	g.mu.Unlock()
+	g.add(s)
 	// A change committed after the context was read but before the session
 	// joined the live ones would pass it by: read it again.
 	if g.changes.count() != seen {
@@ -281,10 +274,24 @@ func (g *Gatekeeper) autoRegisteringCA(ctx context.Context, leaf *x509.Certifica
 	return nil, refuse(Drop, "certificate %q is not registered: %s", leaf.Subject.String(), strings.Join(reasons, "; "))
 }
 
+// add makes s live: a registry change that concerns it reloads it.
+func (g *Gatekeeper) add(s *session) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.indexed {
+		s.indexed = true
+		g.live.index(s, nil, s.subjects)
+	}
+}
+
+// remove ends what add began.
 func (g *Gatekeeper) remove(s *session) {
-	g.mu.Lock()
-	delete(g.sessions, s)
-	g.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.indexed {
+		s.indexed = false
+		g.live.index(s, s.subjects, nil)
+	}
 }
 
 // compile parses the effective policy documents; documents the registry

@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -362,4 +363,134 @@ func TestRefusalNamesForeignARNs(t *testing.T) {
 			t.Errorf("reason %q lacks %q", refused.Reason, want)
 		}
 	}
+}
+
+// BenchmarkOnboardingWithConnectedFleet measures what one device's
+// provisioning costs the gate while a fleet is connected: the registry
+// changes a JITP device commits (its certificate, its thing, its
+// certificate's attachments) reach the gate, which must find the live
+// sessions they concern (none: the device is new) before the commit
+// returns. That cost must not grow with the fleet.
+func BenchmarkOnboardingWithConnectedFleet(b *testing.B) {
+	ca := pkitest.NewRoot(b, "ca")
+	d := newDevice(b, ca, "sensor")
+	for _, fleet := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprintf("connected=%d", fleet), func(b *testing.B) {
+			reg := &fakeRegistry{}
+			reg.set(d.id, activeContext(d, []string{"fleet"}, "p"))
+			g := runningGate(b, reg, time.Minute)
+			for i := range fleet {
+				if _, err := connect(g, d, fmt.Sprintf("sensor-%d", i), nil); err != nil {
+					b.Fatalf("session %d: %v", i, err)
+				}
+			}
+			b.ResetTimer()
+			for i := range b.N {
+				id := fmt.Sprintf("%064x", i)
+				g.OnRegistryChange([]registry.Event{
+					{Kind: registry.CertificateChanged, ID: id},
+					{Kind: registry.ThingChanged, ID: fmt.Sprintf("new-%d", i)},
+					{Kind: registry.AttachmentsChanged, ID: testAccount.CertificateARN(id)},
+				})
+			}
+		})
+	}
+}
+
+// The gate finds the sessions a change concerns by what they hold now: a
+// session reloaded with another policy, thing and group is found under the
+// new ones and no longer under the old; its client id names its connection
+// thing; a closed session is found under nothing.
+func TestChangesFindSessionsByWhatTheyNowHold(t *testing.T) {
+	ca := pkitest.NewRoot(t, "ca")
+	reg := &fakeRegistry{}
+	g := runningGate(t, reg, time.Minute)
+	a, b := newDevice(t, ca, "a"), newDevice(t, ca, "b")
+	reg.set(a.id, activeContext(a, []string{"old-group"}, "old-policy"))
+	reg.set(b.id, activeContext(b, nil, "shared"))
+	sa, err := connect(g, a, "client-a", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := connect(g, b, "client-b", nil); err != nil {
+		t.Fatal(err)
+	}
+	reloaded := func(events ...registry.Event) int64 {
+		t.Helper()
+		before := reg.loads.Load()
+		g.OnRegistryChange(events) // waits: ApplyWait is long
+		return reg.loads.Load() - before
+	}
+	thing := func(name string) registry.Event { return registry.Event{Kind: registry.ThingChanged, ID: name} }
+	policy := func(name string) registry.Event { return registry.Event{Kind: registry.PolicyChanged, ID: name} }
+	group := func(name string) registry.Event {
+		return registry.Event{Kind: registry.AttachmentsChanged, ID: testAccount.ThingGroupARN(name)}
+	}
+
+	if n := reloaded(thing("client-a")); n != 1 {
+		t.Errorf("a change to the thing named as a's client id reloaded %d sessions, want 1", n)
+	}
+	// a's certificate gets another policy, a thing and another group.
+	pc := activeContext(a, []string{"new-group"}, "new-policy", "shared")
+	pc.Things = []registry.ThingWithPrincipal{{Thing: registry.Thing{Name: "pump-7"}}}
+	reg.set(a.id, pc)
+	if n := reloaded(registry.Event{Kind: registry.AttachmentsChanged, ID: testAccount.CertificateARN(a.id)}); n != 1 {
+		t.Fatalf("the change to a's attachments reloaded %d sessions, want 1", n)
+	}
+	for _, tc := range []struct {
+		event registry.Event
+		want  int64
+	}{
+		{policy("old-policy"), 0},
+		{policy("new-policy"), 1},
+		{policy("shared"), 2},
+		{group("old-group"), 0},
+		{group("new-group"), 1},
+		{thing("pump-7"), 1},
+		{registry.Event{Kind: registry.CertificateChanged, ID: a.id}, 1},
+		// Several subjects of one session reload it once.
+		{policy("new-policy"), 1},
+	} {
+		if n := reloaded(tc.event); n != tc.want {
+			t.Errorf("%v: %d sessions reloaded, want %d", tc.event, n, tc.want)
+		}
+	}
+	if n := reloaded(policy("new-policy"), group("new-group"), thing("pump-7")); n != 1 {
+		t.Errorf("three changes that concern a reloaded it %d times, want once", n)
+	}
+	sa.Close(DisconnectInfo{})
+	if n := reloaded(policy("shared"), thing("client-a")); n != 1 {
+		t.Errorf("after a closed: %d sessions reloaded, want 1 (b's)", n)
+	}
+}
+
+// BenchmarkConnectAndClose connects and closes sessions from many
+// goroutines at once, as a reconnect storm does, with 10,000 others
+// connected: what the gate's own bookkeeping costs a connect, and whether
+// connects on many cores queue on one lock (run with -cpu 1,2,8,16 and
+// -mutexprofile).
+func BenchmarkConnectAndClose(b *testing.B) {
+	ca := pkitest.NewRoot(b, "ca")
+	d := newDevice(b, ca, "sensor")
+	reg := &fakeRegistry{}
+	reg.set(d.id, activeContext(d, []string{"fleet"}, "p"))
+	g := runningGate(b, reg, time.Minute)
+	for i := range 10000 {
+		if _, err := connect(g, d, fmt.Sprintf("idle-%d", i), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	var next atomic.Int64
+	b.SetParallelism(8)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			s, err := connect(g, d, fmt.Sprintf("storm-%d", next.Add(1)), nil)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			s.Close(DisconnectInfo{ClientInitiated: true})
+		}
+	})
 }

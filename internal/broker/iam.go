@@ -25,7 +25,7 @@ func (g *Gatekeeper) connectIAM(req ConnectRequest, kick func(reason string)) (S
 		return nil, refuse(Drop, "access key %s may not connect", req.IAMAccessKeyID)
 	}
 	s := &iamSession{gate: g, p: presenceIdentity{clientID: req.ClientID, sessionID: uuid.NewString(), principal: req.IAMAccessKeyID},
-		kick: kick, remote: req.RemoteAddr, connected: g.now()}
+		kick: kick, remote: req.RemoteAddr, connected: g.now(), slot: g.live.slot()}
 	g.admit(s, req.CleanSession)
 	g.presence(s.p, "connected", req.RemoteAddr)
 	return s, nil
@@ -38,6 +38,7 @@ type iamSession struct {
 	kick      func(reason string)
 	remote    string
 	connected time.Time
+	slot      uint32 // its shard of the gate's live connections
 	kicked    atomic.Bool
 
 	mu     sync.Mutex

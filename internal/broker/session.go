@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ type session struct {
 	remote    string // the peer's address
 	id        string
 	arnPrefix string // arn:aws:iot:<region>:<account>:
+	slot      uint32 // its shard of the gate's live sessions (livesessions.go)
 
 	set    atomic.Pointer[policy.Set]
 	kicked atomic.Bool
@@ -36,6 +38,10 @@ type session struct {
 	things   map[string]bool // names of the things attached to the certificate
 	groups   map[string]bool // the things' groups and their ancestors
 	closed   bool
+	// subjects are what the live sessions' index holds the session under,
+	// while indexed: the gate finds it by them when the registry changes.
+	subjects []subject
+	indexed  bool
 }
 
 // load compiles the session's policies from pc, or from the registry's
@@ -72,8 +78,35 @@ func (s *session) load(ctx context.Context, pc *registry.PrincipalContext) error
 	if s.id == "" {
 		s.id = uuid.NewString()
 	}
+	old := s.subjects
+	s.subjects = s.subjectsLocked()
+	if s.indexed {
+		s.gate.live.index(s, old, s.subjects)
+	}
 	s.set.Store(set)
 	return nil
+}
+
+// subjectsLocked lists, sorted, what a registry change may name that
+// concerns the session: its certificate, its client id (the name of its
+// connection thing, which policy variables read), its things, its effective
+// policies and its things' groups. The caller holds s.mu.
+func (s *session) subjectsLocked() []subject {
+	out := make([]subject, 0, 2+len(s.things)+len(s.policies)+len(s.groups))
+	out = append(out, subject{subjectCertificate, s.certID}, subject{subjectThing, s.clientID})
+	for t := range s.things {
+		if t != s.clientID {
+			out = append(out, subject{subjectThing, t})
+		}
+	}
+	for p := range s.policies {
+		out = append(out, subject{subjectPolicy, p})
+	}
+	for g := range s.groups {
+		out = append(out, subject{subjectGroup, g})
+	}
+	slices.SortFunc(out, compareSubjects)
+	return out
 }
 
 // reload re-reads the registry after a change and disconnects the session if
@@ -114,26 +147,6 @@ func (s *session) disconnect(why string) {
 		s.gate.Logger.Info("disconnecting a device", "client_id", s.clientID, "certificate_id", s.certID, "reason", why)
 	}
 	s.kick(why)
-}
-
-// affectedBy reports whether a registry change may change this session's authorization.
-func (s *session) affectedBy(e registry.Event, acct iot.Account) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch e.Kind {
-	case registry.CertificateChanged:
-		return e.ID == s.certID
-	case registry.PolicyChanged:
-		return s.policies[e.ID]
-	case registry.AttachmentsChanged:
-		if group, ok := strings.CutPrefix(e.ID, acct.ThingGroupARN("")); ok {
-			return s.groups[group]
-		}
-		return e.ID == acct.CertificateARN(s.certID)
-	case registry.ThingChanged:
-		return e.ID == s.clientID || s.things[e.ID]
-	}
-	return false
 }
 
 // Authorize decides an action against the compiled policies. Event topics
