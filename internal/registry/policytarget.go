@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/iotcore/iotcore/internal/iot"
@@ -62,10 +63,14 @@ func (s *Service) attachPolicy(ctx context.Context, tx Tx, c *change, name, targ
 	if err != nil {
 		return err
 	}
-	for _, p := range attached {
-		if p == name {
-			return nil
-		}
+	return s.linkPolicy(ctx, tx, c, name, target, limit, attached)
+}
+
+// linkPolicy attaches the policy name to target, both known to exist, given
+// the target's limit and the policies attached to it (limit+1 at most).
+func (s *Service) linkPolicy(ctx context.Context, tx Tx, c *change, name, target string, limit int, attached []string) error {
+	if slices.Contains(attached, name) {
+		return nil
 	}
 	if len(attached) >= limit {
 		return iot.Errorf(iot.LimitExceeded, "%s already has the maximum of %d attached policies", target, limit)

@@ -158,7 +158,9 @@ func (s *Service) provisionDevice(ctx context.Context, tx Tx, c *change, cert *x
 	rec, err := tx.Certificate(ctx, id)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		rec = s.newCertificate(cert, ca.ID, ca.Mode, iot.StatusPendingActivation, c.now)
+		// Inserted with the status it ends with: if anything below fails,
+		// the transaction rolls back whole.
+		rec = s.newCertificate(cert, ca.ID, ca.Mode, status, c.now)
 		if err := tx.InsertCertificate(ctx, rec); err != nil {
 			return nil, stepErr("certificate", err)
 		}
@@ -171,10 +173,12 @@ func (s *Service) provisionDevice(ctx context.Context, tx Tx, c *change, cert *x
 	if err := s.carryOut(ctx, tx, c, rec, plan, res); err != nil {
 		return nil, err
 	}
-	rec.Status = status
-	rec.UpdatedAt = c.now
-	if err := tx.UpdateCertificate(ctx, rec); err != nil {
-		return nil, stepErr("certificate", err)
+	if !res.CertificateCreated {
+		rec.Status = status
+		rec.UpdatedAt = c.now
+		if err := tx.UpdateCertificate(ctx, rec); err != nil {
+			return nil, stepErr("certificate", err)
+		}
 	}
 	c.emit(CertificateChanged, id)
 	res.Certificate = rec
@@ -184,12 +188,19 @@ func (s *Service) provisionDevice(ctx context.Context, tx Tx, c *change, cert *x
 // carryOut creates (or reuses) the plan's thing and policies inside tx and,
 // when cert is not nil, attaches them to it. It is the part of provisioning
 // that JITP (ProvisionDevice) and RegisterThing share; each first settles
-// the certificate its own way.
+// the certificate its own way (res.CertificateCreated says it inserted it).
+//
+// It does not ask the store again what the transaction itself has just
+// read or written: that the thing and the policies exist, that a
+// certificate it inserted exists and has nothing attached but what it
+// attaches. Every statement is time on SQLite's single writer, which bounds
+// the devices provisioned per second (docs/benchmarks.md).
 func (s *Service) carryOut(ctx context.Context, tx Tx, c *change, cert *Certificate, plan ProvisionPlan, res *ProvisionResult) error {
 	var arn string
 	if cert != nil {
 		arn = s.Account.CertificateARN(cert.ID)
 	}
+	newCert := cert != nil && res.CertificateCreated
 	if t := plan.Thing; t != nil {
 		created, err := s.provisionThing(ctx, tx, c, t)
 		if err != nil {
@@ -197,18 +208,34 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c *change, cert *Certific
 		}
 		res.ThingName, res.ThingCreated = t.Name, created
 		if cert != nil {
-			if err := s.attachThingPrincipal(ctx, tx, c, t.Name, arn, iot.NonExclusiveThing); err != nil {
+			var links []ThingPrincipal // a new certificate has none
+			if !newCert {
+				links, err = tx.ListPrincipalThings(ctx, arn, Page{Limit: 2})
+			}
+			if err == nil {
+				err = s.linkThingPrincipal(ctx, tx, c, t.Name, arn, iot.NonExclusiveThing, links)
+			}
+			if err != nil {
 				return inResource(stepErr("attach", fmt.Errorf("attach the certificate to the thing %s: %w", t.Name, err)), t.LogicalID)
 			}
 		}
 	}
+	var attached []string // to a new certificate: what this loop attached
 	for _, p := range plan.Policies {
 		doc, created, err := s.provisionPolicy(ctx, tx, c, p)
 		if err != nil {
 			return inResource(err, p.LogicalID)
 		}
 		if cert != nil {
-			if err := s.attachPolicy(ctx, tx, c, p.Name, arn); err != nil {
+			if newCert {
+				err = s.linkPolicy(ctx, tx, c, p.Name, arn, MaxPoliciesPerTarget, attached)
+				if !slices.Contains(attached, p.Name) {
+					attached = append(attached, p.Name)
+				}
+			} else {
+				err = s.attachPolicy(ctx, tx, c, p.Name, arn)
+			}
+			if err != nil {
 				return inResource(stepErr("attach", fmt.Errorf("attach the policy %s: %w", p.Name, err)), p.LogicalID)
 			}
 		}
@@ -258,13 +285,22 @@ func (s *Service) provisionThing(ctx context.Context, tx Tx, c *change, t *Plann
 	existing, err := tx.Thing(ctx, t.Name)
 	switch {
 	case errors.Is(err, ErrNotFound):
-		if _, err := s.createThing(ctx, tx, c, in); err != nil {
+		if _, err := s.insertThing(ctx, tx, c, in); err != nil {
 			return false, stepErr("thing", err)
 		}
+		// The new thing is in no group yet.
+		var groups []string
 		for _, g := range t.Groups {
-			if err := s.addThingToGroup(ctx, tx, c, g, t.Name); err != nil {
+			if slices.Contains(groups, g) {
+				continue
+			}
+			if _, err := tx.ThingGroup(ctx, g); err != nil {
+				return false, stepErr("thing-group", notFound(err, "thing group", g))
+			}
+			if err := s.addToGroup(ctx, tx, c, g, t.Name, len(groups)); err != nil {
 				return false, stepErr("thing-group", err)
 			}
+			groups = append(groups, g)
 		}
 		return true, nil
 	case err != nil:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -386,4 +387,89 @@ func BenchmarkProvisionDevice(b *testing.B) {
 	after := db.WriterStats()
 	b.ReportMetric(float64(after.WriterBusy-before.WriterBusy)/float64(b.N), "writer-ns/op")
 	b.ReportMetric(float64(after.Updates-before.Updates)/float64(max(1, after.Commits-before.Commits)), "updates/commit")
+}
+
+// Provisioning a new certificate skips reading back what its own
+// transaction wrote (provisioning.go's carryOut): what it stores must be
+// what the full checks would have stored, duplicates in the template
+// included, and the policy limit must hold with nothing left behind.
+func TestProvisionDeviceOfNewCertificate(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newService(t)
+	for _, g := range []string{"fleet", "line-2"} {
+		if _, err := s.CreateThingGroup(ctx, registry.ThingGroup{Name: g}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CreatePolicy(ctx, "Shared", fmt.Sprintf(connectDoc, "us-east-2"), nil); err != nil {
+		t.Fatal(err)
+	}
+	root := pkitest.NewRoot(t, "Device CA")
+	ca := registerCA(t, s, root, nil)
+	// policies renders n policy resources: "Shared" twice, then inline
+	// ones of distinct documents (named by them at provisioning).
+	policies := func(n int) string {
+		var b strings.Builder
+		for i := range n {
+			if i < 2 {
+				fmt.Fprintf(&b, `,"shared%d":{"Type":"AWS::IoT::Policy","Properties":{"PolicyName":"Shared"}}`, i)
+				continue
+			}
+			doc := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Connect","Resource":"arn:aws:iot:us-east-2:123456789012:client/x%d"}]}`, i)
+			fmt.Fprintf(&b, `,"inline%d":{"Type":"AWS::IoT::Policy","Properties":{"PolicyDocument":%q}}`, i, doc)
+		}
+		return b.String()
+	}
+	body := func(n int) string {
+		return strings.Replace(jitpBody(`"fleet","line-2","fleet"`, inlinePolicy("us-east-2"), ""),
+			`"policy":{"Type"`, strings.TrimPrefix(policies(n), ",")+`,"policy":{"Type"`, 1)
+	}
+
+	cert, _ := pkitest.NewClient(t, root, pkix.Name{CommonName: "dev1"})
+	plan, err := registry.PlanJITP(body(3), cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.ProvisionDevice(ctx, cert, ca, plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := pki.CertificateID(cert.Raw)
+	arn := s.Account.CertificateARN(id)
+	rec, err := s.Certificate(ctx, id)
+	if err != nil || rec.Status != iot.StatusActive || !rec.UpdatedAt.Equal(rec.CreatedAt) {
+		t.Errorf("certificate %+v, %v; want ACTIVE, updated when created", rec, err)
+	}
+	attached, _, err := s.ListAttachedPolicies(ctx, arn, false, registry.PageRequest{})
+	if err != nil || len(attached) != 3 || !slices.Contains(attached, "Shared") {
+		t.Errorf("attached policies %v, %v; want Shared, the inline one and the template's own, once each", attached, err)
+	}
+	groups, _, err := s.ListThingGroupsForThing(ctx, "dev1", registry.PageRequest{})
+	if err != nil || !slices.Equal(groups, []string{"fleet", "line-2"}) {
+		t.Errorf("groups %v, %v; want fleet and line-2", groups, err)
+	}
+	things, _, err := s.ListPrincipalThings(ctx, arn, "", registry.PageRequest{})
+	if err != nil || len(things) != 1 || things[0].ThingName != "dev1" {
+		t.Errorf("things of the certificate %v, %v; want dev1", things, err)
+	}
+	if !res.CertificateCreated || !res.ThingCreated {
+		t.Errorf("result %+v; want certificate and thing created", res)
+	}
+
+	// Eleven distinct policies (Shared, nine inline, the template's own):
+	// one more than a certificate may have.
+	cert2, _ := pkitest.NewClient(t, root, pkix.Name{CommonName: "dev2"})
+	plan, err = registry.PlanJITP(body(11), cert2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ProvisionDevice(ctx, cert2, ca, plan); !iot.IsCode(err, iot.LimitExceeded) && (err == nil || !strings.Contains(err.Error(), "maximum of 10 attached policies")) {
+		t.Fatalf("ProvisionDevice with 11 policies: %v; want the limit of 10", err)
+	}
+	if _, err := s.Certificate(ctx, pki.CertificateID(cert2.Raw)); !iot.IsCode(err, iot.ResourceNotFound) {
+		t.Errorf("after the failure the certificate is there (%v): the transaction left it behind", err)
+	}
+	if _, err := s.Thing(ctx, "dev2"); !iot.IsCode(err, iot.ResourceNotFound) {
+		t.Errorf("after the failure the thing is there (%v)", err)
+	}
 }

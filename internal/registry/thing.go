@@ -66,6 +66,14 @@ func (s *Service) createThing(ctx context.Context, tx Tx, c *change, in CreateTh
 	} else if !errors.Is(err, ErrNotFound) {
 		return nil, err
 	}
+	return s.insertThing(ctx, tx, c, in)
+}
+
+// insertThing creates a thing that does not exist: the caller has looked.
+func (s *Service) insertThing(ctx context.Context, tx Tx, c *change, in CreateThingInput) (*Thing, error) {
+	if in.Attributes == nil {
+		in.Attributes = map[string]string{}
+	}
 	if in.TypeName != "" {
 		if err := usableThingType(ctx, tx, in.TypeName); err != nil {
 			return nil, err

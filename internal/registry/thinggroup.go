@@ -303,12 +303,16 @@ func (s *Service) addThingToGroup(ctx context.Context, tx Tx, c *change, group, 
 	if err != nil {
 		return err
 	}
-	for _, g := range groups {
-		if g == group {
-			return nil
-		}
+	if slices.Contains(groups, group) {
+		return nil
 	}
-	if len(groups) >= MaxGroupsPerThing {
+	return s.addToGroup(ctx, tx, c, group, thing, len(groups))
+}
+
+// addToGroup adds an existing thing, in inGroups groups but not in group,
+// to group, which exists.
+func (s *Service) addToGroup(ctx context.Context, tx Tx, c *change, group, thing string, inGroups int) error {
+	if inGroups >= MaxGroupsPerThing {
 		return iot.Errorf(iot.InvalidRequest, "the thing %s is already in the maximum of %d groups", thing, MaxGroupsPerThing)
 	}
 	c.emit(ThingChanged, thing)

@@ -52,6 +52,12 @@ func (s *Service) attachThingPrincipal(ctx context.Context, tx Tx, c *change, th
 	if err != nil {
 		return err
 	}
+	return s.linkThingPrincipal(ctx, tx, c, thing, principal, typ, links)
+}
+
+// linkThingPrincipal attaches principal to thing, both known to exist, given
+// the principal's links (ListPrincipalThings, two at most).
+func (s *Service) linkThingPrincipal(ctx context.Context, tx Tx, c *change, thing, principal, typ string, links []ThingPrincipal) error {
 	for _, l := range links {
 		if l.ThingName == thing {
 			continue
