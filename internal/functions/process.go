@@ -214,10 +214,15 @@ func (p *process) readMessages(r *os.File) {
 		}
 		select {
 		case p.msgs <- m:
-		default:
+		case <-p.exited:
+			// The last word of a process that has exited: a caller
+			// still waiting reads it before it reports the exit; with none,
+			// it is dropped.
+			t := time.NewTimer(drainGrace)
 			select {
 			case p.msgs <- m:
-			case <-p.exited:
+				t.Stop()
+			case <-t.C:
 				return
 			}
 		}
@@ -324,13 +329,15 @@ func (p *process) exitError() *FunctionError {
 func (p *process) waitReady(ctx context.Context) error {
 	timer := time.NewTimer(initTimeout)
 	defer timer.Stop()
-	msgs := p.msgs
+	msgs, exited := p.msgs, p.exited
 	for {
 		select {
 		case m, ok := <-msgs:
 			switch {
 			case !ok:
-				msgs = nil // wait for the exit
+				if msgs = nil; exited == nil {
+					return p.exitError()
+				}
 			case m.Ready:
 				return nil
 			case m.Error != nil:
@@ -340,8 +347,11 @@ func (p *process) waitReady(ctx context.Context) error {
 				p.stop()
 				return &FunctionError{Type: errInvalidResult, Message: "the runtime sent something else than its ready signal"}
 			}
-		case <-p.exited:
-			return p.exitError()
+		case <-exited:
+			// What it wrote before it exited comes first.
+			if exited = nil; msgs == nil {
+				return p.exitError()
+			}
 		case <-timer.C:
 			p.stop()
 			return &FunctionError{Type: errTimeout, Message: fmt.Sprintf("Init timed out after %.2f seconds", initTimeout.Seconds())}
@@ -385,13 +395,15 @@ func (p *process) invoke(ctx context.Context, req request, timeout time.Duration
 		p.stop()
 		return nil, false, fmt.Errorf("sending the request: %w", err)
 	}
-	msgs := p.msgs
+	msgs, exited := p.msgs, p.exited
 	for {
 		select {
 		case m, ok := <-msgs:
 			switch {
 			case !ok:
-				msgs = nil // wait for the exit
+				if msgs = nil; exited == nil {
+					return nil, false, p.exitError()
+				}
 			case m.size > maxPayload+4<<10 || len(m.Result) > maxPayload:
 				return nil, true, &FunctionError{Type: errResponseSize, Message: fmt.Sprintf("Response payload size exceeded maximum allowed payload size (%d bytes).", maxPayload)}
 			case m.bad != nil:
@@ -410,8 +422,11 @@ func (p *process) invoke(ctx context.Context, req request, timeout time.Duration
 			default:
 				return m.Result, true, nil
 			}
-		case <-p.exited:
-			return nil, false, p.exitError()
+		case <-exited:
+			// What it wrote before it exited comes first.
+			if exited = nil; msgs == nil {
+				return nil, false, p.exitError()
+			}
 		case <-timer.C:
 			return nil, false, timedOut()
 		case <-ctx.Done():
