@@ -3,10 +3,12 @@ package broker
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/iotcore/iotcore/internal/iot"
 	"github.com/iotcore/iotcore/internal/registry"
 )
 
@@ -31,6 +33,22 @@ type changeQueue struct {
 	wake     chan struct{} // capacity 1: something is pending
 	applied  uint64        // the live sessions have seen changes up to this count
 	progress chan struct{} // closed, and replaced, whenever applied moves on
+	// recent is a ring of what the latest changes named, change number
+	// seen-1 at recent[(seen-1)%len]: enough for a connect to tell whether
+	// a change made while it read its context concerns it (concerns).
+	recent []recentChange
+}
+
+// recentChanges is how many changes the queue remembers what they named.
+// A connect that read its context before more changes than this were made
+// reads it again, whatever they named.
+const recentChanges = 4096
+
+// recentChange is what one change named: a subject, or nothing a session is
+// indexed by (named false).
+type recentChange struct {
+	subject subject
+	named   bool
 }
 
 func (q *changeQueue) init() {
@@ -40,6 +58,7 @@ func (q *changeQueue) init() {
 		q.wake = make(chan struct{}, 1)
 		q.pending = map[registry.Event]struct{}{}
 		q.progress = make(chan struct{})
+		q.recent = make([]recentChange, recentChanges)
 	}
 }
 
@@ -47,12 +66,16 @@ func (q *changeQueue) init() {
 // knows a change committed meanwhile.
 func (q *changeQueue) count() uint64 { return q.seen.Load() }
 
-// put queues events and returns the count that says they have been applied.
-func (q *changeQueue) put(events []registry.Event) (ticket uint64) {
+// put queues events, with what each names in acct, and returns the count
+// that says they have been applied.
+func (q *changeQueue) put(events []registry.Event, acct iot.Account) (ticket uint64) {
 	q.init()
 	q.mu.Lock()
-	for _, e := range events {
+	n := q.seen.Load()
+	for i, e := range events {
 		q.pending[e] = struct{}{}
+		k, named := eventSubject(e, acct)
+		q.recent[(n+uint64(i))%recentChanges] = recentChange{k, named}
 	}
 	ticket = q.seen.Add(uint64(len(events)))
 	q.mu.Unlock()
@@ -61,6 +84,28 @@ func (q *changeQueue) put(events []registry.Event) (ticket uint64) {
 	default:
 	}
 	return ticket
+}
+
+// concerns reports whether a change queued after the count since names one
+// of subjects (sorted as compareSubjects sorts), or may have: when more
+// changes were made since than the queue remembers.
+func (q *changeQueue) concerns(since uint64, subjects []subject) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.seen.Load()
+	if now-since > recentChanges {
+		return true
+	}
+	for c := since; c < now; c++ {
+		r := q.recent[c%recentChanges]
+		if !r.named {
+			continue
+		}
+		if _, found := slices.BinarySearchFunc(subjects, r.subject, compareSubjects); found {
+			return true
+		}
+	}
+	return false
 }
 
 // take returns what is pending, with the count applying it reaches, and
@@ -121,7 +166,7 @@ func (g *Gatekeeper) OnRegistryChange(events []registry.Event) {
 	if wait == 0 {
 		wait = DefaultApplyWait
 	}
-	ticket := g.changes.put(events)
+	ticket := g.changes.put(events, g.Account)
 	if wait > 0 {
 		g.changes.wait(ticket, wait)
 	}

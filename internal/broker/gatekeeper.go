@@ -162,10 +162,12 @@ func (g *Gatekeeper) Connect(ctx context.Context, req ConnectRequest, kick func(
 	if err := s.load(ctx, pc); err != nil {
 		return nil, loadError(id, err)
 	}
-	g.add(s)
+	subjects := g.add(s)
 	// A change committed after the context was read but before the session
-	// joined the live ones would pass it by: read it again.
-	if g.changes.count() != seen {
+	// joined the live ones would pass it by: read it again if one may
+	// concern it. (Any change at all would make every connect of a JITP
+	// storm read twice: each device provisioned is a change.)
+	if g.changes.concerns(seen, subjects) {
 		if err := s.load(ctx, nil); err != nil {
 			g.remove(s)
 			return nil, loadError(id, err)
@@ -274,14 +276,16 @@ func (g *Gatekeeper) autoRegisteringCA(ctx context.Context, leaf *x509.Certifica
 	return nil, refuse(Drop, "certificate %q is not registered: %s", leaf.Subject.String(), strings.Join(reasons, "; "))
 }
 
-// add makes s live: a registry change that concerns it reloads it.
-func (g *Gatekeeper) add(s *session) {
+// add makes s live: a registry change that concerns it reloads it. It
+// returns what s is indexed by.
+func (g *Gatekeeper) add(s *session) []subject {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.indexed {
 		s.indexed = true
 		g.live.index(s, nil, s.subjects)
 	}
+	return s.subjects
 }
 
 // remove ends what add began.

@@ -292,6 +292,47 @@ func TestChangeDuringConnectIsSeen(t *testing.T) {
 	}
 }
 
+// Changes committed while a device connects that concern other devices (a
+// JITP storm's: every device provisioned is one) do not make it read its
+// context again; more of them than the gate remembers do.
+func TestChangeDuringConnectAboutOthersIsNotReadAgain(t *testing.T) {
+	ca := pkitest.NewRoot(t, "ca")
+	d := newDevice(t, ca, "sensor")
+	for _, tc := range []struct {
+		name      string
+		others    int
+		wantLoads int64
+	}{
+		{"a few", 3, 1},
+		{"more than remembered", recentChanges + 1, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			reg := &racingRegistry{fakeRegistry: fakeRegistry{}}
+			reg.set(d.id, activeContext(d, nil, "p"))
+			g := &Gatekeeper{Registry: reg, Account: testAccount, ApplyWait: -1}
+			reg.onLoad = func() {
+				events := make([]registry.Event, 0, 3*tc.others)
+				for i := range tc.others {
+					other := fmt.Sprintf("other-%d", i)
+					events = append(events,
+						registry.Event{Kind: registry.CertificateChanged, ID: other},
+						registry.Event{Kind: registry.AttachmentsChanged, ID: testAccount.CertificateARN(other)},
+						registry.Event{Kind: registry.ThingChanged, ID: other})
+				}
+				for i := 0; i < len(events); i += 3 { // one provisioned device at a time
+					g.OnRegistryChange(events[i : i+3])
+				}
+			}
+			if _, err := connect(g, d, "sensor", nil); err != nil {
+				t.Fatal(err)
+			}
+			if got := reg.loads.Load(); got != tc.wantLoads {
+				t.Errorf("%d principal context reads, want %d", got, tc.wantLoads)
+			}
+		})
+	}
+}
+
 // racingRegistry runs onLoad once, after its first PrincipalContext answer.
 type racingRegistry struct {
 	fakeRegistry
