@@ -41,6 +41,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.String("database-url", "", "keep the registry in PostgreSQL (postgres://user:password@host:port/database); empty: SQLite in the data directory")
 	fs.Int("database-max-conns", postgres.DefaultMaxConns, "PostgreSQL: most connections in the pool")
 	fs.Duration("database-statement-timeout", postgres.DefaultStatementTimeout, "PostgreSQL: longest a statement may run")
+	fs.Int("database-committers", postgres.DefaultCommitters, "PostgreSQL: transactions that carry this node's updates at once, each shared by the updates that arrive together (group commit)")
 	fs.String("database-synchronous", "full", "how durable an acknowledged write is: full (on disk, survives a power failure) or normal (survives a crash of iotcore, not of the machine)")
 	fs.Bool("jitp-accept-first-connection", false, "let a device provisioned just in time stay connected on its first connection (AWS drops it)")
 	fs.String("account-id", server.DefaultAccountID, "12-digit AWS account id used in ARNs")
@@ -116,7 +117,7 @@ is an error; an IOTCORE_ variable that is no flag's, a warning.`,
 			DatabaseURL:           k.String("database-url"),
 			ClusterURL:            k.String("cluster-url"),
 			Postgres: postgres.Options{MaxConns: k.Int("database-max-conns"),
-				StatementTimeout: k.Duration("database-statement-timeout")},
+				StatementTimeout: k.Duration("database-statement-timeout"), Committers: k.Int("database-committers")},
 			HookURLs:        hookURLs,
 			FunctionsDir:    k.String("functions-dir"),
 			FunctionTimeout: k.Duration("function-timeout"),

@@ -10,6 +10,7 @@ import (
 	"github.com/iotcore/iotcore/internal/postgres"
 	"github.com/iotcore/iotcore/internal/registry"
 	"github.com/iotcore/iotcore/internal/sqlite"
+	"github.com/iotcore/iotcore/internal/sqlstore"
 )
 
 // store is the registry's database: SQLite in the data directory, or
@@ -34,27 +35,32 @@ func openStore(ctx context.Context, cfg Config, sqlitePath string) (store, error
 	return db, nil
 }
 
-// exportStoreStats exports the SQLite store's writer counters, or the
-// PostgreSQL store's conflict counters.
+// exportStoreStats exports the store's writer counters (SQLite's single
+// writer, PostgreSQL's committers), and PostgreSQL's conflict counters.
 func exportStoreStats(m *metrics.Metrics, st store) {
-	if db, ok := st.(*sqlite.DB); ok {
-		m.CounterFunc("database_updates_total", "Registry updates (write transactions) run by SQLite's single writer.",
-			func() float64 { return float64(db.WriterStats().Updates) })
-		m.CounterFunc("database_commits_total", "SQLite commits; updates that arrive together share one (group commit).",
-			func() float64 { return float64(db.WriterStats().Commits) })
-		m.CounterFunc("database_writer_busy_seconds_total", "Time SQLite's single writer was held by updates and commits: "+
-			"its rate near 1 means the writer limits the registry's write rate.",
-			func() float64 { return db.WriterStats().WriterBusy.Seconds() })
+	var writer func() sqlstore.GroupCommitStats
+	switch db := st.(type) {
+	case *sqlite.DB:
+		writer = func() sqlstore.GroupCommitStats {
+			ws := db.WriterStats()
+			return sqlstore.GroupCommitStats{Updates: ws.Updates, Commits: ws.Commits, Busy: ws.WriterBusy}
+		}
+	case *postgres.DB:
+		writer = func() sqlstore.GroupCommitStats { return db.Stats().GroupCommitStats }
+		m.CounterFunc("database_retries_total", "Registry updates run again after PostgreSQL aborted them for a conflict with a concurrent one.",
+			func() float64 { return float64(db.Stats().Retries) })
+		m.CounterFunc("database_conflicts_unresolved_total", "Registry updates that still conflicted after every attempt (answered as errors).",
+			func() float64 { return float64(db.Stats().GaveUp) })
+	default:
 		return
 	}
-	db, ok := st.(*postgres.DB)
-	if !ok {
-		return
-	}
-	m.CounterFunc("database_retries_total", "Registry updates run again after PostgreSQL aborted them for a conflict with a concurrent one.",
-		func() float64 { return float64(db.Stats().Retries) })
-	m.CounterFunc("database_conflicts_unresolved_total", "Registry updates that still conflicted after every attempt (answered as errors).",
-		func() float64 { return float64(db.Stats().GaveUp) })
+	m.CounterFunc("database_updates_total", "Registry updates (write transactions) run by the writer (SQLite's single one, PostgreSQL's committers).",
+		func() float64 { return float64(writer().Updates) })
+	m.CounterFunc("database_commits_total", "Registry commits; updates that arrive together share one (group commit).",
+		func() float64 { return float64(writer().Commits) })
+	m.CounterFunc("database_writer_busy_seconds_total", "Time the writer was held by updates and commits (summed over PostgreSQL's committers): "+
+		"its rate near 1 per writer means the writer limits the registry's write rate.",
+		func() float64 { return writer().Busy.Seconds() })
 }
 
 // checkDatabaseURL says what is wrong with a --database-url.

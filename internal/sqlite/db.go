@@ -32,7 +32,7 @@ type DB struct {
 	read  *sql.DB // read-only connections for View
 
 	writeStmts, readStmts *sqlstore.StmtCache
-	commits               *committer
+	commits               *sqlstore.GroupCommitter // the single writer
 }
 
 // Synchronous is how far a commit goes before Update returns (SQLite's
@@ -114,7 +114,13 @@ func OpenWith(ctx context.Context, path string, opts Options) (*DB, error) {
 	db.read.SetMaxOpenConns(n)
 	db.read.SetMaxIdleConns(n)
 	db.writeStmts, db.readStmts = sqlstore.NewStmtCache(db.write), sqlstore.NewStmtCache(db.read)
-	db.commits = &committer{db: db.write, stmts: db.writeStmts}
+	db.commits = sqlstore.NewGroupCommitter(func(ctx context.Context) (*sql.Tx, error) {
+		tx, err := db.write.BeginTx(ctx, nil)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+		return tx, nil
+	}, db.writeStmts, nil)
 	if err := db.read.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -178,7 +184,8 @@ type WriterStats struct {
 
 // WriterStats reads the writer's counters.
 func (db *DB) WriterStats() WriterStats {
-	return WriterStats{Updates: db.commits.updates.Load(), Commits: db.commits.commits.Load(), WriterBusy: time.Duration(db.commits.busy.Load())}
+	st := db.commits.Stats()
+	return WriterStats{Updates: st.Updates, Commits: st.Commits, WriterBusy: st.Busy}
 }
 
 // Update runs fn in a write transaction and commits it when fn returns nil;
@@ -186,9 +193,9 @@ func (db *DB) WriterStats() WriterStats {
 // It returns fn's error as is. When fn returns an error, panics or calls
 // runtime.Goexit, its writes are rolled back (and the panic goes on).
 // Updates are serialised: only one fn runs at a time; updates that arrive
-// while one runs share its commit (groupcommit.go).
+// while one runs share its commit (sqlstore.GroupCommitter).
 func (db *DB) Update(ctx context.Context, fn func(registry.Tx) error) error {
-	return db.commits.update(ctx, fn)
+	return db.commits.Update(ctx, fn)
 }
 
 // View runs fn in a read-only transaction that sees the data committed when

@@ -89,16 +89,14 @@ func rowsIn(t *testing.T, db *DB) map[int]bool {
 // alone, and the others' are all there.
 func TestGroupCommit(t *testing.T) {
 	db := scratch(t)
-	c := db.commits
 	const n = 24
 	boom := errors.New("boom")
 	errs := make([]error, n)
 	panicked := make([]any, n)
 	var wg sync.WaitGroup
 
-	c.mu.Lock() // hold the writer until every update waits for it
-	before := c.commits.Load()
 	stats := db.WriterStats()
+	release := hold(t, db, &wg) // the writer, until every update waits for it
 	for i := range n {
 		wg.Go(func() {
 			defer func() { panicked[i] = recover() }()
@@ -116,8 +114,8 @@ func TestGroupCommit(t *testing.T) {
 			})
 		})
 	}
-	iottest.WaitFor(t, "every update to wait for the writer", func() bool { return c.waiting.Load() == n })
-	c.mu.Unlock()
+	iottest.WaitFor(t, "every update to wait for the writer", func() bool { return db.commits.Waiting() == n })
+	release()
 	wg.Wait()
 
 	got := rowsIn(t, db)
@@ -137,25 +135,42 @@ func TestGroupCommit(t *testing.T) {
 			}
 		}
 	}
-	if commits := c.commits.Load() - before; commits != 1 {
-		t.Errorf("%d updates made %d commits, want 1", n, commits)
-	}
+	// The update holding the writer and the n behind it: one commit.
 	after := db.WriterStats()
-	if after.Updates-stats.Updates != n || after.Commits-stats.Commits != 1 || after.WriterBusy <= stats.WriterBusy {
-		t.Errorf("WriterStats went from %+v to %+v; want %d more updates, 1 more commit, more busy time", stats, after, n)
+	if after.Updates-stats.Updates != n+1 || after.Commits-stats.Commits != 1 || after.WriterBusy <= stats.WriterBusy {
+		t.Errorf("WriterStats went from %+v to %+v; want %d more updates, 1 more commit, more busy time", stats, after, n+1)
 	}
+}
+
+// hold runs an update (in wg) that holds the writer until release is
+// called, after which it checks that the update committed; updates made
+// meanwhile wait for it, and then share its transaction.
+func hold(t *testing.T, db *DB, wg *sync.WaitGroup) (release func()) {
+	t.Helper()
+	running, released := make(chan struct{}), make(chan struct{})
+	wg.Go(func() {
+		err := db.Update(t.Context(), func(rt registry.Tx) error {
+			close(running)
+			<-released
+			return insert(-1)(rt)
+		})
+		if err != nil {
+			t.Errorf("the update holding the writer: %v", err)
+		}
+	})
+	<-running
+	return func() { close(released) }
 }
 
 // A caller whose context ends does not take the updates it shares a
 // transaction with down with it.
 func TestGroupCommitCancelledMember(t *testing.T) {
 	db := scratch(t)
-	c := db.commits
 	cancelled, cancel := context.WithCancel(t.Context())
 	cancel()
 	errs := make([]error, 3)
 	var wg sync.WaitGroup
-	c.mu.Lock()
+	release := hold(t, db, &wg)
 	for i := range 3 {
 		ctx := t.Context()
 		if i == 1 {
@@ -168,8 +183,8 @@ func TestGroupCommitCancelledMember(t *testing.T) {
 			})
 		})
 	}
-	iottest.WaitFor(t, "every update to wait for the writer", func() bool { return c.waiting.Load() == 3 })
-	c.mu.Unlock()
+	iottest.WaitFor(t, "every update to wait for the writer", func() bool { return db.commits.Waiting() == 3 })
+	release()
 	wg.Wait()
 	got := rowsIn(t, db)
 	if !errors.Is(errs[1], context.Canceled) || got[1] {
@@ -222,7 +237,7 @@ func BenchmarkUpdate(b *testing.B) {
 					b.Fatal(err)
 				}
 				var next atomic.Int64
-				before := db.commits.commits.Load()
+				before := db.commits.Stats().Commits
 				b.SetParallelism(par)
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
@@ -232,7 +247,7 @@ func BenchmarkUpdate(b *testing.B) {
 						}
 					}
 				})
-				if c := db.commits.commits.Load() - before; c > 0 {
+				if c := db.commits.Stats().Commits - before; c > 0 {
 					b.ReportMetric(float64(b.N)/float64(c), "updates/commit")
 				}
 			})

@@ -242,3 +242,13 @@ func Exec(ctx context.Context, rt registry.Tx, query string, args ...any) (sql.R
 	}
 	return t.exec(ctx, query, args...)
 }
+
+// Query runs a query in rt, a transaction of this package, for the same
+// uses as Exec.
+func Query(ctx context.Context, rt registry.Tx, query string, args ...any) (*sql.Rows, error) {
+	t, ok := rt.(*tx)
+	if !ok {
+		return nil, fmt.Errorf("sqlstore: Query: %T is not a transaction of this package", rt)
+	}
+	return t.queryContext(ctx, query, args...)
+}
