@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/iotcore/iotcore/internal/iottest"
 )
 
 func TestNodeHandlers(t *testing.T) {
@@ -205,21 +204,10 @@ export const handler = async (event, context) => {
 	if v, _ := env["AWS_EXECUTION_ENV"].(string); !strings.HasPrefix(v, "AWS_Lambda_nodejs") || env["TZ"] != ":UTC" || env["HOME"] != true {
 		t.Errorf("environment %v", env)
 	}
-	// Standard output and error are read apart: wait for both.
-	wants := []string{
+	waitForLines(t, logs,
 		`function=ctx stream=stdout line=loading`,
-		`function=ctx request_id=` + id + ` caller="template T hook" stream=stdout line="event {\"k\":\"v\"}"`,
-		`function=ctx request_id=` + id + ` caller="template T hook" stream=stderr line="an error line"`,
-	}
-	iottest.WaitFor(t, "the function's log lines", func() bool {
-		s := logs.String()
-		for _, want := range wants {
-			if !strings.Contains(s, want) {
-				return false
-			}
-		}
-		return true
-	})
+		`function=ctx request_id=`+id+` caller="template T hook" stream=stdout line="event {\"k\":\"v\"}"`,
+		`function=ctx request_id=`+id+` caller="template T hook" stream=stderr line="an error line"`)
 }
 
 func TestNodeTimeout(t *testing.T) {

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -179,4 +181,20 @@ func decode(t *testing.T, out []byte) any {
 		t.Fatalf("result %s: %v", out, err)
 	}
 	return v
+}
+
+// waitForLines waits until the log holds every one of wants. Standard
+// output and error are read by goroutines of their own, so one line seen
+// says nothing of another.
+func waitForLines(t *testing.T, logs *logBuffer, wants ...string) {
+	t.Helper()
+	iottest.WaitFor(t, fmt.Sprintf("the function's log lines %q", wants), func() bool {
+		s := logs.String()
+		for _, want := range wants {
+			if !strings.Contains(s, want) {
+				return false
+			}
+		}
+		return true
+	})
 }
