@@ -8,15 +8,19 @@
 # temporary cluster made with Debian's initdb/pg_ctl (as the postgres user
 # when run as root), NATS Debian's nats-server. Prints a Markdown table.
 #
-# Usage: bench/cluster.sh [--quick] [DIR]
+# Usage: bench/cluster.sh [--quick] [--bin PATH] [DIR]
+#   --bin  an iotcore binary to measure instead of building one (to carry
+#          the script to a machine without Go, as bench/scale.sh is)
 set -euo pipefail
 
 quick=false
+bin=""
 dir=""
 while (($#)); do
   case $1 in
     --quick) quick=true ;;
-    -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
+    --bin) bin=$2; shift ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     *) dir=$1 ;;
   esac
   shift
@@ -34,8 +38,13 @@ pgbin=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -1)
 [[ -x $pgbin/initdb ]] || die "no PostgreSQL: apt-get install -y postgresql"
 command -v nats-server > /dev/null || die "no nats-server: apt-get install -y nats-server"
 
-log "building iotcore into $dir"
-go -C "$repo" build -o "$dir/iotcore" ./cmd/iotcore
+if [[ -n $bin ]]; then
+  [[ -x $bin ]] || die "--bin $bin: not an executable"
+  cp "$bin" "$dir/iotcore"
+else
+  log "building iotcore into $dir"
+  go -C "$repo" build -o "$dir/iotcore" ./cmd/iotcore
+fi
 cd "$dir"
 rm -rf pg nodes results && mkdir -p pg nodes results
 
