@@ -109,17 +109,13 @@ func (s *Service) loadPrincipalContext(ctx context.Context, certID string) (*Pri
 		}
 		sort.Strings(sorted)
 		for _, n := range sorted {
-			p, err := tx.Policy(ctx, n)
+			doc, err := tx.DefaultPolicyDocument(ctx, n)
 			if errors.Is(err, ErrNotFound) {
 				continue
 			} else if err != nil {
 				return err
 			}
-			v, err := tx.PolicyVersion(ctx, n, p.DefaultVersion)
-			if err != nil {
-				return err
-			}
-			out.Policies = append(out.Policies, NamedPolicy{Name: n, Document: v.Document})
+			out.Policies = append(out.Policies, NamedPolicy{Name: n, Document: doc})
 		}
 		return nil
 	})

@@ -253,14 +253,10 @@ func (s *Service) carryOut(ctx context.Context, tx Tx, c *change, cert *Certific
 // returns the document in force: the new one, or the existing policy's
 // default version.
 func (s *Service) provisionPolicy(ctx context.Context, tx Tx, c *change, p PlannedPolicy) (doc string, created bool, err error) {
-	existing, err := tx.Policy(ctx, p.Name)
+	existing, err := tx.DefaultPolicyDocument(ctx, p.Name)
 	switch {
 	case err == nil:
-		v, err := tx.PolicyVersion(ctx, p.Name, existing.DefaultVersion)
-		if err != nil {
-			return "", false, err
-		}
-		return v.Document, false, nil
+		return existing, false, nil
 	case !errors.Is(err, ErrNotFound):
 		return "", false, err
 	case p.Document == "":

@@ -153,6 +153,10 @@ type PolicyTx interface {
 	DeletePolicy(ctx context.Context, name string) error // and all its versions
 	ListPolicies(ctx context.Context, ascending bool, p Page) ([]Policy, error)
 	PolicyVersion(ctx context.Context, name string, version int64) (*PolicyVersion, error)
+	// DefaultPolicyDocument is the document of the policy's default
+	// version: Policy and PolicyVersion in one read, for the hot paths
+	// (every connect, every device provisioned).
+	DefaultPolicyDocument(ctx context.Context, name string) (string, error)
 	InsertPolicyVersion(ctx context.Context, v *PolicyVersion) error
 	DeletePolicyVersion(ctx context.Context, name string, version int64) error
 	ListPolicyVersions(ctx context.Context, name string) ([]PolicyVersion, error) // newest first

@@ -84,6 +84,21 @@ func (t *tx) PolicyVersion(ctx context.Context, name string, version int64) (*re
 		[]any{name, version}, scanPolicyVersion)
 }
 
+// DefaultPolicyDocument returns the document of the policy's default
+// version.
+func (t *tx) DefaultPolicyDocument(ctx context.Context, name string) (string, error) {
+	doc, err := queryOne(ctx, t, fmt.Sprintf("policy %q", name),
+		`SELECT v.document FROM policies p JOIN policy_versions v ON v.policy_name = p.name AND v.version_id = p.default_version WHERE p.name = $1`,
+		[]any{name}, func(sc scanner) (string, error) {
+			var doc string
+			return doc, sc.Scan(&doc)
+		})
+	if err != nil {
+		return "", err
+	}
+	return *doc, nil
+}
+
 // InsertPolicyVersion inserts a new version of an existing policy; it fails if
 // the policy does not exist or already has that version.
 func (t *tx) InsertPolicyVersion(ctx context.Context, v *registry.PolicyVersion) error {

@@ -181,6 +181,31 @@ func testPolicy(t *testing.T, open Opener) {
 
 func testPolicyVersion(t *testing.T, open Opener) {
 	runAll(t, open, []subtest{
+		{"default document", func(t *testing.T, s registry.Store) {
+			insertPolicies(t, s, newPolicy("p1"), newPolicy("p2"))
+			defaultDoc := func(name string) (string, error) {
+				return get(t, s, func(ctx context.Context, tx registry.Tx) (string, error) {
+					return tx.DefaultPolicyDocument(ctx, name)
+				})
+			}
+			if doc, err := defaultDoc("p1"); err != nil || doc != newPolicyVersion("p1", 1).Document {
+				t.Errorf("DefaultPolicyDocument(p1) = %v, %v; want version 1's", doc, err)
+			}
+			// The default moves to a newer version: its document follows.
+			changed := newPolicy("p1")
+			changed.DefaultVersion, changed.LastVersion = 2, 2
+			update(t, s, func(ctx context.Context, tx registry.Tx) error {
+				if err := tx.InsertPolicyVersion(ctx, newPolicyVersion("p1", 2)); err != nil {
+					return err
+				}
+				return tx.UpdatePolicy(ctx, changed)
+			})
+			if doc, err := defaultDoc("p1"); err != nil || doc != newPolicyVersion("p1", 2).Document {
+				t.Errorf("DefaultPolicyDocument(p1) after the default moved = %v, %v; want version 2's", doc, err)
+			}
+			_, err := defaultDoc("nope")
+			wantNotFound(t, "DefaultPolicyDocument(nope)", err)
+		}},
 		{"missing", func(t *testing.T, s registry.Store) {
 			insertPolicies(t, s, newPolicy("p1"))
 			for _, tc := range []struct {
