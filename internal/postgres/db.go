@@ -230,6 +230,15 @@ func (db *DB) View(ctx context.Context, fn func(registry.Tx) error) (err error) 
 	return nil
 }
 
+// Read runs fn's statements on the pool, outside any transaction
+// (registry.Store.Read): fn must only read.
+func (db *DB) Read(ctx context.Context, fn func(registry.Tx) error) error {
+	if err := fn(sqlstore.NewAutocommit(db.pool, db.stmts)); err != nil {
+		return db.classify(err)
+	}
+	return nil
+}
+
 // dooms reports whether an error of an update's fn has doomed the
 // transaction it shares with others: a serialization failure, which
 // PostgreSQL raises again at commit whatever savepoint is rolled back to.

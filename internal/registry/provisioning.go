@@ -430,7 +430,8 @@ func (s *Service) RegisterPending(ctx context.Context, cert *x509.Certificate, c
 // CAsForCertificate returns the registered CAs (any status) that signed cert, by signature.
 func (s *Service) CAsForCertificate(ctx context.Context, cert *x509.Certificate) ([]CACertificate, error) {
 	var out []CACertificate
-	err := s.view(ctx, func(tx Tx) error {
+	// One statement: no transaction needed.
+	err := s.read(ctx, func(tx Tx) error {
 		var err error
 		out, err = s.IssuersOf(ctx, tx, cert)
 		return err

@@ -156,6 +156,12 @@ func (s *Service) view(ctx context.Context, fn func(tx Tx) error) error {
 	return s.Store.View(ctx, fn)
 }
 
+// read runs fn, a read of one statement, outside a transaction
+// (Store.Read).
+func (s *Service) read(ctx context.Context, fn func(tx Tx) error) error {
+	return s.Store.Read(ctx, fn)
+}
+
 func newID() string { return uuid.NewString() }
 
 // notFound turns a store's ErrNotFound into ResourceNotFoundException.

@@ -20,6 +20,12 @@ var ErrNotFound = errors.New("not found")
 type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	View(ctx context.Context, fn func(Tx) error) error
+	// Read runs fn, which only reads, outside any transaction: each of
+	// its statements sees what was committed when it runs, and no two
+	// share a snapshot. It is for a read of one statement, which a View
+	// would only wrap in a BEGIN and a COMMIT (two more round trips on
+	// PostgreSQL).
+	Read(ctx context.Context, fn func(Tx) error) error
 }
 
 // Tx is one transaction. Getters return ErrNotFound for missing rows. List

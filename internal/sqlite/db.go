@@ -209,6 +209,12 @@ func (db *DB) View(ctx context.Context, fn func(registry.Tx) error) error {
 	return fn(sqlstore.NewTx(sqlTx, db.readStmts, false))
 }
 
+// Read runs fn's statements on the read-only connections, outside any
+// transaction (registry.Store.Read). Writes inside fn fail.
+func (db *DB) Read(ctx context.Context, fn func(registry.Tx) error) error {
+	return fn(sqlstore.NewAutocommit(db.read, db.readStmts))
+}
+
 // IntegrityCheck runs PRAGMA integrity_check and reports what it finds wrong.
 func (db *DB) IntegrityCheck(ctx context.Context) error {
 	rows, err := db.read.QueryContext(ctx, "PRAGMA integrity_check")

@@ -36,7 +36,8 @@ func NewStmtCache(db *sql.DB) *StmtCache {
 	return &StmtCache{db: db, stmts: map[string]*sql.Stmt{}, pending: map[string]bool{}}
 }
 
-// in returns query prepared for tx, or nil when it is not (yet) cached.
+// in returns query prepared for tx, or for the pool when tx is nil; nil
+// when it is not (yet) cached.
 func (c *StmtCache) in(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt {
 	if c == nil {
 		return nil
@@ -49,8 +50,11 @@ func (c *StmtCache) in(ctx context.Context, tx *sql.Tx, query string) *sql.Stmt 
 		go c.prepare(query)
 	}
 	c.mu.Unlock()
-	if !ok {
+	switch {
+	case !ok:
 		return nil
+	case tx == nil:
+		return s
 	}
 	return tx.StmtContext(ctx, s)
 }
@@ -97,6 +101,21 @@ func (c *StmtCache) Close() {
 
 // The statements of a transaction, prepared once per pool.
 
+// querier runs statements: a transaction, or a pool (NewAutocommit).
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// on is what t's statements run on.
+func (t *tx) on() querier {
+	if t.tx == nil {
+		return t.pool
+	}
+	return t.tx
+}
+
 func (t *tx) execContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	ctx, err := t.statementContext(ctx)
 	if err != nil {
@@ -105,7 +124,7 @@ func (t *tx) execContext(ctx context.Context, query string, args ...any) (sql.Re
 	if s := t.stmts.in(ctx, t.tx, query); s != nil {
 		return s.ExecContext(ctx, args...)
 	}
-	return t.tx.ExecContext(ctx, query, args...)
+	return t.on().ExecContext(ctx, query, args...)
 }
 
 func (t *tx) queryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
@@ -116,7 +135,7 @@ func (t *tx) queryContext(ctx context.Context, query string, args ...any) (*sql.
 	if s := t.stmts.in(ctx, t.tx, query); s != nil {
 		return s.QueryContext(ctx, args...)
 	}
-	return t.tx.QueryContext(ctx, query, args...)
+	return t.on().QueryContext(ctx, query, args...)
 }
 
 func (t *tx) queryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
@@ -128,5 +147,5 @@ func (t *tx) queryRowContext(ctx context.Context, query string, args ...any) *sq
 	if s := t.stmts.in(ctx, t.tx, query); s != nil {
 		return s.QueryRowContext(ctx, args...)
 	}
-	return t.tx.QueryRowContext(ctx, query, args...)
+	return t.on().QueryRowContext(ctx, query, args...)
 }

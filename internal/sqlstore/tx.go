@@ -24,10 +24,18 @@ func NewTx(t *sql.Tx, stmts *StmtCache, shared bool) registry.Tx {
 	return &tx{tx: t, stmts: stmts, shared: shared}
 }
 
+// NewAutocommit is a registry.Tx whose statements run on pool outside any
+// transaction, each on its own (registry.Store.Read), prepared with stmts
+// (the pool's cache; nil prepares none).
+func NewAutocommit(pool *sql.DB, stmts *StmtCache) registry.Tx {
+	return &tx{pool: pool, stmts: stmts}
+}
+
 // tx is one registry transaction. Its methods (one file per concept) use
 // only portable SQL, which runs unchanged on SQLite and PostgreSQL.
 type tx struct {
-	tx    *sql.Tx
+	tx    *sql.Tx // nil when statements run on pool, outside a transaction
+	pool  *sql.DB
 	stmts *StmtCache // of the pool tx is from
 	// shared says that tx carries other updates' writes too (group commit):
 	// its statements must not be interrupted by the caller's context, since

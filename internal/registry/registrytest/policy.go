@@ -205,6 +205,19 @@ func testPolicyVersion(t *testing.T, open Opener) {
 			}
 			_, err := defaultDoc("nope")
 			wantNotFound(t, "DefaultPolicyDocument(nope)", err)
+			// Outside a transaction (Store.Read), the same answers.
+			var doc string
+			if err := s.Read(t.Context(), func(tx registry.Tx) (err error) {
+				doc, err = tx.DefaultPolicyDocument(t.Context(), "p1")
+				return err
+			}); err != nil || doc != newPolicyVersion("p1", 2).Document {
+				t.Errorf("DefaultPolicyDocument(p1) in Read = %q, %v; want version 2's", doc, err)
+			}
+			err = s.Read(t.Context(), func(tx registry.Tx) error {
+				_, err := tx.DefaultPolicyDocument(t.Context(), "nope")
+				return err
+			})
+			wantNotFound(t, "DefaultPolicyDocument(nope) in Read", err)
 		}},
 		{"missing", func(t *testing.T, s registry.Store) {
 			insertPolicies(t, s, newPolicy("p1"))
