@@ -31,14 +31,14 @@ var (
 // connection is closed without a CONNACK [MQTT-3.2.2-6] (3.1.1): mochi
 // would send 3 server unavailable, which tells the device to retry later,
 // for ever.
-func (h *hook) checkConnect(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+func (h *hook) checkConnect(cl *mqtt.Client, pk *packets.Packet) error {
 	if pk.Connect.WillFlag && pk.Connect.WillQos > 1 && pk.ProtocolVersion < 5 {
 		h.b.stats.refused.Add(1)
 		h.b.deviceLog("mqtt connection refused: will qos 2 not supported",
 			"client", truncate(pk.Connect.ClientIdentifier, DefaultMaxClientIDLength), "remote", cl.Net.Remote)
-		return pk, fmt.Errorf("%w: %w", errWillQoS2, packets.ErrRejectPacket)
+		return fmt.Errorf("%w: %w", errWillQoS2, packets.ErrRejectPacket)
 	}
-	return pk, nil
+	return nil
 }
 
 // OnConnect asks the gate to admit the connection. mochi calls it after
@@ -245,17 +245,17 @@ func (h *hook) OnDisconnect(cl *mqtt.Client, err error, expire bool) {
 	}
 }
 
-// connack adjusts a CONNACK before mochi encodes it.
-func (h *hook) connack(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+// connack adjusts a CONNACK before mochi encodes it, in place.
+func (h *hook) connack(cl *mqtt.Client, pk *packets.Packet) {
 	v5 := cl.Properties.ProtocolVersion == 5
 	switch {
 	case pk.ReasonCode >= packets.ErrUnspecifiedError.Code:
 		if !v5 {
 			pk.ReasonCode = connackCode3(pk.ReasonCode)
 		}
-		return pk
+		return
 	case pk.ReasonCode != packets.CodeSuccess.Code:
-		return pk // an MQTT 3.1.1 refusal mochi has mapped already
+		return // an MQTT 3.1.1 refusal mochi has mapped already
 	case v5:
 		// What mochi does not advertise [MQTT-3.2.2.3]: our packet size
 		// limit (so clients do not send what we would refuse), and no
@@ -265,7 +265,7 @@ func (h *hook) connack(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	}
 	c := connOf(cl)
 	if c == nil {
-		return pk
+		return
 	}
 	// Admitted from now: a kick is answered with DISCONNECT (MQTT 5). Set
 	// before the CONNACK is written, so that a device that has read its
@@ -281,7 +281,6 @@ func (h *hook) connack(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 	if pk.SessionPresent {
 		h.filterInflight(c, cl)
 	}
-	return pk
 }
 
 // connackCode3 maps an MQTT 5 CONNACK reason code to an MQTT 3.1.1 return

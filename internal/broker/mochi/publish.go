@@ -28,10 +28,10 @@ var ErrClosed = errors.New("mqtt broker closed")
 //     [MQTT-3.2.2-11]); MQTT 3.1.1 ones get no answer, as from AWS.
 //
 // Rejecting the packet here makes mochi close the connection.
-func (h *hook) checkPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet, error) {
+func (h *hook) checkPublish(cl *mqtt.Client, pk *packets.Packet) error {
 	if pk.FixedHeader.Qos > 1 && cl.Properties.ProtocolVersion < 5 {
 		pk.Ignore = true // OnPublish drops it
-		return pk, nil
+		return nil
 	}
 	var code packets.Code
 	switch {
@@ -40,12 +40,21 @@ func (h *hook) checkPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 	case pk.TopicName != "" && !mqtt.IsValidFilter(pk.TopicName, true):
 		code = packets.ErrTopicNameInvalid
 	default:
-		return pk, nil
+		return nil
 	}
 	if cl.Properties.ProtocolVersion == 5 {
-		_ = cl.WritePacket(disconnectPacket(code))
+		writeDisconnect(cl, code)
 	}
-	return pk, packets.ErrRejectPacket
+	return packets.ErrRejectPacket
+}
+
+// writeDisconnect writes an MQTT 5 DISCONNECT with code. It is not inlined:
+// the packet it builds (800 bytes) would otherwise enlarge the frame of
+// every caller on a connection's read path (hook.go).
+//
+//go:noinline
+func writeDisconnect(cl *mqtt.Client, code packets.Code) {
+	_ = cl.WritePacket(disconnectPacket(code))
 }
 
 // puback corrects the reason code of the PUBACK mochi writes for an
@@ -55,11 +64,10 @@ func (h *hook) checkPublish(cl *mqtt.Client, pk packets.Packet) (packets.Packet,
 // success, with or without subscribers (not 0x10 no matching subscribers).
 // Refusals (0x87, 0x90, 0x97) pass unchanged; MQTT 3.1.1 PUBACKs carry no
 // reason code.
-func puback(pk packets.Packet) packets.Packet {
+func puback(pk *packets.Packet) {
 	if pk.ReasonCode == packets.CodeGrantedQos1.Code {
 		pk.ReasonCode = packets.CodeSuccess.Code
 	}
-	return pk
 }
 
 // OnPublish decides iot:Publish, and iot:RetainPublish for a retained

@@ -130,17 +130,17 @@ func (h *hook) OnSubscribe(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 
 // suback puts the limits' reason codes (see OnSubscribe) into an MQTT 5
 // SUBACK. MQTT 3.1.1 has one failure code, 0x80, which mochi has set.
-func (h *hook) suback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
+func (h *hook) suback(cl *mqtt.Client, pk *packets.Packet) {
 	c := connOf(cl)
 	if c == nil {
-		return pk
+		return
 	}
 	c.subsMu.Lock()
 	o := c.suback
 	c.suback = nil
 	c.subsMu.Unlock()
 	if o == nil || o.id != pk.PacketID || cl.Properties.ProtocolVersion < 5 || len(o.codes) != len(pk.ReasonCodes) {
-		return pk
+		return
 	}
 	codes := slices.Clone(pk.ReasonCodes)
 	for i, code := range o.codes {
@@ -149,7 +149,6 @@ func (h *hook) suback(cl *mqtt.Client, pk packets.Packet) packets.Packet {
 		}
 	}
 	pk.ReasonCodes = codes
-	return pk
 }
 
 // OnSubscribed forgets the decisions of the SUBSCRIBE just processed.
