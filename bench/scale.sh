@@ -5,7 +5,8 @@
 # and every core), a fresh `iotcore serve` on SQLite, without AWS's rate
 # limits, with the profiler on and GODEBUG=gctrace=1; against it, `iotcore
 # bench` runs JITP onboarding, steady connects, fan-in N->1 and fan-out
-# 1->N at QoS 1 and N idle connections held. During each scenario it takes
+# 1->N at QoS 1 and N idle connections held (RSS once established, and
+# after two keep-alive rounds). During each scenario it takes
 # CPU, mutex and block profiles of the server; after it, the server's CPU
 # per operation (/proc/PID/stat), its RSS per idle connection, its metrics
 # and the load generator's JSON summary. DIR/summary.md sets the figures of
@@ -162,12 +163,13 @@ for gmp in $procs; do
   rm -rf "$run" && mkdir -p "$run"
   log "server GOMAXPROCS=$gmp"
 
-  # Idle first, while the server's memory is fresh: RSS before and while
-  # the connections are held.
+  # Idle first, while the server's memory is fresh: RSS before, once the
+  # connections are established, and after two keep-alive rounds (a
+  # PINGREQ every 15 s), which is what an idle fleet costs.
   start_server "$run" "$gmp"
   before=$(rss_kb "$server_pid")
   AWS_SHARED_CREDENTIALS_FILE=$run/data/credentials AWS_CONFIG_FILE=$run/no-config AWS_REGION=us-east-1 \
-    "$bin" bench idle --connections "$idle_conns" --concurrency "$concurrency" --hold 10s \
+    "$bin" bench idle --connections "$idle_conns" --concurrency "$concurrency" --keepalive 30s --hold 40s \
     --endpoint "127.0.0.1:$mqtt" --setup --endpoint-url "http://127.0.0.1:$api" --cafile "$run/data/ca.pem" \
     --server-name localhost --key-exchange "$key_exchange" --json > "$run/idle.json" 2> "$run/idle.err" &
   bench_pid=$!
@@ -178,7 +180,9 @@ for gmp in $procs; do
     sleep 0.1
   done
   sleep 2 # the last connections settle
-  echo "$before $(rss_kb "$server_pid")" > "$run/idle.rss"
+  established=$(rss_kb "$server_pid")
+  sleep 33 # two PINGREQs from every connection
+  echo "$before $established $(rss_kb "$server_pid")" > "$run/idle.rss"
   curl -sf -o "$run/idle.heap.pb.gz" "http://127.0.0.1:$pprof/debug/pprof/heap" || true
   curl -sf "http://127.0.0.1:$pprof/debug/pprof/heap?debug=1" | grep '^# ' > "$run/idle.memstats.txt" || true
   wait "$bench_pid" || log "  idle failed: $(tail -3 "$run/idle.err")"
@@ -238,9 +242,11 @@ def rate(name, key):
 def per(name, count_key, unit=1e3, fmt="{:.2f}"):
     return lambda g: fmt.format(cpu_s(g, name) * unit / summary(g, name)[count_key])
 
-def idle_kib(g):
-    before, during = map(int, load(g, "idle.rss").split())
-    return "{:.1f}".format((during - before) / summary(g, "idle")["established"])
+def idle_kib(at):
+    def f(g):
+        rss = list(map(int, load(g, "idle.rss").split()))
+        return "{:.1f}".format((rss[at] - rss[0]) / summary(g, "idle")["established"])
+    return f
 
 row("JITP devices/s", rate("jitp", "devices_per_s"))
 row("server CPU per JITP device (ms)", per("jitp", "provisioned"))
@@ -250,7 +256,8 @@ row("fan-in N->1 QoS 1, delivered/s", rate("fanin", "delivered_per_s"))
 row("server CPU per fan-in message (us)", per("fanin", "delivered", 1e6, "{:.1f}"))
 row("fan-out 1->N QoS 1, delivered/s", rate("fanout", "delivered_per_s"))
 row("server CPU per fan-out message (us)", per("fanout", "delivered", 1e6, "{:.1f}"))
-row("RSS per idle connection (KiB)", idle_kib)
+row("RSS per idle connection, established (KiB)", idle_kib(1))
+row("RSS per idle connection, after keep-alives (KiB)", idle_kib(2))
 row("idle connections held", lambda g: "{:,}".format(summary(g, "idle")["established"]))
 
 with open(os.path.join(d, "machine.txt")) as f:
