@@ -45,6 +45,11 @@ func (s *countingStore) View(context.Context, func(registry.Tx) error) error {
 	return errTestStore
 }
 
+func (s *countingStore) Read(context.Context, func(registry.Tx) error) error {
+	s.calls.Add(1)
+	return errTestStore
+}
+
 // newAPI returns the API as internal/server configures it, with a counting
 // store; configure may change its fields before New.
 func newAPI(t *testing.T, configure func(*awsapi.Server)) (*awsapi.Server, *countingStore) {

@@ -440,6 +440,7 @@ var errDisk = errors.New("disk on fire")
 
 func (failingStore) Update(context.Context, func(registry.Tx) error) error { return errDisk }
 func (failingStore) View(context.Context, func(registry.Tx) error) error   { return errDisk }
+func (failingStore) Read(context.Context, func(registry.Tx) error) error   { return errDisk }
 
 // TestTopicRuleInternalException checks that an unexpected failure of a
 // topic-rule operation is InternalException, as the model names it, and
