@@ -38,8 +38,8 @@ type Registry interface {
 	PrincipalContext(ctx context.Context, certID string) (*registry.PrincipalContext, error)
 	// CAsForCertificate returns the registered CAs that signed cert.
 	CAsForCertificate(ctx context.Context, cert *x509.Certificate) ([]registry.CACertificate, error)
-	// ListTags lists a resource's tags.
-	ListTags(ctx context.Context, resourceARN string, pr registry.PageRequest) ([]iot.Tag, string, error)
+	// CACertificateTags lists a CA certificate's tags.
+	CACertificateTags(ctx context.Context, caID string) ([]iot.Tag, error)
 }
 
 var _ Registry = (*registry.Service)(nil)
@@ -238,7 +238,7 @@ const FirstConnectionTag = "iotcore:jitp-first-connection"
 // acceptsFirstConnection reports whether a device just provisioned from ca
 // may stay connected: the CA's FirstConnectionTag, else the server's setting.
 func (g *Gatekeeper) acceptsFirstConnection(ctx context.Context, ca *registry.CACertificate) bool {
-	tags, _, err := g.Registry.ListTags(ctx, g.Account.CACertificateARN(ca.ID), registry.PageRequest{Size: registry.MaxPageSize})
+	tags, err := g.Registry.CACertificateTags(ctx, ca.ID)
 	if err == nil {
 		for _, t := range tags {
 			if t.Key == FirstConnectionTag {

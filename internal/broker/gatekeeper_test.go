@@ -61,8 +61,8 @@ func (r *fakeRegistry) CAsForCertificate(context.Context, *x509.Certificate) ([]
 	return r.cas, r.err
 }
 
-func (r *fakeRegistry) ListTags(context.Context, string, registry.PageRequest) ([]iot.Tag, string, error) {
-	return nil, "", nil
+func (r *fakeRegistry) CACertificateTags(context.Context, string) ([]iot.Tag, error) {
+	return nil, nil
 }
 
 func (r *fakeRegistry) set(certID string, pc *registry.PrincipalContext) {

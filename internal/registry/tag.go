@@ -6,6 +6,9 @@ import (
 	"github.com/iotcore/iotcore/internal/iot"
 )
 
+// maxTagsPerResource is AWS's limit on the tags of one resource.
+const maxTagsPerResource = 50
+
 // checkTaggable verifies that the resource an ARN names exists.
 func (s *Service) checkTaggable(ctx context.Context, tx Tx, resourceARN string) error {
 	arn, err := iot.ParseARN(resourceARN)
@@ -57,12 +60,12 @@ func (s *Service) TagResource(ctx context.Context, resourceARN string, tags []io
 		if err := tx.PutTags(ctx, resourceARN, tags); err != nil {
 			return err
 		}
-		all, err := tx.ListTags(ctx, resourceARN, Page{Limit: 51})
+		all, err := tx.ListTags(ctx, resourceARN, Page{Limit: maxTagsPerResource + 1})
 		if err != nil {
 			return err
 		}
-		if len(all) > 50 {
-			return iot.Errorf(iot.LimitExceeded, "a resource can have at most 50 tags")
+		if len(all) > maxTagsPerResource {
+			return iot.Errorf(iot.LimitExceeded, "a resource can have at most %d tags", maxTagsPerResource)
 		}
 		return nil
 	})
@@ -77,6 +80,18 @@ func (s *Service) UntagResource(ctx context.Context, resourceARN string, keys []
 		}
 		return tx.DeleteTags(ctx, resourceARN, keys)
 	})
+}
+
+// CACertificateTags returns a CA certificate's tags by key, read in one
+// statement outside a transaction, for the gate, which has the CA at hand
+// (a CA that does not exist has none).
+func (s *Service) CACertificateTags(ctx context.Context, caID string) ([]iot.Tag, error) {
+	var tags []iot.Tag
+	err := s.read(ctx, func(tx Tx) (err error) {
+		tags, err = tx.ListTags(ctx, s.Account.CACertificateARN(caID), Page{Limit: maxTagsPerResource})
+		return err
+	})
+	return tags, err
 }
 
 // ListTags lists a resource's tags by key.
