@@ -121,6 +121,7 @@ func Open(ctx context.Context, url string, opts Options) (*DB, error) {
 	}
 	cfg.RuntimeParams["statement_timeout"] = strconv.FormatInt(opts.StatementTimeout.Milliseconds(), 10)
 	cfg.RuntimeParams["application_name"] = "iotcore"
+	cfg.DialFunc = dial // dial.go: a connection that hangs fails in seconds
 	db := &DB{opts: opts, host: net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + "/" + cfg.Database}
 	db.pool = stdlib.OpenDB(*cfg)
 	db.pool.SetMaxOpenConns(opts.MaxConns)
