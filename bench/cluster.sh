@@ -11,6 +11,9 @@
 # Usage: bench/cluster.sh [--quick] [--bin PATH] [DIR]
 #   --bin  an iotcore binary to measure instead of building one (to carry
 #          the script to a machine without Go, as bench/scale.sh is)
+# Environment: COMMITTERS, the --database-committers values to measure one
+# node on PostgreSQL with (default 1; "1 2 4" on a many-core machine says
+# whether more transactions at once pay for their conflicts there).
 set -euo pipefail
 
 quick=false
@@ -20,7 +23,7 @@ while (($#)); do
   case $1 in
     --quick) quick=true ;;
     --bin) bin=$2; shift ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,16p' "$0"; exit 0 ;;
     *) dir=$1 ;;
   esac
   shift
@@ -37,6 +40,7 @@ PATH=$PATH:/usr/sbin:/usr/local/go/bin
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -1)
 [[ -x $pgbin/initdb ]] || die "no PostgreSQL: apt-get install -y postgresql"
 command -v nats-server > /dev/null || die "no nats-server: apt-get install -y nats-server"
+command -v curl > /dev/null || die "curl is not on PATH"
 
 if [[ -n $bin ]]; then
   [[ -x $bin ]] || die "--bin $bin: not an executable"
@@ -126,14 +130,21 @@ bench() {
 
 field() { python3 -c "import json,sys; r=[json.loads(l) for l in open(sys.argv[1])]; print(*[eval(sys.argv[2], {}, x) for x in r])" "$@"; }
 
+# retries NODE: the conflicts NODE ran updates again for so far (0 on SQLite).
+retries() {
+  local api=api_$1
+  { curl -sf "${!api}/metrics" || true; } | awk '/^iotcore_database_retries_total / {n = $2} END {printf "%d", n}'
+}
+
 rows=()
 # measure LABEL NODE... : JITP on each node at once (devices split between
 # them), then pubsub publishers on the first node, subscriber on the last.
 measure() {
   local label=$1
   shift
-  local nodes=("$@") n=${#nodes[@]} before=0 after=0 pg_before pg_after node pid
+  local nodes=("$@") n=${#nodes[@]} before=0 after=0 pg_before pg_after node pid retries_before=0 retries_after=0
   for node in "${nodes[@]}"; do pid=pid_$node; before=$(echo "$before + $(cpu "${!pid}")" | bc); done
+  for node in "${nodes[@]}"; do retries_before=$((retries_before + $(retries "$node"))); done
   pg_before=$(pg_cpu)
   local bpids=()
   for node in "${nodes[@]}"; do
@@ -142,6 +153,7 @@ measure() {
   done
   for p in "${bpids[@]}"; do wait "$p"; done
   for node in "${nodes[@]}"; do pid=pid_$node; after=$(echo "$after + $(cpu "${!pid}")" | bc); done
+  for node in "${nodes[@]}"; do retries_after=$((retries_after + $(retries "$node"))); done
   pg_after=$(pg_cpu)
   local rate=0 provisioned=0 p50 p99
   for node in "${nodes[@]}"; do
@@ -167,7 +179,7 @@ measure() {
   pp50=$(field "results/paced-$label.json" 'latency_ms["p50"]')
   pp99=$(field "results/paced-$label.json" 'latency_ms["p99"]')
   rows+=("| $label | $(printf %.0f "$rate") | $(printf '%.0f / %.0f' "$p50" "$p99") | $cpu_ms + $pg_ms | $q0 ($(printf %.1f "$l0") ms) | $q1 ($(printf %.1f "$l1") ms) | $(printf '%.2f / %.2f' "$pp50" "$pp99") | $loss |")
-  log "$label: $(printf %.0f "$rate") devices/s, $cpu_ms ms iotcore + $pg_ms ms PostgreSQL CPU/device; pubsub QoS 0 $q0/s, QoS 1 $q1/s, lost $loss"
+  log "$label: $(printf %.0f "$rate") devices/s, $cpu_ms ms iotcore + $pg_ms ms PostgreSQL CPU/device, $(echo "scale=2; ($retries_after - $retries_before) / $provisioned" | bc) conflicts/device; pubsub QoS 0 $q0/s, QoS 1 $q1/s, lost $loss"
 }
 
 log "one node on SQLite"
@@ -175,10 +187,19 @@ start_node sqlite
 measure "1 node, SQLite" sqlite
 kill "$pid_sqlite"
 
-log "one node on PostgreSQL"
-start_node pg --database-url "$(pg_url single)"
-measure "1 node, PostgreSQL" pg
-kill "$pid_pg"
+committers=${COMMITTERS:-1}
+for c in $committers; do
+  log "one node on PostgreSQL, $c committer(s)"
+  start_node "pg$c" --database-url "$(pg_url single)" --database-committers "$c"
+  label="1 node, PostgreSQL"
+  if [[ $committers != 1 ]]; then
+    label+=", $c committer"
+    ((c == 1)) || label+="s"
+  fi
+  measure "$label" "pg$c"
+  pid=pid_pg$c
+  kill "${!pid}"
+done
 
 log "two nodes on PostgreSQL + NATS"
 start_node a --database-url "$(pg_url cluster)" --cluster-url "nats://127.0.0.1:$nats_port"
