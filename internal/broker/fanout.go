@@ -90,6 +90,9 @@ func (q *changeQueue) put(events []registry.Event, acct iot.Account) (ticket uin
 // of subjects (sorted as compareSubjects sorts), or may have: when more
 // changes were made since than the queue remembers.
 func (q *changeQueue) concerns(since uint64, subjects []subject) bool {
+	if q.seen.Load() == since {
+		return false // nothing changed: the usual connect takes no lock
+	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.seen.Load()
