@@ -35,9 +35,9 @@ func split(t *testing.T, b []byte) (Header, []byte) {
 
 func TestConnectRoundTrip(t *testing.T) {
 	cases := map[string]Connect{
-		"3.1.1 minimal":      {Version: Version311, Clean: true, KeepAlive: 60, ClientID: "dev-1"},
-		"3.1.1 empty id":     {Version: Version311, Clean: true},
-		"3.1.1 will, login":  {Version: Version311, KeepAlive: 30, ClientID: "d", Will: &Will{Topic: "t/w", Payload: []byte("gone"), QoS: 1, Retain: true}, HasUsername: true, Username: "u", HasPassword: true, Password: []byte{0, 1}},
+		"3.1.1 minimal":     {Version: Version311, Clean: true, KeepAlive: 60, ClientID: "dev-1"},
+		"3.1.1 empty id":    {Version: Version311, Clean: true},
+		"3.1.1 will, login": {Version: Version311, KeepAlive: 30, ClientID: "d", Will: &Will{Topic: "t/w", Payload: []byte("gone"), QoS: 1, Retain: true}, HasUsername: true, Username: "u", HasPassword: true, Password: []byte{0, 1}},
 		"5 with properties": {Version: Version5, Clean: true, KeepAlive: 1200, ClientID: "thing", Props: props(func(p *Properties) {
 			p.SessionExpiry = 3600
 			p.ReceiveMaximum = 10
