@@ -1,0 +1,5 @@
+//go:build race
+
+package topictree
+
+const raceEnabled = true
