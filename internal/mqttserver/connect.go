@@ -101,12 +101,8 @@ func (c *conn) admit(ctx context.Context, pk *packet.Connect) bool {
 	}
 	c.admitted.Store(true)
 	c.s.stats.connections.Add(1)
-	c.lastRead = c.s.opts.Now()
-	if c.keepAlive > 0 {
-		_ = c.nc.SetReadDeadline(c.lastRead.Add(time.Duration(c.keepAlive) * 1500 * time.Millisecond))
-	} else {
-		_ = c.nc.SetReadDeadline(time.Time{})
-	}
+	_ = c.nc.SetReadDeadline(time.Time{})
+	c.keepAliveRead(time.Now())
 	_ = c.nc.SetWriteDeadline(time.Time{})
 	c.send(outItem{typ: packet.CONNACK, connack: &ack}, true)
 	c.s.hooks.OnConnected(&c.client, ack.SessionPresent)

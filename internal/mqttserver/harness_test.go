@@ -22,7 +22,7 @@ const waitTimeout = 10 * time.Second
 type testHooks struct {
 	connect   func(c *Client, pk *packet.Connect) byte
 	publish   func(c *Client, pk *packet.Publish) (Verdict, byte)
-	subscribe func(c *Client, sub *packet.Subscription) byte
+	subscribe func(c *Client, sub *packet.Subscription) byte // per valid filter
 	deliver   func(c *Client, topic string) bool
 	will      func(c *Client, pk *packet.Publish) bool
 
@@ -87,11 +87,12 @@ func (h *testHooks) OnWill(c *Client, pk *packet.Publish) bool {
 	return true
 }
 
-func (h *testHooks) OnSubscribe(c *Client, sub *packet.Subscription) byte {
-	if h.subscribe != nil {
-		return h.subscribe(c, sub)
+func (h *testHooks) OnSubscribe(c *Client, pk *packet.Subscribe, codes []byte) {
+	for i := range pk.Subscriptions {
+		if h.subscribe != nil && codes[i] < packet.UnspecifiedError {
+			codes[i] = h.subscribe(c, &pk.Subscriptions[i])
+		}
 	}
-	return sub.QoS
 }
 
 func (h *testHooks) MayDeliver(c *Client, topic string) bool {
@@ -156,7 +157,7 @@ func startServer(t *testing.T, opts Options, hooks *testHooks) *testServer {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.ServeConn(context.Background(), nc)
+				s.ServeConn(context.Background(), nc, nil)
 			}()
 		}
 	}()

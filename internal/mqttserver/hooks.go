@@ -34,9 +34,12 @@ type Hooks interface {
 	// OnWill decides c's will when it is due: true publishes it. It runs
 	// on the goroutine of c's connection, or of the will's delay timer.
 	OnWill(c *Client, pk *packet.Publish) bool
-	// OnSubscribe decides one topic filter of a SUBSCRIBE from c: the QoS
-	// granted (at most sub.QoS), or a failure reason code (0x80 or more).
-	OnSubscribe(c *Client, sub *packet.Subscription) byte
+	// OnSubscribe decides the filters of a SUBSCRIBE from c. codes holds
+	// one reason code per filter, filled in by the engine: the QoS asked
+	// (at most 1) for a valid filter, 0x8F for an invalid one. It changes
+	// the codes of the valid filters it refuses to a failure code (0x80 or
+	// more; an MQTT 3.1.1 client is sent 0x80), or lowers their QoS.
+	OnSubscribe(c *Client, pk *packet.Subscribe, codes []byte)
 	// MayDeliver decides one delivery of a message on topic to c; it runs
 	// on the goroutine that publishes.
 	MayDeliver(c *Client, topic string) bool

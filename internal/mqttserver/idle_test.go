@@ -88,7 +88,7 @@ func runIdleServer(mode string) {
 					go serveFloor(tc)
 					return
 				}
-				go s.ServeConn(context.Background(), tc)
+				go s.ServeConn(context.Background(), tc, nil)
 			}()
 		}
 	}()

@@ -40,6 +40,8 @@ func (c *conn) handlePublish(pk *packet.Publish) error {
 		return &packet.Error{Code: packet.TopicNameInvalid, Msg: err.Error()} // [MQTT-3.3.2-2]
 	}
 	c.s.stats.received.Add(1)
+	c.publishing.Store(true)
+	defer c.publishing.Store(false)
 	verdict, code := c.s.hooks.OnPublish(&c.client, pk)
 	switch verdict {
 	case Discard:
@@ -147,34 +149,38 @@ func (s *Server) route(m *Message, from *conn) {
 }
 
 // deliver sends m to one session: MayDeliver decides for its live
-// connection; a QoS 1 message for a session offline waits for it.
-func (s *Server) deliver(ss *session, m *Message, qos byte, retain bool, from *conn) {
+// connection; a QoS 1 message for a session offline waits for it. It
+// reports whether m was sent or queued.
+func (s *Server) deliver(ss *session, m *Message, qos byte, retain bool, from *conn) bool {
 	c := ss.live()
 	if c == nil {
 		if qos == 1 {
-			ss.deliverQoS1(m, retain, nil, false)
+			return ss.deliverQoS1(m, retain, nil, false)
 		}
-		return
+		return false
 	}
 	if !s.hooks.MayDeliver(&c.client, m.Topic) {
-		return
+		return false
 	}
 	own := from == c
 	if qos == 1 {
-		ss.deliverQoS1(m, retain, c, own)
-		return
+		if from != nil && !own && s.opts.StallTimeout > 0 {
+			ss.waitRoom(c, s.opts.StallTimeout) // flow control
+		}
+		return ss.deliverQoS1(m, retain, c, own)
 	}
 	it := outItem{typ: packet.PUBLISH, m: m, retain: retain}
 	if c.send(it, own) {
-		return
+		return true
 	}
 	// The subscriber's queue is full: a device publishing waits for room
 	// (flow control) unless it is the subscriber itself, whose goroutine
 	// is the one that would write it.
 	if from != nil && !own && s.opts.StallTimeout > 0 && c.waitRoom(s.opts.StallTimeout) && c.send(it, false) {
-		return
+		return true
 	}
 	s.dropped(&c.client, m, DropQueueFull)
+	return false
 }
 
 // dropped counts a message not delivered to c (nil: a session offline).

@@ -114,11 +114,15 @@ func New(opts Options, hooks Hooks) *Server {
 }
 
 // ServeConn serves one client on nc, an established connection (TLS
-// handshake done), until it ends; it closes nc. ctx bounds the CONNECT's
-// admission only; Close ends every connection. Deadlines on nc until the
-// CONNECT arrives are the caller's: the engine sets them from then on.
-func (s *Server) ServeConn(ctx context.Context, nc net.Conn) {
+// handshake done), until it ends; it closes nc. value is the client's
+// Value from the start. ctx bounds the CONNECT's admission only; Close
+// ends every connection. Deadlines on nc until the CONNECT arrives are
+// the caller's: the engine sets them from then on.
+func (s *Server) ServeConn(ctx context.Context, nc net.Conn, value any) {
 	c := newConn(s, nc)
+	if value != nil {
+		c.client.SetValue(value)
+	}
 	if !s.track(c) {
 		_ = nc.Close()
 		return
@@ -191,6 +195,51 @@ func (s *Server) Publish(topic string, payload []byte, qos byte, retain bool) er
 	return nil
 }
 
+// PublishTo sends a message originated by the server to the client id
+// alone, if its session subscribes to a filter matching topic and
+// MayDeliver allows it; it reports whether it was delivered (or queued
+// for the session).
+func (s *Server) PublishTo(id, topic string, payload []byte, qos byte) bool {
+	s.mu.Lock()
+	ss := s.sessions[id]
+	s.mu.Unlock()
+	if ss == nil {
+		return false
+	}
+	bp := matches.Get().(*[]topictree.Subscriber[*session])
+	defer func() { clear(*bp); *bp = (*bp)[:0]; matches.Put(bp) }()
+	*bp = s.subs.Match(topic, (*bp)[:0])
+	granted, found := byte(0), false
+	for _, sub := range *bp {
+		if sub.Value == ss {
+			granted, found = max(granted, subOpts(sub.Opts).qos), true
+		}
+	}
+	if !found {
+		return false
+	}
+	m := &Message{Topic: topic, Payload: payload, QoS: min(qos, 1)}
+	return s.deliver(ss, m, min(m.QoS, granted), false, nil)
+}
+
+// Retain keeps a retained message without routing it, unless one is kept
+// on its topic already; it reports whether it kept it.
+func (s *Server) Retain(topic string, payload []byte, qos byte) bool {
+	if len(payload) == 0 || topictree.ValidTopicName(topic) != nil {
+		return false
+	}
+	if _, ok := s.retained.Get(topic); ok {
+		return false
+	}
+	s.retained.Set(topic, &Message{Topic: topic, Payload: payload, QoS: min(qos, 1), Retain: true})
+	return true
+}
+
+// RetainedMessages calls f with every retained message.
+func (s *Server) RetainedMessages(f func(m *Message) bool) {
+	s.retained.All(func(_ string, m *Message) bool { return f(m) })
+}
+
 // Subscribed reports whether any session subscribes to a filter matching
 // topic.
 func (s *Server) Subscribed(topic string) bool { return s.subs.Has(topic) }
@@ -219,6 +268,7 @@ func randomClientID() string {
 // counters are the engine's statistics.
 type counters struct {
 	connections  atomic.Int64 // live, admitted
+	inflight     atomic.Int64 // QoS 1 messages held by sessions
 	received     atomic.Uint64
 	sent         atomic.Uint64
 	dropped      atomic.Uint64
@@ -231,6 +281,7 @@ type Stats struct {
 	Sessions       int    // sessions, live or persisting offline
 	Subscriptions  int    // subscriptions of every session
 	Retained       int    // retained messages
+	Inflight       int64  // QoS 1 messages sessions hold: sent and unacknowledged, or waiting
 	PacketsRead    uint64 // PUBLISH packets received
 	PacketsSent    uint64 // PUBLISH packets written
 	Dropped        uint64 // deliveries dropped (OnDropped)
@@ -247,6 +298,7 @@ func (s *Server) Stats() Stats {
 		Sessions:       n,
 		Subscriptions:  s.subs.Len(),
 		Retained:       s.retained.Len(),
+		Inflight:       s.stats.inflight.Load(),
 		PacketsRead:    s.stats.received.Load(),
 		PacketsSent:    s.stats.sent.Load(),
 		Dropped:        s.stats.dropped.Load(),

@@ -18,6 +18,7 @@ type session struct {
 
 	mu         sync.Mutex
 	conn       *conn                   // nil while offline
+	last       *conn                   // the connection it had last
 	subs       map[string]subscription // by filter as subscribed ($share/... included); nil when none
 	inflight   []*delivery             // sent, awaiting PUBACK, in the order sent
 	queue      []*delivery             // waiting for the window or a connection
@@ -26,6 +27,13 @@ type session struct {
 	expireAt   *time.Timer // ends the session when it has been offline expirySecs
 	willAt     *time.Timer // publishes a delayed will
 	ended      bool
+	// room is closed when the session's QoS 1 messages fall to half of
+	// Options.MaxInflight, for publishers waiting (waitRoom); nil when
+	// none waits.
+	room chan struct{}
+	// stalled is set when a publisher gave up waiting, cleared by the next
+	// PUBACK: until then no one waits.
+	stalled bool
 }
 
 // subscription is one of a session's subscriptions.
@@ -83,11 +91,17 @@ func (s *Server) attach(ctx context.Context, c *conn, clean bool, expiry uint32)
 				ss = nil
 			}
 			present := ss != nil
+			imported := !present && !clean && c.imported != nil
 			if ss == nil {
 				ss = &session{id: id, s: s}
 				s.sessions[id] = ss
 			}
 			ss.mu.Lock()
+			if imported {
+				s.installLocked(ss, c.imported)
+				present = true
+			}
+			c.imported = nil
 			ss.conn = c
 			ss.expirySecs = expiry
 			ss.stopTimersLocked()
@@ -115,12 +129,13 @@ func (s *Server) dropSessionLocked(ss *session) {
 	ss.subs = nil
 	dropped := len(ss.queue) + len(ss.inflight)
 	ss.queue, ss.inflight = nil, nil
-	ss.stopTimersLocked()
+	ss.stopExpiryLocked()
 	ss.mu.Unlock()
 	for _, sub := range subs {
 		s.subs.Unsubscribe(sub.filter, ss)
 	}
 	s.stats.dropped.Add(uint64(dropped))
+	s.stats.inflight.Add(-int64(dropped))
 	if s.sessions[ss.id] == ss {
 		delete(s.sessions, ss.id)
 	}
@@ -139,6 +154,7 @@ func (s *Server) detach(c *conn, takenOver bool) {
 		return
 	}
 	ss.conn = nil
+	ss.last = c
 	expiry := ss.expirySecs
 	if expiry > 0 {
 		ss.expireAt = time.AfterFunc(time.Duration(expiry)*time.Second, func() { s.expire(ss) })
@@ -164,14 +180,22 @@ func (ss *session) stopTimers() {
 	ss.mu.Unlock()
 }
 
+// stopTimersLocked stops the timers of a session that a connection
+// resumes: its expiry, and a delayed will [MQTT-3.1.3-9].
 func (ss *session) stopTimersLocked() {
+	ss.stopExpiryLocked()
+	if ss.willAt != nil {
+		ss.willAt.Stop()
+		ss.willAt = nil
+	}
+}
+
+// stopExpiryLocked stops the expiry timer alone: a session that ends
+// still publishes its delayed will, now (see willAfter).
+func (ss *session) stopExpiryLocked() {
 	if ss.expireAt != nil {
 		ss.expireAt.Stop()
 		ss.expireAt = nil
-	}
-	if ss.willAt != nil {
-		ss.willAt.Stop() // [MQTT-3.1.3-9]
-		ss.willAt = nil
 	}
 }
 
@@ -188,10 +212,16 @@ func (ss *session) resume(c *conn) {
 	now := c.s.opts.Now()
 	kept := ss.inflight[:0]
 	for _, d := range ss.inflight {
-		if d.m.expired(now) || !c.s.hooks.MayDeliver(&c.client, d.m.Topic) {
+		switch {
+		case d.m.expired(now):
 			c.s.dropped(&c.client, d.m, DropExpired)
+			c.s.stats.inflight.Add(-1)
+			continue
+		case d.decided != c && !c.s.hooks.MayDeliver(&c.client, d.m.Topic):
+			c.s.stats.inflight.Add(-1)
 			continue
 		}
+		d.decided = c
 		kept = append(kept, d)
 		c.send(outItem{typ: packet.PUBLISH, d: d, qos: 1, dup: true}, true)
 	}
@@ -209,9 +239,11 @@ func (ss *session) fillWindowLocked(c *conn, own bool) {
 		n++
 		if d.m.expired(now) {
 			c.s.dropped(&c.client, d.m, DropExpired)
+			c.s.stats.inflight.Add(-1)
 			continue
 		}
 		if d.decided != c && !c.s.hooks.MayDeliver(&c.client, d.m.Topic) {
+			c.s.stats.inflight.Add(-1)
 			continue
 		}
 		d.decided = c
@@ -264,6 +296,12 @@ func (ss *session) acked(id uint16) {
 			if len(ss.inflight) == 0 {
 				ss.inflight = nil
 			}
+			ss.s.stats.inflight.Add(-1)
+			ss.stalled = false
+			if ss.room != nil && len(ss.inflight)+len(ss.queue) <= ss.s.opts.MaxInflight/2 {
+				close(ss.room)
+				ss.room = nil
+			}
 			if c := ss.conn; c != nil && len(ss.queue) > 0 {
 				ss.fillWindowLocked(c, true)
 			}
@@ -276,11 +314,11 @@ func (ss *session) acked(id uint16) {
 // connected and its window has room, queued otherwise, dropped when the
 // session holds Options.MaxInflight already. c is the connection
 // MayDeliver allowed it for, nil if the session was offline.
-func (ss *session) deliverQoS1(m *Message, retain bool, c *conn, own bool) {
+func (ss *session) deliverQoS1(m *Message, retain bool, c *conn, own bool) bool {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	if ss.ended {
-		return
+		return false
 	}
 	if len(ss.inflight)+len(ss.queue) >= ss.s.opts.MaxInflight {
 		var cl *Client
@@ -288,14 +326,45 @@ func (ss *session) deliverQoS1(m *Message, retain bool, c *conn, own bool) {
 			cl = &ss.conn.client
 		}
 		ss.s.dropped(cl, m, DropInflightFull)
-		return
+		return false
 	}
 	d := &delivery{m: m, retain: retain, decided: c}
+	ss.s.stats.inflight.Add(1)
 	if ss.conn == nil || ss.conn != c || len(ss.queue) > 0 || len(ss.inflight) >= c.sendWindow {
 		ss.queue = append(ss.queue, d)
-		return
+		return true
 	}
 	d.id = ss.packetIDLocked()
 	ss.inflight = append(ss.inflight, d)
 	c.send(outItem{typ: packet.PUBLISH, d: d, qos: 1}, own)
+	return true
+}
+
+// waitRoom holds a publisher while the session, live on c, holds three
+// quarters of Options.MaxInflight QoS 1 messages, until it holds half, c
+// ends, or d passes (then no one waits again until the next PUBACK). It
+// does not wait while c's own goroutine is handling a PUBLISH: that
+// goroutine is the one that would read the PUBACKs.
+func (ss *session) waitRoom(c *conn, d time.Duration) {
+	max := ss.s.opts.MaxInflight
+	ss.mu.Lock()
+	if ss.stalled || ss.conn != c || c.publishing.Load() || len(ss.inflight)+len(ss.queue) < max*3/4 {
+		ss.mu.Unlock()
+		return
+	}
+	if ss.room == nil {
+		ss.room = make(chan struct{})
+	}
+	room := ss.room
+	ss.mu.Unlock()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-room:
+	case <-c.done:
+	case <-t.C:
+		ss.mu.Lock()
+		ss.stalled = true
+		ss.mu.Unlock()
+	}
 }

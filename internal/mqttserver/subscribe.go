@@ -41,12 +41,7 @@ func (c *conn) handleSubscribe(pk *packet.Subscribe) error {
 		return &packet.Error{Code: packet.SubIDsNotSupported, Msg: "SUBSCRIBE with a subscription identifier"}
 	}
 	codes := make([]byte, len(pk.Subscriptions))
-	type granted struct {
-		f     topictree.Filter
-		sub   *packet.Subscription
-		isNew bool
-	}
-	var done []granted
+	filters := make([]topictree.Filter, len(pk.Subscriptions))
 	for i := range pk.Subscriptions {
 		sub := &pk.Subscriptions[i]
 		f, err := topictree.ParseFilter(sub.Filter)
@@ -57,17 +52,24 @@ func (c *conn) handleSubscribe(pk *packet.Subscribe) error {
 		if f.Share != "" && sub.NoLocal {
 			return errNoLocalShared
 		}
-		if sub.QoS > 1 {
-			sub.QoS = 1 // the server's maximum QoS [MQTT-3.2.2-9]... granted lower
-		}
-		code := c.s.hooks.OnSubscribe(&c.client, sub)
-		codes[i] = code
-		if code >= packet.UnspecifiedError {
+		filters[i] = f
+		codes[i] = min(sub.QoS, 1) // the server's maximum QoS [MQTT-3.2.2-9]
+	}
+	c.s.hooks.OnSubscribe(&c.client, pk, codes)
+	type granted struct {
+		f     topictree.Filter
+		sub   *packet.Subscription
+		isNew bool
+	}
+	var done []granted
+	for i := range pk.Subscriptions {
+		if codes[i] >= packet.UnspecifiedError {
 			continue
 		}
-		sub.QoS = code
-		isNew := !c.s.subscribe(c.sess, f, sub)
-		done = append(done, granted{f, sub, isNew})
+		sub := &pk.Subscriptions[i]
+		sub.QoS = codes[i]
+		isNew := !c.s.subscribe(c.sess, filters[i], sub)
+		done = append(done, granted{filters[i], sub, isNew})
 	}
 	if c.version < packet.Version5 {
 		for i, code := range codes {
@@ -150,4 +152,28 @@ func (c *conn) handleUnsubscribe(pk *packet.Unsubscribe) {
 		ss.mu.Unlock()
 	}
 	c.send(outItem{typ: packet.UNSUBACK, id: pk.PacketID, codes: codes}, true)
+}
+
+// Subscriptions is how many subscriptions the client's session holds.
+func (cl *Client) Subscriptions() int {
+	ss := cl.c.sess
+	if ss == nil {
+		return 0
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return len(ss.subs)
+}
+
+// Subscribed reports whether the client's session holds a subscription to
+// filter, exactly ($share/<name>/ included).
+func (cl *Client) Subscribed(filter string) bool {
+	ss := cl.c.sess
+	if ss == nil {
+		return false
+	}
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	_, ok := ss.subs[filter]
+	return ok
 }
