@@ -66,11 +66,11 @@ func newConn(s *Server, nc net.Conn) *conn {
 
 // Errors a connection ends with.
 var (
-	errNotConnect   = errors.New("first packet is not CONNECT")
-	errKeepAlive    = errors.New("keep-alive timeout")
+	errNotConnect = errors.New("first packet is not CONNECT")
+	errKeepAlive  = errors.New("keep-alive timeout")
 	// ErrKeepAlive is what a connection silent past its keep-alive ends
 	// with.
-	ErrKeepAlive = errKeepAlive
+	ErrKeepAlive    = errKeepAlive
 	errTakenOver    = errors.New("session taken over")
 	errRefused      = errors.New("connect refused")
 	errTopicAlias   = errors.New("invalid topic alias")
