@@ -113,18 +113,17 @@ func (c *conn) readConnect() (*packet.Connect, error) {
 // carries [MQTT-3.1.4-1] [MQTT-3.2.2-6]; otherwise by closing.
 func (c *conn) refuseConnect(pk *packet.Connect, err error) {
 	var pe *packet.Error
-	if pk == nil || !errors.As(err, &pe) {
-		if pe != nil {
-			c.s.stats.protocolErrs.Add(1)
-		}
-		return
+	if !errors.As(err, &pe) {
+		return // the connection failed, or timed out
+	}
+	c.s.stats.protocolErrs.Add(1)
+	if pk == nil {
+		c.s.hooks.OnConnectRefused(&c.client, nil, err)
+		return // no version to answer in
 	}
 	c.version = pk.Version
-	code := pe.Code
-	if pk.Version < packet.Version5 {
-		code = connackCode311(code)
-	}
-	c.writeNow((&packet.Connack{Code: code}).Append(nil, c.version))
+	c.client.id, c.client.version = pk.ClientID, pk.Version
+	c.refuse(pk, pe.Code, err)
 }
 
 // writeNow writes b at once, on this goroutine, bounded by a deadline:
@@ -322,14 +321,15 @@ var errExpiryOnDisconnect = &packet.Error{Code: packet.ProtocolError, Msg: "DISC
 func (c *conn) disconnect(code byte, cause error) {
 	c.endOnce.Do(func() {
 		c.endErr.Store(&cause)
+		// The writer at work, if any, stops after its batch, which a client
+		// that stopped reading cannot hold up for long.
+		_ = c.nc.SetWriteDeadline(time.Now().Add(disconnectGrace))
+		c.wmu.Lock()
+		c.closing = true
+		c.wmu.Unlock()
 		if c.version == packet.Version5 && c.admitted.Load() {
-			c.wmu.Lock()
-			c.closing = true
-			writing := c.writing
-			c.wmu.Unlock()
-			if !writing {
-				c.writeNow((&packet.Disconnect{Code: code}).Append(nil, c.version))
-			}
+			c.waitWriter()
+			c.writeNow((&packet.Disconnect{Code: code}).Append(nil, c.version))
 		}
 		_ = c.nc.SetDeadline(time.Now())
 		_ = c.nc.Close()

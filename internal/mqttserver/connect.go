@@ -2,6 +2,7 @@ package mqttserver
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/iotcore/iotcore/internal/mqttserver/packet"
@@ -20,7 +21,7 @@ func (c *conn) admit(ctx context.Context, pk *packet.Connect) bool {
 		// session [MQTT-3.1.3-7] [MQTT-3.1.3-8]; the server assigns one
 		// [MQTT-3.1.3-6] (MQTT 5: and says which [MQTT-3.2.2-16]).
 		if pk.Version < packet.Version5 && !pk.Clean {
-			c.writeNow((&packet.Connack{Code: packet.ReturnIdentifierRejected}).Append(nil, c.version))
+			c.refuse(pk, packet.ClientIDNotValid, errEmptyClientID)
 			return false
 		}
 		pk.ClientID = randomClientID()
@@ -32,16 +33,18 @@ func (c *conn) admit(ctx context.Context, pk *packet.Connect) bool {
 		if w.QoS > 1 {
 			// QoS 2 is not supported [AWS 8.2]: MQTT 5 clients are told
 			// 0x9B [MQTT-3.2.2-12]; MQTT 3.1.1 has no code for it.
-			if pk.Version == packet.Version5 {
-				c.writeNow((&packet.Connack{Code: packet.QoSNotSupported}).Append(nil, c.version))
+			code := packet.QoSNotSupported
+			if pk.Version < packet.Version5 {
+				code = Drop
 			}
+			c.refuse(pk, code, errWillQoS2)
 			return false
 		}
 		c.will = w
 	}
 	if pk.Version == packet.Version5 && pk.Props.Has(packet.PropAuthMethod) {
 		// No enhanced authentication [MQTT-4.12.0-1].
-		c.writeNow((&packet.Connack{Code: packet.BadAuthenticationMethod}).Append(nil, c.version))
+		c.refuse(pk, packet.BadAuthenticationMethod, errAuthMethod)
 		return false
 	}
 
@@ -109,6 +112,26 @@ func (c *conn) admit(ctx context.Context, pk *packet.Connect) bool {
 	c.sess.resume(c)
 	c.flushOwn()
 	return true
+}
+
+// Refusals of a CONNECT by the engine itself.
+var (
+	errEmptyClientID = errors.New("empty client id without a clean session") // MQTT 3.1.1 [MQTT-3.1.3-8]
+	errWillQoS2      = errors.New("will qos 2 not supported")
+	errAuthMethod    = errors.New("enhanced authentication not supported")
+)
+
+// refuse answers a CONNECT the engine refuses with code (MQTT 5; mapped
+// for MQTT 3.1.1), or closes the connection for Drop, and tells the hooks.
+func (c *conn) refuse(pk *packet.Connect, code byte, why error) {
+	c.s.hooks.OnConnectRefused(&c.client, pk, why)
+	if code == Drop {
+		return
+	}
+	if c.version < packet.Version5 {
+		code = connackCode311(code)
+	}
+	c.writeNow((&packet.Connack{Code: code}).Append(nil, c.version))
 }
 
 // ask runs f, a hook that may need a deep stack, on a goroutine of its

@@ -28,6 +28,7 @@ type testHooks struct {
 
 	mu           sync.Mutex
 	connected    []string
+	refused      []error
 	disconnected map[string][]error
 	published    []string
 	dropped      []DropReason
@@ -50,6 +51,13 @@ func (h *testHooks) OnConnect(c *Client, pk *packet.Connect) byte {
 		return h.connect(c, pk)
 	}
 	return packet.Success
+}
+
+func (h *testHooks) OnConnectRefused(c *Client, pk *packet.Connect, why error) {
+	h.mu.Lock()
+	h.refused = append(h.refused, why)
+	h.mu.Unlock()
+	h.note()
 }
 
 func (h *testHooks) OnConnected(c *Client, present bool) {

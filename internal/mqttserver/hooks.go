@@ -16,6 +16,12 @@ type Hooks interface {
 	// (Client.SetValue). It runs on a goroutine of its own, so that the
 	// deep stack it may need is not kept by the connection's.
 	OnConnect(c *Client, pk *packet.Connect) byte
+	// OnConnectRefused runs when the engine itself refuses a connection
+	// before OnConnect: its CONNECT was malformed (pk nil; why is a
+	// *packet.Error) or asked for what the server does not do (an
+	// unsupported protocol version, a will at QoS 2, enhanced
+	// authentication).
+	OnConnectRefused(c *Client, pk *packet.Connect, why error)
 	// OnConnected runs once the CONNACK admitting c is queued, before any
 	// other packet is read from it.
 	OnConnected(c *Client, sessionPresent bool)
@@ -69,6 +75,9 @@ const (
 	// client is disconnected; an MQTT 5 client gets a PUBACK with the
 	// reason code at QoS 1, a DISCONNECT with it at QoS 0.
 	Refuse
+	// Close drops it and ends the connection: an MQTT 5 client gets a
+	// DISCONNECT with the reason code first.
+	Close
 )
 
 // DropReason says why a message was not delivered.

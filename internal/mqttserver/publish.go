@@ -49,6 +49,9 @@ func (c *conn) handlePublish(pk *packet.Publish) error {
 			c.send(outItem{typ: packet.PUBACK, id: pk.PacketID, code: code}, true)
 		}
 		return nil
+	case Close:
+		c.disconnect(code, errPublishDeny)
+		return errPublishDeny
 	case Refuse:
 		switch {
 		case c.version < packet.Version5:
@@ -162,10 +165,14 @@ func (s *Server) deliver(ss *session, m *Message, qos byte, retain bool, from *c
 	if !s.hooks.MayDeliver(&c.client, m.Topic) {
 		return false
 	}
+	// Flow control: the publisher (a device's goroutine, or the server's
+	// caller) waits while the subscriber is behind, unless it is the
+	// subscriber itself, whose goroutine is the one that would catch up.
 	own := from == c
+	wait := !own && s.opts.StallTimeout > 0
 	if qos == 1 {
-		if from != nil && !own && s.opts.StallTimeout > 0 {
-			ss.waitRoom(c, s.opts.StallTimeout) // flow control
+		if wait {
+			s.held(ss.waitRoom(c, s.opts.StallTimeout))
 		}
 		return ss.deliverQoS1(m, retain, c, own)
 	}
@@ -173,14 +180,25 @@ func (s *Server) deliver(ss *session, m *Message, qos byte, retain bool, from *c
 	if c.send(it, own) {
 		return true
 	}
-	// The subscriber's queue is full: a device publishing waits for room
-	// (flow control) unless it is the subscriber itself, whose goroutine
-	// is the one that would write it.
-	if from != nil && !own && s.opts.StallTimeout > 0 && c.waitRoom(s.opts.StallTimeout) && c.send(it, false) {
-		return true
+	if wait {
+		held, stalled := c.waitRoom(s.opts.StallTimeout)
+		s.held(held, stalled)
+		if held && !stalled && c.send(it, false) {
+			return true
+		}
 	}
 	s.dropped(&c.client, m, DropQueueFull)
 	return false
+}
+
+// held counts a publisher held back by flow control, and one that gave up.
+func (s *Server) held(held, stalled bool) {
+	if held {
+		s.stats.held.Add(1)
+	}
+	if stalled {
+		s.stats.stalled.Add(1)
+	}
 }
 
 // dropped counts a message not delivered to c (nil: a session offline).

@@ -191,7 +191,7 @@ func (s *Server) Publish(topic string, payload []byte, qos byte, retain bool) er
 		return err
 	}
 	m := &Message{Topic: topic, Payload: payload, QoS: min(qos, 1), Retain: retain}
-	s.route(m, nil)
+	s.publish(m, nil)
 	return nil
 }
 
@@ -272,6 +272,8 @@ type counters struct {
 	received     atomic.Uint64
 	sent         atomic.Uint64
 	dropped      atomic.Uint64
+	held         atomic.Uint64
+	stalled      atomic.Uint64
 	protocolErrs atomic.Uint64
 }
 
@@ -285,6 +287,8 @@ type Stats struct {
 	PacketsRead    uint64 // PUBLISH packets received
 	PacketsSent    uint64 // PUBLISH packets written
 	Dropped        uint64 // deliveries dropped (OnDropped)
+	Held           uint64 // deliveries a publisher waited for (flow control)
+	Stalled        uint64 // waits given up on: the subscriber took nothing for Options.StallTimeout
 	ProtocolErrors uint64 // connections closed for a malformed packet or a protocol error
 }
 
@@ -302,6 +306,8 @@ func (s *Server) Stats() Stats {
 		PacketsRead:    s.stats.received.Load(),
 		PacketsSent:    s.stats.sent.Load(),
 		Dropped:        s.stats.dropped.Load(),
+		Held:           s.stats.held.Load(),
+		Stalled:        s.stats.stalled.Load(),
 		ProtocolErrors: s.stats.protocolErrs.Load(),
 	}
 }

@@ -376,6 +376,13 @@ func TestServerPublish(t *testing.T) {
 	if err := s.Publish("a/+", nil, 0, false); err == nil {
 		t.Error("Publish to a filter accepted")
 	}
+	if err := s.Publish("kept", []byte("k"), 1, true); err != nil {
+		t.Fatal(err)
+	}
+	seen.subscribe(2, packet.Subscription{Filter: "kept", QoS: 1})
+	if got := seen.receive(); got.Topic != "kept" || !got.Retain || got.QoS != 1 {
+		t.Fatalf("retained server message delivered as %+v", got)
+	}
 }
 
 func TestFlowControlHoldsPublisher(t *testing.T) {

@@ -345,12 +345,12 @@ func (ss *session) deliverQoS1(m *Message, retain bool, c *conn, own bool) bool 
 // ends, or d passes (then no one waits again until the next PUBACK). It
 // does not wait while c's own goroutine is handling a PUBLISH: that
 // goroutine is the one that would read the PUBACKs.
-func (ss *session) waitRoom(c *conn, d time.Duration) {
+func (ss *session) waitRoom(c *conn, d time.Duration) (held, stalled bool) {
 	max := ss.s.opts.MaxInflight
 	ss.mu.Lock()
 	if ss.stalled || ss.conn != c || c.publishing.Load() || len(ss.inflight)+len(ss.queue) < max*3/4 {
 		ss.mu.Unlock()
-		return
+		return false, false
 	}
 	if ss.room == nil {
 		ss.room = make(chan struct{})
@@ -366,5 +366,7 @@ func (ss *session) waitRoom(c *conn, d time.Duration) {
 		ss.mu.Lock()
 		ss.stalled = true
 		ss.mu.Unlock()
+		return true, true
 	}
+	return true, false
 }

@@ -64,26 +64,19 @@ func (c *conn) flushOwn() {
 	c.writeLoop()
 }
 
-// full reports whether a QoS 0 PUBLISH would not be queued now.
-func (c *conn) full() bool {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
-	return len(c.out) >= c.s.opts.OutboundQueue
-}
-
 // waitRoom waits until c's queue is at most half full, c ends, or d
-// passes; it reports whether there is room. Once a wait has timed out,
+// passes; it reports whether it waited, and whether it gave up. Once a wait has timed out,
 // no one waits for c again until one of its writes completes: a client
 // that stopped reading holds each publisher back once, not on every
 // message.
-func (c *conn) waitRoom(d time.Duration) bool {
+func (c *conn) waitRoom(d time.Duration) (held, stalled bool) {
 	if c.stalled.Load() {
-		return false
+		return false, false
 	}
 	c.wmu.Lock()
 	if len(c.out) < c.s.opts.OutboundQueue || c.closing {
 		c.wmu.Unlock()
-		return !c.closing
+		return !c.closing, false
 	}
 	if c.room == nil {
 		c.room = make(chan struct{})
@@ -94,12 +87,12 @@ func (c *conn) waitRoom(d time.Duration) bool {
 	defer t.Stop()
 	select {
 	case <-room:
-		return !c.full()
+		return true, false
 	case <-t.C:
 		c.stalled.Store(true)
-		return false
+		return true, true
 	case <-c.done:
-		return false
+		return true, false
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/iotcore/iotcore/internal/broker"
 	"github.com/iotcore/iotcore/internal/loglimit"
+	"github.com/iotcore/iotcore/internal/mqttserver"
 )
 
 // Defaults for the zero values of Config.
@@ -91,6 +92,9 @@ type Config struct {
 
 	// Now is the clock of the rate limits; nil means time.Now.
 	Now func() time.Time
+
+	// Engine is the MQTT engine: EngineMochi ("" too) or EngineIotcore.
+	Engine string
 }
 
 func (c Config) withDefaults() (Config, error) {
@@ -103,6 +107,8 @@ func (c Config) withDefaults() (Config, error) {
 		return c, errors.New("no gate")
 	case c.MaxPacketSize < 0 || c.OutboundQueue < 0 || c.HandshakeTimeout < 0 || c.ConnectTimeout < 0:
 		return c, errors.New("negative limit")
+	case c.Engine != "" && c.Engine != EngineMochi && c.Engine != EngineIotcore:
+		return c, fmt.Errorf("unknown mqtt engine %q (%s or %s)", c.Engine, EngineMochi, EngineIotcore)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -135,9 +141,10 @@ type Broker struct {
 	cfg      Config
 	log      *slog.Logger
 	tls      *tls.Config
-	server   *mqtt.Server
-	ln       net.Listener // MQTT over TLS
-	ws       *http.Server // MQTT over WebSocket, nil if off
+	server   *mqtt.Server       // EngineMochi's; nil with EngineIotcore
+	engine   *mqttserver.Server // EngineIotcore's; nil with EngineMochi
+	ln       net.Listener       // MQTT over TLS
+	ws       *http.Server       // MQTT over WebSocket, nil if off
 	wsLn     net.Listener
 	stats    counters
 	flow     flowLimits
@@ -177,9 +184,13 @@ func Open(cfg Config) (*Broker, error) {
 	}
 	b.logLimit.Rate, b.logLimit.Burst = deviceLogRate, deviceLogBurst
 	cfg.warnFDLimit()
-	b.server = newServer(cfg, b.log)
-	if err := b.server.AddHook(&hook{b: b}, nil); err != nil {
-		return nil, fmt.Errorf("open mqtt broker: %w", err)
+	if cfg.Engine == EngineIotcore {
+		b.engine = b.newIotcoreEngine()
+	} else {
+		b.server = newServer(cfg, b.log)
+		if err := b.server.AddHook(&hook{b: b}, nil); err != nil {
+			return nil, fmt.Errorf("open mqtt broker: %w", err)
+		}
 	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -225,9 +236,11 @@ func (b *Broker) Serve(ctx context.Context) error {
 	b.ctx, b.cancel = context.WithCancel(ctx)
 	b.mu.Unlock()
 
-	if err := b.server.Serve(); err != nil { // mochi's housekeeping; it has no listeners
-		b.shutdown()
-		return fmt.Errorf("serve mqtt broker: %w", err)
+	if b.server != nil {
+		if err := b.server.Serve(); err != nil { // mochi's housekeeping; it has no listeners
+			b.shutdown()
+			return fmt.Errorf("serve mqtt broker: %w", err)
+		}
 	}
 	b.goTracked(func() { b.acceptMQTT(b.ln) })
 	if b.ws != nil {
@@ -264,8 +277,18 @@ func (b *Broker) Close() error {
 	if b.wsLn != nil {
 		err = errors.Join(err, b.wsLn.Close())
 	}
-	_ = b.server.Close()
+	b.closeEngine()
 	return err
+}
+
+// closeEngine stops the engine's own work (mochi's housekeeping loop and
+// hooks; the iotcore engine's session timers) once its clients are gone.
+func (b *Broker) closeEngine() {
+	if b.engine != nil {
+		_ = b.engine.Close()
+		return
+	}
+	_ = b.server.Close()
 }
 
 // shutdown stops accepting, ends every connection and waits for every
@@ -302,7 +325,7 @@ func (b *Broker) shutdown() {
 	told.Wait()
 	b.wg.Wait()
 	b.closed.Store(true)
-	_ = b.server.Close() // mochi's housekeeping loop and hooks; its clients are gone
+	b.closeEngine()
 	b.log.Info("mqtt broker stopped")
 }
 

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotcore/iotcore/internal/mqttserver"
 )
 
 // Cluster hands the messages this node accepts to the other nodes of a
@@ -39,6 +41,14 @@ type RetainedMessage struct {
 
 // RetainedMessages lists the retained messages this node keeps.
 func (b *Broker) RetainedMessages() []RetainedMessage {
+	if b.engine != nil {
+		var out []RetainedMessage
+		b.engine.RetainedMessages(func(m *mqttserver.Message) bool {
+			out = append(out, RetainedMessage{Topic: m.Topic, Payload: m.Payload, QoS: m.QoS})
+			return true
+		})
+		return out
+	}
 	pks := b.server.Topics.Messages("#")
 	out := make([]RetainedMessage, 0, len(pks))
 	for _, pk := range pks {
@@ -52,7 +62,14 @@ func (b *Broker) RetainedMessages() []RetainedMessage {
 // or newer); no subscriber receives it now: subscriptions made from now on
 // do.
 func (b *Broker) KeepRetained(m RetainedMessage) {
-	if len(m.Payload) == 0 || strings.HasPrefix(m.Topic, "$") || len(b.server.Topics.Messages(m.Topic)) > 0 {
+	if len(m.Payload) == 0 || strings.HasPrefix(m.Topic, "$") {
+		return
+	}
+	if b.engine != nil {
+		b.engine.Retain(m.Topic, m.Payload, m.QoS)
+		return
+	}
+	if len(b.server.Topics.Messages(m.Topic)) > 0 {
 		return
 	}
 	b.server.Topics.RetainMessage(packets.Packet{

@@ -12,6 +12,7 @@ import (
 	"github.com/mochi-mqtt/server/v2/packets"
 
 	"github.com/iotcore/iotcore/internal/broker"
+	"github.com/iotcore/iotcore/internal/mqttserver"
 )
 
 // Listener names, as mochi records them on its clients (Client.Net.Listener).
@@ -39,10 +40,13 @@ type conn struct {
 	iamAccessKeyID string
 	done           chan struct{} // closed when mochi has finished with the connection
 
-	device   atomic.Pointer[device] // set when the CONNECT has been read
-	admitted atomic.Bool            // CONNACK success (being) sent
-	kicked   atomic.Bool            // the gate kicked it
-	expired  atomic.Bool            // a WebSocket connection that lived Config.WebSocketTTL
+	device atomic.Pointer[device] // set when the CONNECT has been read
+	// client is the iotcore engine's client, set when the CONNECT has been
+	// read (mochi's is device.client).
+	client   atomic.Pointer[mqttserver.Client]
+	admitted atomic.Bool // CONNACK success (being) sent
+	kicked   atomic.Bool // the gate kicked it
+	expired  atomic.Bool // a WebSocket connection that lived Config.WebSocketTTL
 	ttl      atomic.Pointer[time.Timer]
 	dead     atomic.Bool // we closed the transport: ignore what is still buffered
 	slot     atomic.Bool // holds one of Config.MaxConnections
@@ -285,6 +289,14 @@ func (c *conn) limitLife() {
 // after disconnectGrace.
 func (c *conn) disconnect(code packets.Code) {
 	c.raw.capDeadlines(time.Now().Add(disconnectGrace))
+	if cl := c.client.Load(); cl != nil {
+		cl.Disconnect(code.Code, code)
+		return
+	}
+	if c.b.engine != nil {
+		_ = c.raw.Close()
+		return
+	}
 	d := c.device.Load()
 	switch {
 	case d == nil:

@@ -131,27 +131,35 @@ func (b *Broker) gateConnect(ctx context.Context, req broker.ConnectRequest, kic
 
 // refuse answers a connection the gate did not admit.
 func (h *hook) refuse(c *conn, cl *mqtt.Client, err error) error {
+	if code, answer := h.b.refusal(c, cl.ID, err); answer {
+		_ = h.b.server.SendConnack(cl, code, false, nil)
+	}
+	return err
+}
+
+// refusal is refuse's decision, for either engine: the CONNACK code
+// (MQTT 5; connack maps it for MQTT 3.1.1), or none (answer false) when
+// the connection is dropped without one; counted and logged.
+func (b *Broker) refusal(c *conn, id string, err error) (code packets.Code, answer bool) {
 	remote := c.RemoteAddr().String()
 	var refused *broker.RefusedError
 	switch {
 	case errors.As(err, &refused) && refused.How == broker.NotAuthorized:
-		h.b.stats.refused.Add(1)
-		h.b.deviceLog("mqtt connection refused: not authorized", "client", cl.ID, "remote", remote, "reason", refused.Reason)
-		// MQTT 5 0x87; connack turns it into 3.1.1's 5.
-		_ = h.b.server.SendConnack(cl, packets.ErrNotAuthorized, false, nil)
+		b.stats.refused.Add(1)
+		b.deviceLog("mqtt connection refused: not authorized", "client", id, "remote", remote, "reason", refused.Reason)
+		return packets.ErrNotAuthorized, true // MQTT 5 0x87; MQTT 3.1.1 5
 	case errors.As(err, &refused):
-		h.b.stats.refused.Add(1)
-		h.b.deviceLog("mqtt connection dropped", "client", cl.ID, "remote", remote, "reason", refused.Reason)
-	default:
-		// The gate failed (its store is down, or we are shutting down): the
-		// device may retry, so say the server is unavailable (3.1.1: 3).
-		if h.b.ctx.Err() == nil {
-			h.b.stats.gateErrors.Add(1)
-			h.b.log.Error("mqtt connection failed: gate error", "client", cl.ID, "remote", remote, "error", err)
-		}
-		_ = h.b.server.SendConnack(cl, packets.ErrServerUnavailable, false, nil)
+		b.stats.refused.Add(1)
+		b.deviceLog("mqtt connection dropped", "client", id, "remote", remote, "reason", refused.Reason)
+		return packets.Code{}, false
 	}
-	return err
+	// The gate failed (its store is down, or we are shutting down): the
+	// device may retry, so say the server is unavailable (3.1.1: 3).
+	if b.ctx.Err() == nil {
+		b.stats.gateErrors.Add(1)
+		b.log.Error("mqtt connection failed: gate error", "client", id, "remote", remote, "error", err)
+	}
+	return packets.ErrServerUnavailable, true
 }
 
 // checkConnectLimits refuses, before the gate is asked, a CONNECT that
@@ -169,34 +177,41 @@ func (h *hook) refuse(c *conn, cl *mqtt.Client, err error) error {
 // A connection that passes holds one of the MaxConnections slots until it
 // ends.
 func (h *hook) checkConnectLimits(c *conn, cl *mqtt.Client) error {
-	cfg := &h.b.cfg
-	remote := c.RemoteAddr().String()
-	if cfg.MaxClientIDLength > 0 && len(cl.ID) > cfg.MaxClientIDLength {
-		h.b.stats.clientIDRejected.Add(1)
-		h.b.deviceLog("mqtt connection refused: client id too long", "client", cl.ID[:cfg.MaxClientIDLength]+"...",
-			"length", len(cl.ID), "limit", cfg.MaxClientIDLength, "remote", remote)
-		_ = h.b.server.SendConnack(cl, packets.ErrClientIdentifierNotValid, false, nil)
-		return errClientIDTooLong
+	code, err := h.b.connectLimits(c, cl.ID)
+	if err != nil {
+		_ = h.b.server.SendConnack(cl, code, false, nil)
 	}
-	if !h.b.connects.allowed(cl.ID, cfg.Now()) {
-		h.b.stats.connectThrottled.Add(1)
-		h.b.deviceLog("mqtt connection refused: client id connecting too often", "client", cl.ID,
+	return err
+}
+
+// connectLimits is checkConnectLimits' decision, for either engine: the
+// CONNACK code and the error of a refusal, counted and logged.
+func (b *Broker) connectLimits(c *conn, id string) (packets.Code, error) {
+	cfg := &b.cfg
+	remote := c.RemoteAddr().String()
+	if cfg.MaxClientIDLength > 0 && len(id) > cfg.MaxClientIDLength {
+		b.stats.clientIDRejected.Add(1)
+		b.deviceLog("mqtt connection refused: client id too long", "client", id[:cfg.MaxClientIDLength]+"...",
+			"length", len(id), "limit", cfg.MaxClientIDLength, "remote", remote)
+		return packets.ErrClientIdentifierNotValid, errClientIDTooLong
+	}
+	if !b.connects.allowed(id, cfg.Now()) {
+		b.stats.connectThrottled.Add(1)
+		b.deviceLog("mqtt connection refused: client id connecting too often", "client", id,
 			"rate_per_s", cfg.ConnectRate, "burst", cfg.ConnectBurst, "remote", remote)
-		_ = h.b.server.SendConnack(cl, packets.ErrConnectionRateExceeded, false, nil)
-		return errConnectRate
+		return packets.ErrConnectionRateExceeded, errConnectRate
 	}
 	if cfg.MaxConnections > 0 {
-		if h.b.slots.Add(1) > int64(cfg.MaxConnections) {
-			h.b.slots.Add(-1)
-			h.b.stats.connectionsLimited.Add(1)
-			h.b.deviceLog("mqtt connection refused: too many connections", "client", cl.ID,
+		if b.slots.Add(1) > int64(cfg.MaxConnections) {
+			b.slots.Add(-1)
+			b.stats.connectionsLimited.Add(1)
+			b.deviceLog("mqtt connection refused: too many connections", "client", id,
 				"limit", cfg.MaxConnections, "remote", remote)
-			_ = h.b.server.SendConnack(cl, packets.ErrQuotaExceeded, false, nil)
-			return errMaxConnections
+			return packets.ErrQuotaExceeded, errMaxConnections
 		}
 		c.slot.Store(true)
 	}
-	return nil
+	return packets.CodeSuccess, nil
 }
 
 // takeOver disconnects the live connection that holds client id, if any,

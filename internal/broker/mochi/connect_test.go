@@ -73,6 +73,7 @@ func TestConnectRefused(t *testing.T) {
 }
 
 func TestConnectReservedClientID(t *testing.T) {
+	mochiOnly(t, "inline client id")
 	e := newEnv(t)
 	c := e.dialRaw("device", 4)
 	if code := c.connackCode("inline"); code != 2 {

@@ -141,7 +141,7 @@ func (h *hook) OnPublished(cl *mqtt.Client, pk packets.Packet) {
 	c.publishing.Store(false)
 	if c.request { // the connection's goroutine alone reads and writes it
 		c.request = false
-		h.b.serveRequest(c, cl, pk.TopicName, pk.Payload)
+		h.b.serveRequest(c, cl.ID, pk.TopicName, pk.Payload)
 		return
 	}
 	h.b.toRules(pk.TopicName, pk.Payload, pk.FixedHeader.Qos, cl.ID, c.certificateID())
@@ -210,7 +210,7 @@ func mayPublish(c *conn, topic string, retain bool) bool {
 // limits.
 func (h *hook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
 	c := connOf(cl)
-	if c != nil && h.b.mayPublishWill(c, will) {
+	if c != nil && h.b.mayPublishWill(c, will.TopicName, will.Retain) {
 		return will, nil
 	}
 	// mochi cannot cancel a will from here, and an error keeps the will
@@ -220,15 +220,15 @@ func (h *hook) OnWill(cl *mqtt.Client, will mqtt.Will) (mqtt.Will, error) {
 }
 
 // mayPublishWill decides a will, counting and logging a refusal.
-func (b *Broker) mayPublishWill(c *conn, will mqtt.Will) bool {
-	if why := b.cfg.topicLimitExceeded(will.TopicName); why != "" {
+func (b *Broker) mayPublishWill(c *conn, topic string, retain bool) bool {
+	if why := b.cfg.topicLimitExceeded(topic); why != "" {
 		b.stats.topicRejected.Add(1)
-		b.deviceLog("mqtt will refused: topic name "+why, "client", c.clientID(), "topic", will.TopicName)
+		b.deviceLog("mqtt will refused: topic name "+why, "client", c.clientID(), "topic", topic)
 		return false
 	}
-	if !mayPublish(c, will.TopicName, will.Retain) {
+	if !mayPublish(c, topic, retain) {
 		b.stats.willsDenied.Add(1)
-		b.deviceLog("mqtt will denied", "client", c.clientID(), "topic", will.TopicName, "retain", will.Retain)
+		b.deviceLog("mqtt will denied", "client", c.clientID(), "topic", topic, "retain", retain)
 		return false
 	}
 	return true
@@ -271,7 +271,12 @@ func (b *Broker) publish(topic string, payload []byte, retain bool, qos byte) er
 	case len(payload) > b.cfg.MaxPacketSize:
 		return fmt.Errorf("publish %q: payload of %d bytes exceeds %d", topic, len(payload), b.cfg.MaxPacketSize)
 	}
-	if err := b.server.Publish(topic, payload, retain, qos); err != nil {
+	if b.engine != nil {
+		err := b.engine.Publish(topic, payload, qos, retain)
+		if err != nil {
+			return fmt.Errorf("publish %q: %w", topic, err)
+		}
+	} else if err := b.server.Publish(topic, payload, retain, qos); err != nil {
 		return fmt.Errorf("publish %q: %w", topic, err)
 	}
 	b.stats.published.Add(1)
@@ -286,6 +291,9 @@ func (b *Broker) Subscribed(topic string) bool {
 	}
 	if b.cfg.Cluster != nil {
 		return true // another node's devices may subscribe
+	}
+	if b.engine != nil {
+		return b.engine.Subscribed(topic)
 	}
 	s := b.server.Topics.Subscribers(topic)
 	return len(s.Subscriptions) > 0 || len(s.Shared) > 0 || len(s.InlineSubscriptions) > 0

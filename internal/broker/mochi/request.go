@@ -6,8 +6,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	mqtt "github.com/mochi-mqtt/server/v2"
-
 	"github.com/iotcore/iotcore/internal/broker"
 )
 
@@ -50,8 +48,8 @@ func (b *Broker) isReply(topic string) bool {
 
 // serveRequest hands a device's request to Config.Requests on a goroutine
 // of the broker's, so that the device's connection goes on reading.
-func (b *Broker) serveRequest(c *conn, cl *mqtt.Client, topic string, payload []byte) {
-	clientID, certID := cl.ID, c.certificateID()
+func (b *Broker) serveRequest(c *conn, clientID, topic string, payload []byte) {
+	certID := c.certificateID()
 	if c.requests.Add(1) > MaxRequestsInFlight {
 		c.requests.Add(-1)
 		b.stats.requestsThrottled.Add(1)
@@ -81,6 +79,12 @@ func (b *Broker) reply(clientID, topic string, payload []byte) {
 	defer b.replies.mu.Unlock()
 	b.replies.target.Store(&replyTo{clientID: clientID, topic: topic})
 	defer b.replies.target.Store(nil)
+	if b.engine != nil {
+		if !b.engine.PublishTo(clientID, topic, payload, 1) {
+			b.log.Debug("mqtt reply not sent: the client is gone or not subscribed", "client", clientID, "topic", topic)
+		}
+		return
+	}
 	if err := b.server.Publish(topic, payload, false, 1); err != nil {
 		b.log.Warn("mqtt reply not sent", "client", clientID, "topic", topic, "error", err)
 	}

@@ -178,6 +178,13 @@ func TestRequestsInFlightBounded(t *testing.T) {
 
 // connOfClient is the broker's connection of a client id.
 func connOfClient(e *env, id string) *conn {
+	if e.b.engine != nil {
+		cl, ok := e.b.engine.Client(id)
+		if !ok {
+			return &conn{}
+		}
+		return connOfEngineClient(cl)
+	}
 	cl, ok := e.b.server.Clients.Get(id)
 	if !ok {
 		return &conn{}

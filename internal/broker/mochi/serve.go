@@ -19,6 +19,10 @@ var errEnginePanic = errors.New("mqtt engine panicked")
 // EstablishConnection, with no recover of its own, so one device could
 // otherwise end the process.
 func (b *Broker) serveMQTT(c *conn) {
+	if b.engine != nil {
+		b.serveIotcore(c)
+		return
+	}
 	defer close(c.done)
 	defer c.end(nil) // the session is closed whatever happened
 	defer func() {
@@ -62,7 +66,7 @@ func (b *Broker) recovered(c *conn, r any) {
 	// The will, as mochi's sendLWT would (without will delay) [MQTT-3.1.2-8].
 	if atomic.LoadUint32(&cl.Properties.Will.Flag) == 1 {
 		w := cl.Properties.Will
-		if b.mayPublishWill(c, w) {
+		if b.mayPublishWill(c, w.TopicName, w.Retain) {
 			if err := b.Publish(w.TopicName, w.Payload, w.Retain, min(w.Qos, 1)); err != nil {
 				b.log.Debug("mqtt will not published", "client", d.id, "error", err)
 			}

@@ -7,6 +7,8 @@ import (
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
+
+	"github.com/iotcore/iotcore/internal/mqttserver"
 )
 
 // SessionState is a persistent session (clean session off, MQTT 5 clean
@@ -63,6 +65,14 @@ type SessionSource interface {
 // neither in the state returned nor delivered by the new node: at most once
 // in that instant, as with the rest of a hand-over (docs/cluster.md).
 func (b *Broker) HandOverSession(ctx context.Context, clientID string) (SessionState, bool) {
+	if b.engine != nil {
+		st, ok := b.engine.HandOver(ctx, clientID)
+		if !ok {
+			return SessionState{}, false
+		}
+		b.stats.sessionsHandedOver.Add(1)
+		return sessionStateOf(st, b.cfg.Now()), true
+	}
 	cl, ok := b.server.Clients.Get(clientID)
 	if !ok || cl.Net.Inline {
 		return SessionState{}, false
@@ -126,6 +136,16 @@ func payloadFormat(p packets.Properties) *byte {
 // HandOverSession). A session this node admitted after elsewhere is newer
 // and stays. It reports whether a session was dropped.
 func (b *Broker) DropSession(clientID string, elsewhere time.Time) bool {
+	if b.engine != nil {
+		dropped := b.engine.DropOffline(clientID, func(last *mqttserver.Client) bool {
+			c := connOfEngineClient(last)
+			return c != nil && c.admittedBefore(elsewhere)
+		})
+		if dropped {
+			b.stats.sessionsDropped.Add(1)
+		}
+		return dropped
+	}
 	cl, ok := b.server.Clients.Get(clientID)
 	if !ok || cl.Net.Inline || !cl.Closed() {
 		return false

@@ -77,11 +77,26 @@ type counters struct {
 	publishThrottled, deliveriesThrottled                                         atomic.Int64
 	upgradesRefused                                                               atomic.Int64
 	sessionsMovedIn, sessionsHandedOver, sessionsDropped                          atomic.Int64
+	inflightDropped                                                               atomic.Int64 // EngineIotcore's
 }
 
 // Stats returns the broker's counters.
 func (b *Broker) Stats() Stats {
-	info := b.server.Info
+	var sent, subscriptions, retained, inflight, inflightDropped int64
+	protocolErrors := b.stats.protocolErrors.Load()
+	held, stalled := b.stats.publishersHeld.Load(), b.stats.stalled.Load()
+	if b.server != nil {
+		info := b.server.Info
+		sent, inflightDropped = atomic.LoadInt64(&info.MessagesSent), atomic.LoadInt64(&info.InflightDropped)
+		subscriptions, retained = atomic.LoadInt64(&info.Subscriptions), atomic.LoadInt64(&info.Retained)
+		inflight = atomic.LoadInt64(&info.Inflight)
+	} else {
+		es := b.engine.Stats()
+		sent, inflightDropped = int64(es.PacketsSent), b.stats.inflightDropped.Load()
+		subscriptions, retained, inflight = int64(es.Subscriptions), int64(es.Retained), es.Inflight
+		protocolErrors += int64(es.ProtocolErrors)
+		held, stalled = held+int64(es.Held), stalled+int64(es.Stalled)
+	}
 	return Stats{
 		Accepted:          b.stats.accepted.Load(),
 		AcceptFailures:    b.stats.acceptFailures.Load(),
@@ -92,9 +107,9 @@ func (b *Broker) Stats() Stats {
 		Kicked:            b.stats.kicked.Load(),
 		Panics:            b.stats.panics.Load(),
 		UpgradesRefused:   b.stats.upgradesRefused.Load(),
-		ProtocolErrors:    b.stats.protocolErrors.Load(),
+		ProtocolErrors:    protocolErrors,
 		MessagesIn:        b.stats.messagesIn.Load(),
-		MessagesOut:       atomic.LoadInt64(&info.MessagesSent),
+		MessagesOut:       sent,
 		Published:         b.stats.published.Load(),
 		Requests:          b.stats.requests.Load(),
 		RequestsThrottled: b.stats.requestsThrottled.Load(),
@@ -104,9 +119,9 @@ func (b *Broker) Stats() Stats {
 		WillsDenied:       b.stats.willsDenied.Load(),
 		Dropped:           b.stats.dropped.Load(),
 		QoSDropped:        b.stats.qosDropped.Load(),
-		InflightDropped:   atomic.LoadInt64(&info.InflightDropped),
-		PublishersHeld:    b.stats.publishersHeld.Load(),
-		Stalled:           b.stats.stalled.Load(),
+		InflightDropped:   inflightDropped,
+		PublishersHeld:    held,
+		Stalled:           stalled,
 
 		ClientIDRejected:    b.stats.clientIDRejected.Load(),
 		ConnectThrottled:    b.stats.connectThrottled.Load(),
@@ -120,8 +135,8 @@ func (b *Broker) Stats() Stats {
 		SessionsHandedOver:  b.stats.sessionsHandedOver.Load(),
 		SessionsDropped:     b.stats.sessionsDropped.Load(),
 
-		Subscriptions: atomic.LoadInt64(&info.Subscriptions),
-		Retained:      atomic.LoadInt64(&info.Retained),
-		Inflight:      atomic.LoadInt64(&info.Inflight),
+		Subscriptions: subscriptions,
+		Retained:      retained,
+		Inflight:      inflight,
 	}
 }

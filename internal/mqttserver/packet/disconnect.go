@@ -41,16 +41,10 @@ func (d *Disconnect) Append(dst []byte, version byte) []byte {
 	if version != Version5 || d.Code == NormalDisconnection && d.Props.Empty() {
 		return append(dst, byte(DISCONNECT)<<4, 0)
 	}
-	n := 1
-	if !d.Props.Empty() {
-		n += propsSize(&d.Props)
-	}
-	dst = appendHeader(dst, DISCONNECT, 0, n)
+	// The Property Length is written even when 0 (see Ack.Append).
+	dst = appendHeader(dst, DISCONNECT, 0, 1+propsSize(&d.Props))
 	dst = append(dst, d.Code)
-	if !d.Props.Empty() {
-		dst = appendProperties(dst, &d.Props)
-	}
-	return dst
+	return appendProperties(dst, &d.Props)
 }
 
 // AppendPingreq and AppendPingresp append a PINGREQ and a PINGRESP

@@ -98,14 +98,10 @@ func (a *Ack) Append(dst []byte, version byte) []byte {
 		dst = appendHeader(dst, a.Type, flags, 2)
 		return append(dst, byte(a.PacketID>>8), byte(a.PacketID))
 	}
-	n := 3
-	if !a.Props.Empty() {
-		n += propsSize(&a.Props)
-	}
-	dst = appendHeader(dst, a.Type, flags, n)
+	// The Property Length is written even when 0, which §3.4.2.2.1 lets
+	// a sender leave out: some decoders (mochi's) expect it after a
+	// Reason Code.
+	dst = appendHeader(dst, a.Type, flags, 3+propsSize(&a.Props))
 	dst = append(dst, byte(a.PacketID>>8), byte(a.PacketID), a.Code)
-	if !a.Props.Empty() {
-		dst = appendProperties(dst, &a.Props)
-	}
-	return dst
+	return appendProperties(dst, &a.Props)
 }
