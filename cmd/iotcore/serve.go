@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/iotcore/iotcore/internal/broker/mochi"
 	"github.com/iotcore/iotcore/internal/functions"
 	"github.com/iotcore/iotcore/internal/postgres"
 	"github.com/iotcore/iotcore/internal/server"
@@ -36,6 +37,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.Duration("api-read-timeout", server.DefaultAPIReadTimeout, "longest time a client may take to send an API request, headers and body")
 	fs.String("mqtt-addr", server.DefaultMQTTAddr, "MQTT over mutual TLS listen address")
 	fs.String("mqtt-ws-addr", "", "MQTT over secure WebSocket listen address (path /mqtt); empty: off")
+	fs.String("mqtt-engine", mochi.DefaultEngine, "MQTT engine: iotcore (our own: one goroutine and about 40 KiB per idle connection), or mochi (mochi-mqtt, as before; about 65 KiB); docs/benchmarks.md")
 	addLimitFlags(fs)
 	fs.String("cluster-url", "", "join a cluster of iotcore nodes over NATS (nats://host:4222[,nats://...]); needs --database-url; empty: run alone")
 	fs.String("database-url", "", "keep the registry in PostgreSQL (postgres://user:password@host:port/database); empty: SQLite in the data directory")
@@ -107,6 +109,7 @@ is an error; an IOTCORE_ variable that is no flag's, a warning.`,
 			APIReadTimeout:        k.Duration("api-read-timeout"),
 			MQTTAddr:              k.String("mqtt-addr"),
 			MQTTWebSocketAddr:     k.String("mqtt-ws-addr"),
+			MQTTEngine:            k.String("mqtt-engine"),
 			AccountID:             k.String("account-id"),
 			AcceptFirstConnection: k.Bool("jitp-accept-first-connection"),
 			Region:                k.String("region"),

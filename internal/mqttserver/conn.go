@@ -33,8 +33,9 @@ type conn struct {
 	sess     *session
 	imported *SessionState // a session from another server (Client.Import)
 	will     *packet.Will
-	aliases  []string  // inbound topic aliases, by alias - 1; grown on use
-	armedAt  time.Time // when the keep-alive's read deadline was last set
+	aliases  []string    // inbound topic aliases, by alias - 1; grown on use
+	armedAt  time.Time   // when the keep-alive's read deadline was last set
+	chunks   chunkReader // reading by records, when chunks.raw is set (chunks.go)
 	hdr      [packet.MaxHeaderSize]byte
 
 	admitted    atomic.Bool
@@ -61,6 +62,7 @@ type conn struct {
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, done: make(chan struct{})}
 	c.client.c = c
+	c.chunks.raw = readiness(nc)
 	return c
 }
 
@@ -159,6 +161,16 @@ func connackCode311(code byte) byte {
 // its body into a buffer of its own. The goroutine parks in the first
 // Read with nothing of its own on the heap, and a shallow stack.
 func (c *conn) readPacket() (packet.Header, []byte, error) {
+	if c.chunks.raw != nil {
+		h, body, err := c.nextChunk()
+		if err != nil {
+			return h, nil, c.readError(err)
+		}
+		if c.admitted.Load() {
+			c.keepAliveRead(time.Now())
+		}
+		return h, body, nil
+	}
 	var h packet.Header
 	n := 0
 	for {
@@ -197,14 +209,19 @@ func (c *conn) readFull(b []byte) error {
 		n, err := c.nc.Read(b)
 		b = b[n:]
 		if err != nil {
-			var ne net.Error
-			if c.keepAlive > 0 && c.admitted.Load() && errors.As(err, &ne) && ne.Timeout() {
-				return fmt.Errorf("%w: %w", errKeepAlive, err)
-			}
-			return err
+			return c.readError(err)
 		}
 	}
 	return nil
+}
+
+// readError is the error a read ended with, a keep-alive timeout said so.
+func (c *conn) readError(err error) error {
+	var ne net.Error
+	if c.keepAlive > 0 && c.admitted.Load() && errors.As(err, &ne) && ne.Timeout() {
+		return fmt.Errorf("%w: %w", errKeepAlive, err)
+	}
+	return err
 }
 
 // keepAliveRead notes that a packet arrived at now, and moves the read

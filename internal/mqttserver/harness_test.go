@@ -2,9 +2,16 @@ package mqttserver
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"sync"
 	"testing"
@@ -136,15 +143,39 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// testServer is a Server serving plain TCP on loopback.
+// testServer is a Server on loopback: over TLS on a RecordConn (as the
+// adapter serves MQTT over TLS: reading by records), or over plain TCP
+// (reading packet by packet, as over WebSocket).
 type testServer struct {
 	*Server
 	hooks *testHooks
 	addr  string
+	plain bool
 }
+
+// plainTCP, set by a test before startServer, serves plain TCP.
+var plainTCP = false
+
+// testTLS are the server's and the clients' TLS configurations.
+var testTLS = sync.OnceValues(func() (*tls.Config, *tls.Config) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	server := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	return server, &tls.Config{InsecureSkipVerify: true}
+})
 
 func startServer(t *testing.T, opts Options, hooks *testHooks) *testServer {
 	t.Helper()
+	plain := plainTCP
+	serverTLS, _ := testTLS()
 	if hooks == nil {
 		hooks = newTestHooks()
 	}
@@ -165,7 +196,16 @@ func startServer(t *testing.T, opts Options, hooks *testHooks) *testServer {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.ServeConn(context.Background(), nc, nil)
+				if plain {
+					s.ServeConn(context.Background(), nc, nil)
+					return
+				}
+				tc := tls.Server(NewRecordConn(nc), serverTLS)
+				if err := tc.Handshake(); err != nil {
+					_ = nc.Close()
+					return
+				}
+				s.ServeConn(context.Background(), tc, nil)
 			}()
 		}
 	}()
@@ -174,7 +214,7 @@ func startServer(t *testing.T, opts Options, hooks *testHooks) *testServer {
 		_ = s.Close()
 		wg.Wait()
 	})
-	return &testServer{Server: s, hooks: hooks, addr: ln.Addr().String()}
+	return &testServer{Server: s, hooks: hooks, addr: ln.Addr().String(), plain: plain}
 }
 
 // rawClient speaks MQTT through the packet package, packet by packet, to
@@ -186,9 +226,16 @@ type rawClient struct {
 	buf     []byte
 }
 
-func dial(t *testing.T, addr string, version byte) *rawClient {
+func (s *testServer) dial(t *testing.T, version byte) *rawClient {
 	t.Helper()
-	nc, err := net.Dial("tcp", addr)
+	var nc net.Conn
+	var err error
+	if s.plain {
+		nc, err = net.Dial("tcp", s.addr)
+	} else {
+		_, clientTLS := testTLS()
+		nc, err = tls.Dial("tcp", s.addr, clientTLS)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}

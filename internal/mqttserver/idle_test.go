@@ -79,7 +79,11 @@ func runIdleServer(mode string) {
 				return
 			}
 			go func() {
-				tc := tls.Server(nc, cfg)
+				under := nc
+				if mode == "engine" {
+					under = NewRecordConn(nc) // as the adapter serves the engine
+				}
+				tc := tls.Server(under, cfg)
 				if err := tc.Handshake(); err != nil {
 					_ = nc.Close()
 					return

@@ -12,14 +12,14 @@ import (
 func TestPublishSubscribe(t *testing.T) {
 	versions(t, func(t *testing.T, v byte) {
 		s := startServer(t, Options{}, nil)
-		sub := dial(t, s.addr, v)
+		sub := s.dial(t, v)
 		if ack := sub.connect(packet.Connect{ClientID: "sub", Clean: true, KeepAlive: 60}); ack.Code != 0 || ack.SessionPresent {
 			t.Fatalf("CONNACK %+v", ack)
 		}
 		if codes := sub.subscribe(1, packet.Subscription{Filter: "dev/+/data", QoS: 1}, packet.Subscription{Filter: "dev/#"}); !bytes.Equal(codes, []byte{1, 0}) {
 			t.Fatalf("SUBACK codes % x", codes)
 		}
-		pub := dial(t, s.addr, v)
+		pub := s.dial(t, v)
 		pub.connect(packet.Connect{ClientID: "pub", Clean: true})
 		pub.publish(packet.Publish{Topic: "dev/1/data", QoS: 1, PacketID: 7, Payload: []byte("one")})
 		if a := pub.expectAck(packet.PUBACK, 7); a.Code != 0 {
@@ -49,12 +49,12 @@ func TestPublishSubscribe(t *testing.T) {
 func TestRetained(t *testing.T) {
 	versions(t, func(t *testing.T, v byte) {
 		s := startServer(t, Options{}, nil)
-		pub := dial(t, s.addr, v)
+		pub := s.dial(t, v)
 		pub.connect(packet.Connect{ClientID: "pub", Clean: true})
 		pub.publish(packet.Publish{Topic: "r/a", QoS: 1, PacketID: 1, Retain: true, Payload: []byte("kept")})
 		pub.expectAck(packet.PUBACK, 1)
 
-		sub := dial(t, s.addr, v)
+		sub := s.dial(t, v)
 		sub.connect(packet.Connect{ClientID: "sub", Clean: true})
 		sub.subscribe(1, packet.Subscription{Filter: "r/+", QoS: 1})
 		got := sub.receive()
@@ -85,12 +85,12 @@ func TestPersistentSession(t *testing.T) {
 			persistent.Props.SessionExpiry = 600
 			persistent.Props.Set(packet.PropSessionExpiry)
 		}
-		sub := dial(t, s.addr, v)
+		sub := s.dial(t, v)
 		if ack := sub.connect(persistent); ack.SessionPresent {
 			t.Fatal("new session present")
 		}
 		sub.subscribe(1, packet.Subscription{Filter: "q", QoS: 1})
-		pub := dial(t, s.addr, v)
+		pub := s.dial(t, v)
 		pub.connect(packet.Connect{ClientID: "pub", Clean: true})
 		pub.publish(packet.Publish{Topic: "q", QoS: 1, PacketID: 1, Payload: []byte("1")})
 		pub.expectAck(packet.PUBACK, 1)
@@ -100,8 +100,9 @@ func TestPersistentSession(t *testing.T) {
 		pub.publish(packet.Publish{Topic: "q", QoS: 1, PacketID: 2, Payload: []byte("2")})
 		pub.expectAck(packet.PUBACK, 2)
 		pub.publish(packet.Publish{Topic: "q", QoS: 0, Payload: []byte("qos0 lost offline")})
+		pub.nothingBefore() // the server has routed it: packets are handled in order
 
-		sub = dial(t, s.addr, v)
+		sub = s.dial(t, v)
 		if ack := sub.connect(persistent); !ack.SessionPresent {
 			t.Fatal("session not resumed") // [MQTT-3.2.2-2]
 		}
@@ -120,7 +121,7 @@ func TestPersistentSession(t *testing.T) {
 		// A clean start ends the session [MQTT-3.1.2-4].
 		sub.disconnect()
 		waitFor(t, "sub offline", func() bool { return len(s.hooks.disconnects("p")) == 2 })
-		sub = dial(t, s.addr, v)
+		sub = s.dial(t, v)
 		if ack := sub.connect(packet.Connect{ClientID: "p", Clean: true}); ack.SessionPresent {
 			t.Fatal("clean start resumed the session")
 		}
@@ -132,13 +133,13 @@ func TestPersistentSession(t *testing.T) {
 
 func TestSendWindow(t *testing.T) {
 	s := startServer(t, Options{}, nil)
-	sub := dial(t, s.addr, packet.Version5)
+	sub := s.dial(t, packet.Version5)
 	c := packet.Connect{ClientID: "sub", Clean: true}
 	c.Props.ReceiveMaximum = 2
 	c.Props.Set(packet.PropReceiveMaximum)
 	sub.connect(c)
 	sub.subscribe(1, packet.Subscription{Filter: "w", QoS: 1})
-	pub := dial(t, s.addr, packet.Version5)
+	pub := s.dial(t, packet.Version5)
 	pub.connect(packet.Connect{ClientID: "pub", Clean: true})
 	for i := uint16(1); i <= 4; i++ {
 		pub.publish(packet.Publish{Topic: "w", QoS: 1, PacketID: i, Payload: []byte{byte(i)}})
@@ -160,9 +161,9 @@ func TestSendWindow(t *testing.T) {
 func TestTakeover(t *testing.T) {
 	versions(t, func(t *testing.T, v byte) {
 		s := startServer(t, Options{}, nil)
-		first := dial(t, s.addr, v)
+		first := s.dial(t, v)
 		first.connect(packet.Connect{ClientID: "dup", Clean: true})
-		second := dial(t, s.addr, v)
+		second := s.dial(t, v)
 		second.connect(packet.Connect{ClientID: "dup", Clean: true})
 		d := first.expectClosed()
 		if v == packet.Version5 && (d == nil || d.Code != packet.SessionTakenOver) {
@@ -179,11 +180,11 @@ func TestTakeover(t *testing.T) {
 func TestWill(t *testing.T) {
 	versions(t, func(t *testing.T, v byte) {
 		s := startServer(t, Options{}, nil)
-		watcher := dial(t, s.addr, v)
+		watcher := s.dial(t, v)
 		watcher.connect(packet.Connect{ClientID: "w", Clean: true})
 		watcher.subscribe(1, packet.Subscription{Filter: "lwt/#", QoS: 1})
 
-		gone := dial(t, s.addr, v)
+		gone := s.dial(t, v)
 		gone.connect(packet.Connect{ClientID: "gone", Clean: true, Will: &packet.Will{Topic: "lwt/gone", Payload: []byte("bye"), QoS: 1}})
 		_ = gone.nc.Close()
 		got := watcher.receive()
@@ -192,7 +193,7 @@ func TestWill(t *testing.T) {
 		}
 		watcher.puback(got.PacketID)
 
-		polite := dial(t, s.addr, v)
+		polite := s.dial(t, v)
 		polite.connect(packet.Connect{ClientID: "polite", Clean: true, Will: &packet.Will{Topic: "lwt/polite"}})
 		polite.disconnect()
 		waitFor(t, "polite gone", func() bool { return len(s.hooks.disconnects("polite")) == 1 })
@@ -202,7 +203,7 @@ func TestWill(t *testing.T) {
 
 func TestWillDelayCancelledByReconnect(t *testing.T) {
 	s := startServer(t, Options{}, nil)
-	watcher := dial(t, s.addr, packet.Version5)
+	watcher := s.dial(t, packet.Version5)
 	watcher.connect(packet.Connect{ClientID: "w", Clean: true})
 	watcher.subscribe(1, packet.Subscription{Filter: "lwt"})
 	c := packet.Connect{ClientID: "d", Will: &packet.Will{Topic: "lwt", Payload: []byte("late")}}
@@ -210,11 +211,11 @@ func TestWillDelayCancelledByReconnect(t *testing.T) {
 	c.Props.Set(packet.PropSessionExpiry)
 	c.Will.Props.WillDelay = 3600
 	c.Will.Props.Set(packet.PropWillDelay)
-	d := dial(t, s.addr, packet.Version5)
+	d := s.dial(t, packet.Version5)
 	d.connect(c)
 	_ = d.nc.Close()
 	waitFor(t, "d offline", func() bool { return len(s.hooks.disconnects("d")) == 1 })
-	d = dial(t, s.addr, packet.Version5)
+	d = s.dial(t, packet.Version5)
 	if ack := d.connect(c); !ack.SessionPresent {
 		t.Fatal("session not resumed")
 	}
@@ -246,7 +247,7 @@ func TestDenials(t *testing.T) {
 			return sub.QoS
 		}
 		s := startServer(t, Options{}, h)
-		c := dial(t, s.addr, v)
+		c := s.dial(t, v)
 		c.connect(packet.Connect{ClientID: "c", Clean: true})
 		want := []byte{1, packet.NotAuthorized}
 		if v < packet.Version5 {
@@ -275,7 +276,7 @@ func TestConnectRefused(t *testing.T) {
 		h := newTestHooks()
 		h.connect = func(c *Client, pk *packet.Connect) byte { return packet.NotAuthorized }
 		s := startServer(t, Options{}, h)
-		c := dial(t, s.addr, v)
+		c := s.dial(t, v)
 		ack := c.connect(packet.Connect{ClientID: "c", Clean: true})
 		want := packet.NotAuthorized
 		if v < packet.Version5 {
@@ -313,7 +314,7 @@ func TestProtocolErrors(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			s := startServer(t, Options{MaxPacketSize: 512}, nil)
-			c := dial(t, s.addr, tc.v)
+			c := s.dial(t, tc.v)
 			c.connect(packet.Connect{ClientID: "c", Clean: true})
 			c.write(tc.send)
 			d := c.expectClosed()
@@ -330,7 +331,7 @@ func TestProtocolErrors(t *testing.T) {
 
 func TestKeepAlive(t *testing.T) {
 	s := startServer(t, Options{}, nil)
-	c := dial(t, s.addr, packet.Version311)
+	c := s.dial(t, packet.Version311)
 	c.connect(packet.Connect{ClientID: "quiet", Clean: true, KeepAlive: 1})
 	start := time.Now()
 	// Packets within the keep-alive keep it up.
@@ -357,10 +358,10 @@ func TestServerPublish(t *testing.T) {
 	h := newTestHooks()
 	h.deliver = func(c *Client, topic string) bool { return c.ID() != "blind" }
 	s := startServer(t, Options{}, h)
-	seen := dial(t, s.addr, packet.Version311)
+	seen := s.dial(t, packet.Version311)
 	seen.connect(packet.Connect{ClientID: "seen", Clean: true})
 	seen.subscribe(1, packet.Subscription{Filter: "$aws/events/#"})
-	blind := dial(t, s.addr, packet.Version311)
+	blind := s.dial(t, packet.Version311)
 	blind.connect(packet.Connect{ClientID: "blind", Clean: true})
 	blind.subscribe(1, packet.Subscription{Filter: "$aws/events/#"})
 	if !s.Subscribed("$aws/events/presence/connected/x") {
@@ -387,13 +388,13 @@ func TestServerPublish(t *testing.T) {
 
 func TestFlowControlHoldsPublisher(t *testing.T) {
 	s := startServer(t, Options{OutboundQueue: 4, StallTimeout: 200 * time.Millisecond}, nil)
-	sub := dial(t, s.addr, packet.Version311)
+	sub := s.dial(t, packet.Version311)
 	sub.connect(packet.Connect{ClientID: "sub", Clean: true})
 	sub.subscribe(1, packet.Subscription{Filter: "f"})
 	// The subscriber stops reading: its socket buffers fill, its writer
 	// blocks, its queue fills, and the publisher is held, then its
 	// deliveries are dropped after the stall timeout and counted.
-	pub := dial(t, s.addr, packet.Version311)
+	pub := s.dial(t, packet.Version311)
 	pub.connect(packet.Connect{ClientID: "pub", Clean: true})
 	payload := make([]byte, 64*1024)
 	for i := uint16(1); i <= 200; i++ {

@@ -34,6 +34,9 @@ type Config struct {
 	// MQTTWebSocketAddr is the MQTT over secure WebSocket listen address
 	// (path /mqtt, client certificates required); "" serves none.
 	MQTTWebSocketAddr string
+	// MQTTEngine is the MQTT engine: mochi.EngineIotcore or
+	// mochi.EngineMochi; "" means mochi.DefaultEngine.
+	MQTTEngine string
 	// AcceptFirstConnection lets a device provisioned just in time stay
 	// connected on its first connection; false drops it, as AWS does. A CA's
 	// tag iotcore:jitp-first-connection (accept or drop) overrides it.

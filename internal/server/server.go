@@ -236,6 +236,7 @@ func (s *Server) openBroker() (err error) {
 		Gate:           gate,
 		Logger:         cfg.Logger,
 		Limits:         cfg.MQTT,
+		Engine:         cfg.MQTTEngine,
 		Requests:       s.fleet,
 		Rules:          messageSink{rules: s.rules, shadows: s.shadows},
 		Cluster:        forward,

@@ -38,7 +38,8 @@ type Gateway struct {
 // configuration first (DataDir, APIAddr, MQTTAddr and Logger are set).
 func Start(t testing.TB, configure ...func(*server.Config)) *Gateway {
 	t.Helper()
-	cfg := server.Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", MQTTAddr: "127.0.0.1:0", Logger: Logger()}
+	cfg := server.Config{DataDir: t.TempDir(), APIAddr: "127.0.0.1:0", MQTTAddr: "127.0.0.1:0", Logger: Logger(),
+		MQTTEngine: os.Getenv("IOTCORE_MQTT_ENGINE")} // scripts/test runs the tests on each engine
 	for _, c := range configure {
 		c(&cfg)
 	}

@@ -93,7 +93,8 @@ type Config struct {
 	// Now is the clock of the rate limits; nil means time.Now.
 	Now func() time.Time
 
-	// Engine is the MQTT engine: EngineMochi ("" too) or EngineIotcore.
+	// Engine is the MQTT engine: EngineIotcore or EngineMochi; "" means
+	// DefaultEngine.
 	Engine string
 }
 
@@ -108,7 +109,10 @@ func (c Config) withDefaults() (Config, error) {
 	case c.MaxPacketSize < 0 || c.OutboundQueue < 0 || c.HandshakeTimeout < 0 || c.ConnectTimeout < 0:
 		return c, errors.New("negative limit")
 	case c.Engine != "" && c.Engine != EngineMochi && c.Engine != EngineIotcore:
-		return c, fmt.Errorf("unknown mqtt engine %q (%s or %s)", c.Engine, EngineMochi, EngineIotcore)
+		return c, fmt.Errorf("unknown mqtt engine %q (%s or %s)", c.Engine, EngineIotcore, EngineMochi)
+	}
+	if c.Engine == "" {
+		c.Engine = DefaultEngine
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -17,13 +17,15 @@ import (
 
 // The engines a Broker can run (Config.Engine).
 const (
-	// EngineMochi is mochi-mqtt v2.7.9 with this package's hooks and
-	// workarounds: the default.
-	EngineMochi = "mochi"
 	// EngineIotcore is iotcore's own engine (internal/mqttserver): one
 	// shallow goroutine per idle connection and nothing else of its own,
-	// for issue 17's 40 KiB per idle connection.
+	// for issue 17's 40 KiB per idle connection. The default.
 	EngineIotcore = "iotcore"
+	// EngineMochi is mochi-mqtt v2.7.9 with this package's hooks and
+	// workarounds, which served every release before the iotcore engine.
+	EngineMochi = "mochi"
+	// DefaultEngine is the engine of a Config that names none.
+	DefaultEngine = EngineIotcore
 )
 
 // iotcoreHooks are the Broker's decisions for the iotcore engine: the same

@@ -7,6 +7,8 @@ import (
 	"net"
 	"slices"
 	"time"
+
+	"github.com/iotcore/iotcore/internal/mqttserver"
 )
 
 // ALPN protocol names a device may offer on the MQTT port [AWS 8.1]:
@@ -79,7 +81,13 @@ func (b *Broker) acceptMQTT(ln net.Listener) {
 // serveTLS does the TLS handshake, bounded by HandshakeTimeout (a client
 // that opens TCP and says nothing is cut), then serves MQTT.
 func (b *Broker) serveTLS(raw *rawConn) {
-	tc := tls.Server(raw, b.tls)
+	var under net.Conn = raw
+	if b.engine != nil {
+		// The iotcore engine waits for the socket, not in crypto/tls, when
+		// TLS reads one record at a time (mqttserver.RecordConn).
+		under = mqttserver.NewRecordConn(raw)
+	}
+	tc := tls.Server(under, b.tls)
 	_ = raw.SetDeadline(time.Now().Add(b.cfg.HandshakeTimeout))
 	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.HandshakeTimeout)
 	err := tc.HandshakeContext(ctx)

@@ -1,9 +1,11 @@
 package mochi
 
 import (
+	"errors"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -61,6 +63,16 @@ func (r *rawConn) capDeadlines(t time.Time) {
 		r.limit = t
 	}
 	_ = r.Conn.SetDeadline(r.limit)
+}
+
+// SyscallConn is the TCP connection's, for the iotcore engine to wait for
+// it to become readable (mqttserver.RecordConn).
+func (r *rawConn) SyscallConn() (syscall.RawConn, error) {
+	sc, ok := r.Conn.(syscall.Conn)
+	if !ok {
+		return nil, errors.New("not a socket")
+	}
+	return sc.SyscallConn()
 }
 
 // Close closes the TCP connection (no TLS close_notify) and stops tracking it.

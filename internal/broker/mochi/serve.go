@@ -23,6 +23,12 @@ func (b *Broker) serveMQTT(c *conn) {
 		b.serveIotcore(c)
 		return
 	}
+	b.serveMochi(c)
+}
+
+// serveMochi is serveMQTT with mochi. Its frame is large, and stays off the
+// stack of an iotcore engine's connection (iotcore.go).
+func (b *Broker) serveMochi(c *conn) {
 	defer close(c.done)
 	defer c.end(nil) // the session is closed whatever happened
 	defer func() {

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package mqttserver
+
+const canPeek = false
+
+func readable(uintptr) bool { return true }
