@@ -17,6 +17,7 @@ import (
 
 // chunkReader is the state of reading by records.
 type chunkReader struct {
+	rc    *RecordConn
 	raw   syscall.RawConn
 	ready []rawPacket // parsed and not yet handled; nil when none
 	next  int
@@ -56,11 +57,14 @@ func (c *conn) nextChunk() (packet.Header, []byte, error) {
 	return p.h, p.body, nil
 }
 
-// fillChunk waits until the socket is readable, then reads one record's
-// plaintext and parses the packets it completes.
+// fillChunk waits until the socket is readable, unless the RecordConn has
+// read ahead, then reads one record's plaintext and parses the packets it
+// completes.
 func (c *conn) fillChunk() error {
-	if err := c.chunks.raw.Read(readable); err != nil {
-		return err
+	if c.chunks.rc.Buffered() == 0 {
+		if err := c.chunks.raw.Read(readable); err != nil {
+			return err
+		}
 	}
 	bp := plaintextBuffers.Get().(*[]byte)
 	defer plaintextBuffers.Put(bp)

@@ -70,6 +70,13 @@ func TestRecordConnStopsAtRecords(t *testing.T) {
 	rc := NewRecordConn(fakeConn{r: bytes.NewReader(stream)})
 	var reads []string
 	buf := make([]byte, 64)
+	if n, err := rc.Read(buf); n != 5 || err != nil {
+		t.Fatalf("first read %d, %v; want the first header", n, err)
+	}
+	if got, want := rc.Buffered(), len(stream)-5; got != want {
+		t.Errorf("Buffered() = %d, want %d: what was read ahead and not handed over", got, want)
+	}
+	reads = append(reads, string(buf[:5]))
 	for {
 		n, err := rc.Read(buf)
 		if n > 0 {

@@ -62,7 +62,7 @@ type conn struct {
 func newConn(s *Server, nc net.Conn) *conn {
 	c := &conn{s: s, nc: nc, done: make(chan struct{})}
 	c.client.c = c
-	c.chunks.raw = readiness(nc)
+	c.chunks.rc, c.chunks.raw = readiness(nc)
 	return c
 }
 

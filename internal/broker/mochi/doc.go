@@ -1,16 +1,23 @@
 // Package mochi is the MQTT data plane's engine adapter: it serves MQTT
 // 3.1.1 and 5 over mutual TLS, and over WebSocket over TLS (a client
-// certificate, or a SigV4-presigned URL checked by Config.WebSocketAuth), with
-// github.com/mochi-mqtt/server/v2 (v2.7.9), the only package that imports
-// it. A [broker.Gate] admits every connection and decides every publish,
+// certificate, or a SigV4-presigned URL checked by Config.WebSocketAuth),
+// on one of two engines (Config.Engine): iotcore's own, internal/mqttserver,
+// the default, whose Hooks are in iotcore.go; or
+// github.com/mochi-mqtt/server/v2 (v2.7.9), which this is the only package
+// to import, through the mochi hook (hook.go and the files below). A
+// [broker.Gate] admits every connection and decides every publish,
 // subscribe and delivery, and denials are answered as AWS IoT Core answers
-// them.
+// them, on either engine: the package's tests run on both.
+//
+// (The package keeps the name it had when mochi was its only engine; once
+// mochi goes, it is the mqtt adapter.)
 //
 // Open binds the listeners; Serve runs until its context ends; Publish
 // sends server-originated messages (AWS events) to the subscribers allowed
 // to receive them; Stats returns counters for metrics.
 //
-// What this package does because mochi v2.7.9 does not, or does wrong:
+// What this package does because mochi v2.7.9 does not, or does wrong (the
+// iotcore engine does these itself, or needs none of them):
 //
 //   - listener.go, rawconn.go, serve.go: our own accept loops, the TLS
 //     handshake under a timeout (a client certificate is required, its
