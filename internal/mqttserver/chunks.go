@@ -10,8 +10,8 @@ import (
 // Reading by records: where the engine can wait for the socket to become
 // readable (readiness), a connection's goroutine parks there, a few
 // frames deep, and reads each TLS record's plaintext whole, into a pooled
-// buffer, when it has come; the packets in it are parsed out, each into a
-// buffer of its size. An idle connection's stack then stays small enough
+// buffer (in parts if it is larger), when it has come; the packets in it
+// are parsed out, each into a buffer of its size. An idle connection's stack then stays small enough
 // for the collector to halve it to 4 KiB, where a goroutine parked in
 // tls.Conn.Read keeps 8 (see docs/benchmarks.md).
 
@@ -22,6 +22,7 @@ type chunkReader struct {
 	ready []rawPacket // parsed and not yet handled; nil when none
 	next  int
 	err   error // what ended the last read, once ready is handled
+	more  bool  // crypto/tls may hold more of the last record
 
 	// The packet being parsed.
 	hdr    [packet.MaxHeaderSize]byte
@@ -37,9 +38,9 @@ type rawPacket struct {
 	body []byte
 }
 
-// plaintextBuffers hold one TLS record's plaintext (at most 2^14 bytes,
-// RFC 8446 §5.1), only while it is parsed.
-var plaintextBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<14+256); return &b }}
+// plaintextBuffers hold a TLS record's plaintext, or part of it, only
+// while it is parsed.
+var plaintextBuffers = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
 
 // nextChunk returns the next packet read by records.
 func (c *conn) nextChunk() (packet.Header, []byte, error) {
@@ -58,17 +59,23 @@ func (c *conn) nextChunk() (packet.Header, []byte, error) {
 }
 
 // fillChunk waits until the socket is readable, unless the RecordConn has
-// read ahead, then reads one record's plaintext and parses the packets it
-// completes.
+// read ahead or crypto/tls may hold more plaintext, then reads a record's
+// plaintext and parses the packets it completes.
 func (c *conn) fillChunk() error {
-	if c.chunks.rc.Buffered() == 0 {
-		if err := c.chunks.raw.Read(readable); err != nil {
+	r := &c.chunks
+	if !r.more && r.rc.Buffered() == 0 {
+		if err := r.raw.Read(readable); err != nil {
 			return err
 		}
 	}
 	bp := plaintextBuffers.Get().(*[]byte)
 	defer plaintextBuffers.Put(bp)
 	n, err := c.nc.Read(*bp)
+	// crypto/tls hands over what is left of the record it holds, up to the
+	// buffer: a buffer not filled up means none is left. A full one may
+	// leave some, read next without waiting for the socket (after the
+	// packets parsed so far are handled).
+	r.more = n == len(*bp)
 	if perr := c.parseChunk((*bp)[:n]); perr != nil {
 		return perr
 	}

@@ -96,3 +96,30 @@ func TestRecordConnStopsAtRecords(t *testing.T) {
 		}
 	}
 }
+
+// A record whose plaintext fills the engine's read buffer exactly, or
+// more, is read whole before the engine waits for the socket again: the
+// packets in it are answered without another record to wake it. (Go's TLS
+// client starts with records of about 1 KB and grows them by as much at
+// each: by the later writes here, a record carries the whole write.)
+func TestRecordLargerThanTheReadBuffer(t *testing.T) {
+	s := startServer(t, Options{MaxPacketSize: 64 * 1024}, nil)
+	c := s.dial(t, packet.Version311)
+	c.connect(packet.Connect{ClientID: "big", Clean: true})
+	for _, size := range []int{4096, 4096 + 1, 2 * 4096, 3*4096 - 7} {
+		// One PUBLISH padded so that, with a PINGREQ, the record's
+		// plaintext is exactly size bytes.
+		pk := packet.Publish{Topic: "t", QoS: 1, PacketID: 1}
+		pk.Payload = make([]byte, size-2-pk.Size(packet.Version311))
+		for pk.Size(packet.Version311)+2 > size { // a longer Remaining Length
+			pk.Payload = pk.Payload[1:]
+		}
+		rec := packet.AppendPingreq(pk.Append(nil, packet.Version311))
+		if len(rec) != size {
+			t.Fatalf("record of %d bytes, want %d", len(rec), size)
+		}
+		c.write(rec)
+		c.expectAck(packet.PUBACK, 1)
+		c.expect(packet.PINGRESP)
+	}
+}

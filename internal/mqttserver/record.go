@@ -27,8 +27,10 @@ type RecordConn struct {
 	left   int // body bytes of the current record still to hand over
 }
 
-// readAhead holds what a RecordConn has read and not yet handed over.
-var readAhead = sync.Pool{New: func() any { b := make([]byte, 1<<14+512); return &b }}
+// readAhead holds what a RecordConn has read and not yet handed over: a
+// few small records, or part of a large one (a read of the socket fills
+// at most this much).
+var readAhead = sync.Pool{New: func() any { b := make([]byte, 4096); return &b }}
 
 // NewRecordConn wraps c, the transport of a tls.Server to be served by
 // the engine.
