@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,6 +39,7 @@ type conn struct {
 	chunks   chunkReader // reading by records, when chunks.raw is set (chunks.go)
 	hdr      [packet.MaxHeaderSize]byte
 
+	ended       bool // end has run (serve's goroutine only)
 	admitted    atomic.Bool
 	publishing  atomic.Bool // serve's goroutine is handling a PUBLISH (flow control)
 	normalClose atomic.Bool // a DISCONNECT that keeps the will unpublished
@@ -72,12 +74,9 @@ var (
 	errKeepAlive  = errors.New("keep-alive timeout")
 	// ErrKeepAlive is what a connection silent past its keep-alive ends
 	// with.
-	ErrKeepAlive    = errKeepAlive
-	errTakenOver    = errors.New("session taken over")
-	errRefused      = errors.New("connect refused")
-	errTopicAlias   = errors.New("invalid topic alias")
-	errPublishDeny  = errors.New("publish not authorized")
-	errWriteTimeout = errors.New("write timed out")
+	ErrKeepAlive   = errKeepAlive
+	errTakenOver   = errors.New("session taken over")
+	errPublishDeny = errors.New("publish not authorized")
 )
 
 // serve reads the CONNECT, admits the client and serves it until the
@@ -85,6 +84,7 @@ var (
 func (c *conn) serve(ctx context.Context) {
 	defer close(c.done)
 	defer c.nc.Close()
+	defer c.recoverPanic()
 	pk, err := c.readConnect()
 	if err != nil {
 		c.refuseConnect(pk, err)
@@ -95,6 +95,24 @@ func (c *conn) serve(ctx context.Context) {
 	}
 	err = c.readLoop()
 	c.end(err)
+}
+
+// ErrPanic wraps a panic recovered on a connection's goroutine (in a hook,
+// or in the engine): the connection ends with it, and the process goes on.
+var ErrPanic = errors.New("mqttserver: panic")
+
+// recoverPanic ends the connection whose goroutine panicked as any other
+// that breaks: its will, its session, OnDisconnect.
+func (c *conn) recoverPanic() {
+	r := recover()
+	if r == nil {
+		return
+	}
+	err := fmt.Errorf("%w: %v\n%s", ErrPanic, r, debug.Stack())
+	_ = c.nc.Close()
+	if c.admitted.Load() && !c.ended {
+		c.end(err)
+	}
 }
 
 // readConnect reads the first packet, which must be a CONNECT
@@ -344,7 +362,8 @@ func (c *conn) disconnect(code byte, cause error) {
 		c.wmu.Lock()
 		c.closing = true
 		c.wmu.Unlock()
-		if c.version == packet.Version5 && c.admitted.Load() {
+		// admitted is set after version: read in this order, no race.
+		if c.admitted.Load() && c.version == packet.Version5 {
 			c.waitWriter()
 			c.writeNow((&packet.Disconnect{Code: code}).Append(nil, c.version))
 		}
@@ -366,6 +385,7 @@ func (c *conn) protocolFailure(err error) {
 
 // end tidies up after the read loop: the will, the session, the hooks.
 func (c *conn) end(err error) {
+	c.ended = true
 	if e := c.endErr.Load(); e != nil && *e != nil {
 		err = *e
 	} else if err != nil {

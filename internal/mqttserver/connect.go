@@ -3,6 +3,8 @@ package mqttserver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/iotcore/iotcore/internal/mqttserver/packet"
@@ -48,7 +50,7 @@ func (c *conn) admit(ctx context.Context, pk *packet.Connect) bool {
 		return false
 	}
 
-	code := c.ask(func() byte { return c.s.hooks.OnConnect(&c.client, pk) })
+	code := c.ask(pk, func() byte { return c.s.hooks.OnConnect(&c.client, pk) })
 	if code == Drop {
 		return false
 	}
@@ -136,9 +138,18 @@ func (c *conn) refuse(pk *packet.Connect, code byte, why error) {
 
 // ask runs f, a hook that may need a deep stack, on a goroutine of its
 // own: a goroutine's stack does not shrink back while it is idle, and the
-// connection's lives as long as the connection.
-func (c *conn) ask(f func() byte) byte {
+// connection's lives as long as the connection. A panic in f is reported
+// to OnConnectRefused, and drops the connection.
+func (c *conn) ask(pk *packet.Connect, f func() byte) byte {
 	done := make(chan byte, 1)
-	go func() { done <- f() }()
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				c.s.hooks.OnConnectRefused(&c.client, pk, fmt.Errorf("%w: %v\n%s", ErrPanic, r, debug.Stack()))
+				done <- Drop
+			}
+		}()
+		done <- f()
+	}()
 	return <-done
 }

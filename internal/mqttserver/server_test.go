@@ -405,3 +405,46 @@ func TestFlowControlHoldsPublisher(t *testing.T) {
 		t.Errorf("nothing dropped for a subscriber that does not read: %+v", st)
 	}
 }
+
+// A hook that panics ends its connection, not the process: the session
+// is tidied up and the server serves the next client.
+func TestHookPanicEndsTheConnectionOnly(t *testing.T) {
+	h := newTestHooks()
+	h.publish = func(c *Client, pk *packet.Publish) (Verdict, byte) {
+		if pk.Topic == "boom" {
+			panic("hook bug")
+		}
+		return Route, 0
+	}
+	h.connect = func(c *Client, pk *packet.Connect) byte {
+		if pk.ClientID == "boom" {
+			panic("connect hook bug")
+		}
+		return packet.Success
+	}
+	s := startServer(t, Options{}, h)
+	c := s.dial(t, packet.Version311)
+	c.connect(packet.Connect{ClientID: "victim", Clean: true})
+	c.publish(packet.Publish{Topic: "boom"})
+	c.expectClosed()
+	waitFor(t, "OnDisconnect", func() bool { return len(s.hooks.disconnects("victim")) == 1 })
+	if err := s.hooks.disconnects("victim")[0]; !errors.Is(err, ErrPanic) {
+		t.Errorf("OnDisconnect error %v, want ErrPanic", err)
+	}
+	waitFor(t, "the session gone", func() bool { return s.Stats().Sessions == 0 })
+
+	b := s.dial(t, packet.Version311)
+	b.write((&packet.Connect{Version: packet.Version311, ClientID: "boom", Clean: true}).Append(nil))
+	b.expectClosed()
+	s.hooks.mu.Lock()
+	refused := append([]error(nil), s.hooks.refused...)
+	s.hooks.mu.Unlock()
+	if len(refused) != 1 || !errors.Is(refused[0], ErrPanic) {
+		t.Errorf("OnConnectRefused errors %v, want one ErrPanic", refused)
+	}
+
+	ok := s.dial(t, packet.Version311)
+	if ack := ok.connect(packet.Connect{ClientID: "next", Clean: true}); ack.Code != 0 {
+		t.Fatalf("CONNACK %+v after the panics", ack)
+	}
+}

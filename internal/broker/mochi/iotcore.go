@@ -127,6 +127,11 @@ func (h iotcoreHooks) OnConnectRefused(cl *mqttserver.Client, pk *packet.Connect
 	if c == nil {
 		return
 	}
+	if errors.Is(why, mqttserver.ErrPanic) {
+		h.b.stats.panics.Add(1)
+		h.b.log.Error("mqtt connect hook panicked; connection closed", "client", cl.ID(), "remote", c.RemoteAddr().String(), "panic", why)
+		return
+	}
 	if pk == nil {
 		h.b.deviceLog("mqtt connection closed: CONNECT refused", "remote", c.RemoteAddr().String(), "error", why)
 		return
@@ -166,6 +171,10 @@ func (h iotcoreHooks) OnDisconnect(cl *mqttserver.Client, err error) {
 		c.takenOver.Store(true)
 	case errors.Is(err, mqttserver.ErrKeepAlive):
 		err = errKeepAliveTimeout
+	case errors.Is(err, mqttserver.ErrPanic):
+		h.b.stats.panics.Add(1)
+		h.b.log.Error("mqtt connection panicked; connection closed", "client", cl.ID(), "remote", c.RemoteAddr().String(), "panic", err)
+		err = errEnginePanic // lifecycle reason CLIENT_ERROR
 	case errors.As(err, &pe): // counted by the engine
 		h.b.deviceLog("mqtt connection closed: packet refused", "client", cl.ID(), "remote", c.RemoteAddr().String(), "error", err)
 		err = packets.Code{Code: pe.Code, Reason: pe.Msg}
