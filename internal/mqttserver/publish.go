@@ -172,33 +172,36 @@ func (s *Server) deliver(ss *session, m *Message, qos byte, retain bool, from *c
 	wait := !own && s.opts.StallTimeout > 0
 	if qos == 1 {
 		if wait {
-			s.held(ss.waitRoom(c, s.opts.StallTimeout))
+			held, stalled := ss.waitRoom(c, s.opts.StallTimeout)
+			if held {
+				s.stats.held.Add(1)
+			}
+			if stalled {
+				s.stats.stalled.Add(1)
+			}
 		}
 		return ss.deliverQoS1(m, retain, c, own)
 	}
 	it := outItem{typ: packet.PUBLISH, m: m, retain: retain}
-	if c.send(it, own) {
-		return true
-	}
-	if wait {
-		held, stalled := c.waitRoom(s.opts.StallTimeout)
-		s.held(held, stalled)
-		if held && !stalled && c.send(it, false) {
+	for {
+		if c.send(it, own) {
 			return true
+		}
+		if !wait {
+			break
+		}
+		// Other publishers may fill the room up again before this one
+		// queues: it waits again, until the subscriber stalls.
+		held, room := c.waitRoom(s.opts.StallTimeout)
+		if held {
+			s.stats.held.Add(1)
+		}
+		if !room {
+			break
 		}
 	}
 	s.dropped(&c.client, m, DropQueueFull)
 	return false
-}
-
-// held counts a publisher held back by flow control, and one that gave up.
-func (s *Server) held(held, stalled bool) {
-	if held {
-		s.stats.held.Add(1)
-	}
-	if stalled {
-		s.stats.stalled.Add(1)
-	}
 }
 
 // dropped counts a message not delivered to c (nil: a session offline).

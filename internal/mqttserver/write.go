@@ -64,33 +64,39 @@ func (c *conn) flushOwn() {
 	c.writeLoop()
 }
 
-// waitRoom waits until c's queue is at most half full, c ends, or d
-// passes; it reports whether it waited, and whether it gave up. Once a wait has timed out,
+// waitRoom waits, if c's queue is full, until it is at most half full, c
+// ends, or d passes (the subscriber stalled: counted). It reports whether
+// it waited, and whether there may be room now. Once a wait has timed out,
 // no one waits for c again until one of its writes completes: a client
 // that stopped reading holds each publisher back once, not on every
 // message.
-func (c *conn) waitRoom(d time.Duration) (held, stalled bool) {
+func (c *conn) waitRoom(d time.Duration) (held, room bool) {
 	if c.stalled.Load() {
 		return false, false
 	}
 	c.wmu.Lock()
-	if len(c.out) < c.s.opts.OutboundQueue || c.closing {
+	if c.closing {
 		c.wmu.Unlock()
-		return !c.closing, false
+		return false, false
+	}
+	if len(c.out) < c.s.opts.OutboundQueue {
+		c.wmu.Unlock()
+		return false, true
 	}
 	if c.room == nil {
 		c.room = make(chan struct{})
 	}
-	room := c.room
+	wake := c.room
 	c.wmu.Unlock()
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case <-room:
-		return true, false
+	case <-wake:
+		return true, true
 	case <-t.C:
 		c.stalled.Store(true)
-		return true, true
+		c.s.stats.stalled.Add(1)
+		return true, false
 	case <-c.done:
 		return true, false
 	}
