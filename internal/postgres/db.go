@@ -241,13 +241,23 @@ func (db *DB) Read(ctx context.Context, fn func(registry.Tx) error) error {
 }
 
 // dooms reports whether an error of an update's fn has doomed the
-// transaction it shares with others: a serialization failure, which
-// PostgreSQL raises again at commit whatever savepoint is rolled back to.
-// The others run again. (A deadlock's victim statement, or a unique
-// violation, is undone by its savepoint alone.)
+// transaction it shares with others, which then roll back and run again:
+//
+//   - a serialization failure, which PostgreSQL raises again at commit
+//     whatever savepoint is rolled back to;
+//   - a deadlock. Its victim statement alone is undone by the savepoint,
+//     but the shared transaction keeps the locks of the others' writes, and
+//     goes on taking more while updates join it: two nodes provisioning the
+//     same devices in different orders deadlocked again and again, a
+//     second apart (PostgreSQL's deadlock_timeout), until their devices'
+//     CONNECTs timed out (TestTwoNodesProvisionTheSameDevicesAtOnce).
+//     Rolling back lets the other node's transaction through.
+//
+// (A unique violation is undone by its savepoint alone: the row it
+// collided with is committed.)
 func dooms(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "40001"
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
 }
 
 // retryable reports whether err is PostgreSQL aborting a transaction for a
