@@ -129,6 +129,16 @@ func connOf(cl *mqtt.Client) *conn {
 	return c
 }
 
+// admit marks the connection admitted (its CONNACK success is being
+// sent), once: counted, and a WebSocket connection's life limited.
+func (c *conn) admit() {
+	if c.admitted.CompareAndSwap(false, true) {
+		c.admittedAt.Store(time.Now().UnixNano())
+		c.b.stats.connections.Add(1)
+		c.limitLife()
+	}
+}
+
 // admittedBefore reports whether the connection was admitted before t.
 func (c *conn) admittedBefore(t time.Time) bool {
 	at := c.admittedAt.Load()

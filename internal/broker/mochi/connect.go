@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
 	mqtt "github.com/mochi-mqtt/server/v2"
 	"github.com/mochi-mqtt/server/v2/packets"
@@ -285,11 +284,7 @@ func (h *hook) connack(cl *mqtt.Client, pk *packets.Packet) {
 	// Admitted from now: a kick is answered with DISCONNECT (MQTT 5). Set
 	// before the CONNACK is written, so that a device that has read its
 	// CONNACK is never kicked without one.
-	if c.admitted.CompareAndSwap(false, true) {
-		c.admittedAt.Store(time.Now().UnixNano())
-		h.b.stats.connections.Add(1)
-		c.limitLife()
-	}
+	c.admit()
 	if c.moved.Load() != nil {
 		pk.SessionPresent = true // resumed from another node (session.go)
 	}

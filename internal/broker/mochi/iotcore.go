@@ -147,11 +147,7 @@ func (h iotcoreHooks) OnConnected(cl *mqttserver.Client, present bool) {
 	if c == nil {
 		return
 	}
-	if c.admitted.CompareAndSwap(false, true) {
-		c.admittedAt.Store(time.Now().UnixNano())
-		h.b.stats.connections.Add(1)
-		c.limitLife()
-	}
+	c.admit()
 	if c.moved.Swap(nil) != nil {
 		h.b.stats.sessionsMovedIn.Add(1)
 	}
