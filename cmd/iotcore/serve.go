@@ -37,7 +37,7 @@ func serveFlags() *pflag.FlagSet {
 	fs.Duration("api-read-timeout", server.DefaultAPIReadTimeout, "longest time a client may take to send an API request, headers and body")
 	fs.String("mqtt-addr", server.DefaultMQTTAddr, "MQTT over mutual TLS listen address")
 	fs.String("mqtt-ws-addr", "", "MQTT over secure WebSocket listen address (path /mqtt); empty: off")
-	fs.String("mqtt-engine", mochi.DefaultEngine, "MQTT engine: iotcore (our own: one goroutine and about 40 KiB per idle connection), or mochi (mochi-mqtt, as before; about 65 KiB); docs/benchmarks.md")
+	fs.String("mqtt-engine", mochi.DefaultEngine, "MQTT engine: iotcore (our own: one goroutine and about 37 KiB per idle connection), or mochi (mochi-mqtt, as before; about 62-68 KiB); docs/benchmarks.md")
 	addLimitFlags(fs)
 	fs.String("cluster-url", "", "join a cluster of iotcore nodes over NATS (nats://host:4222[,nats://...]); needs --database-url; empty: run alone")
 	fs.String("database-url", "", "keep the registry in PostgreSQL (postgres://user:password@host:port/database); empty: SQLite in the data directory")

@@ -1,7 +1,6 @@
 package mqttserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -81,7 +80,7 @@ var (
 
 // serve reads the CONNECT, admits the client and serves it until the
 // connection ends.
-func (c *conn) serve(ctx context.Context) {
+func (c *conn) serve() {
 	defer close(c.done)
 	defer c.nc.Close()
 	defer c.recoverPanic()
@@ -90,7 +89,7 @@ func (c *conn) serve(ctx context.Context) {
 		c.refuseConnect(pk, err)
 		return
 	}
-	if !c.admit(ctx, pk) {
+	if !c.admit(pk) {
 		return
 	}
 	err = c.readLoop()

@@ -1,7 +1,6 @@
 package mqttserver
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"runtime/debug"
@@ -13,7 +12,7 @@ import (
 // admit decides a CONNECT and, when the hooks admit it, attaches the
 // client to its session and sends the CONNACK. It reports whether the
 // connection goes on.
-func (c *conn) admit(ctx context.Context, pk *packet.Connect) bool {
+func (c *conn) admit(pk *packet.Connect) bool {
 	c.version = pk.Version
 	c.keepAlive = pk.KeepAlive
 	opts := &c.s.opts
@@ -80,7 +79,7 @@ func (c *conn) admit(ctx context.Context, pk *packet.Connect) bool {
 	}
 
 	ack := packet.Connack{}
-	ack.SessionPresent = c.s.attach(ctx, c, pk.Clean, expiry)
+	ack.SessionPresent = c.s.attach(c, pk.Clean, expiry)
 	if pk.Version == packet.Version5 {
 		p := &ack.Props
 		p.ReceiveMaximum, p.TopicAliasMaximum, p.MaximumPacketSize = opts.ReceiveMaximum, opts.TopicAliasMaximum, uint32(opts.MaxPacketSize)

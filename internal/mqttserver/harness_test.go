@@ -1,7 +1,6 @@
 package mqttserver
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -197,7 +196,7 @@ func startServer(t *testing.T, opts Options, hooks *testHooks) *testServer {
 			go func() {
 				defer wg.Done()
 				if plain {
-					s.ServeConn(context.Background(), nc, nil)
+					s.ServeConn(nc, nil)
 					return
 				}
 				tc := tls.Server(NewRecordConn(nc), serverTLS)
@@ -205,7 +204,7 @@ func startServer(t *testing.T, opts Options, hooks *testHooks) *testServer {
 					_ = nc.Close()
 					return
 				}
-				s.ServeConn(context.Background(), tc, nil)
+				s.ServeConn(tc, nil)
 			}()
 		}
 	}()

@@ -2,7 +2,6 @@ package mqttserver
 
 import (
 	"bufio"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -92,7 +91,7 @@ func runIdleServer(mode string) {
 					go serveFloor(tc)
 					return
 				}
-				go s.ServeConn(context.Background(), tc, nil)
+				go s.ServeConn(tc, nil)
 			}()
 		}
 	}()

@@ -1,7 +1,6 @@
 package mqttserver
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -115,10 +114,10 @@ func New(opts Options, hooks Hooks) *Server {
 
 // ServeConn serves one client on nc, an established connection (TLS
 // handshake done), until it ends; it closes nc. value is the client's
-// Value from the start. ctx bounds the CONNECT's admission only; Close
-// ends every connection. Deadlines on nc until the CONNECT arrives are
-// the caller's: the engine sets them from then on.
-func (s *Server) ServeConn(ctx context.Context, nc net.Conn, value any) {
+// Value from the start. Close ends every connection. Deadlines on nc until
+// the CONNECT arrives are the caller's (OnConnect has its own bounds): the
+// engine sets them from then on.
+func (s *Server) ServeConn(nc net.Conn, value any) {
 	c := newConn(s, nc)
 	if value != nil {
 		c.client.SetValue(value)
@@ -128,7 +127,7 @@ func (s *Server) ServeConn(ctx context.Context, nc net.Conn, value any) {
 		return
 	}
 	defer s.untrack(c)
-	c.serve(ctx)
+	c.serve()
 }
 
 func (s *Server) track(c *conn) bool {

@@ -1,7 +1,6 @@
 package mqttserver
 
 import (
-	"context"
 	"sync"
 	"time"
 
@@ -76,7 +75,7 @@ func (ss *session) setExpiry(secs uint32) {
 // session. A clean start discards the old session [MQTT-3.1.2-4]; it
 // reports whether an old one is resumed (the CONNACK's Session Present
 // [MQTT-3.2.2-2]).
-func (s *Server) attach(ctx context.Context, c *conn, clean bool, expiry uint32) bool {
+func (s *Server) attach(c *conn, clean bool, expiry uint32) bool {
 	id := c.client.id
 	for {
 		s.mu.Lock()
@@ -112,11 +111,7 @@ func (s *Server) attach(ctx context.Context, c *conn, clean bool, expiry uint32)
 		}
 		s.mu.Unlock()
 		old.disconnect(packet.SessionTakenOver, errTakenOver)
-		select {
-		case <-old.done:
-		case <-ctx.Done():
-			<-old.done // its end is bounded: its transport is closed
-		}
+		<-old.done // bounded: its transport is closed, its writes have a deadline
 	}
 }
 
@@ -346,9 +341,9 @@ func (ss *session) deliverQoS1(m *Message, retain bool, c *conn, own bool) bool 
 // does not wait while c's own goroutine is handling a PUBLISH: that
 // goroutine is the one that would read the PUBACKs.
 func (ss *session) waitRoom(c *conn, d time.Duration) (held, stalled bool) {
-	max := ss.s.opts.MaxInflight
+	quota := ss.s.opts.MaxInflight
 	ss.mu.Lock()
-	if ss.stalled || ss.conn != c || c.publishing.Load() || len(ss.inflight)+len(ss.queue) < max*3/4 {
+	if ss.stalled || ss.conn != c || c.publishing.Load() || len(ss.inflight)+len(ss.queue) < quota*3/4 {
 		ss.mu.Unlock()
 		return false, false
 	}

@@ -59,7 +59,7 @@ func (b *Broker) serveIotcore(c *conn) {
 	// Until the CONNECT: the engine sets its own deadlines from then on.
 	_ = c.Conn.SetWriteDeadline(time.Time{})
 	_ = c.Conn.SetReadDeadline(time.Now().Add(b.cfg.ConnectTimeout))
-	b.engine.ServeConn(b.ctx, c.Conn, c)
+	b.engine.ServeConn(c.Conn, c)
 	_ = c.raw.Close()
 }
 
