@@ -130,18 +130,6 @@ func (h *testHooks) disconnects(id string) []error {
 	return append([]error(nil), h.disconnected[id]...)
 }
 
-// waitFor waits until cond holds.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // testServer is a Server on loopback: over TLS on a RecordConn (as the
 // adapter serves MQTT over TLS: reading by records), or over plain TCP
 // (reading packet by packet, as over WebSocket).

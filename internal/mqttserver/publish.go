@@ -123,22 +123,13 @@ var matches = sync.Pool{New: func() any { return new([]topictree.Subscriber[*ses
 // subscriptions [MQTT-3.3.4-2].
 func (s *Server) route(m *Message, from *conn) {
 	bp := matches.Get().(*[]topictree.Subscriber[*session])
-	subs := s.subs.Match(m.Topic, (*bp)[:0])
+	subs := mergeOverlaps(s.subs.Match(m.Topic, (*bp)[:0]))
 	for i := range subs {
 		sub := &subs[i]
 		if sub.Value == nil {
 			continue // merged into an earlier one
 		}
 		opts := subOpts(sub.Opts)
-		for j := i + 1; j < len(subs); j++ { // overlapping filters of one session
-			if subs[j].Value == sub.Value {
-				o := subOpts(subs[j].Opts)
-				opts.qos = max(opts.qos, o.qos)
-				opts.retainAsPublished = opts.retainAsPublished || o.retainAsPublished
-				opts.noLocal = opts.noLocal && o.noLocal
-				subs[j].Value = nil
-			}
-		}
 		if opts.noLocal && from != nil && sub.Value == from.sess {
 			continue // [MQTT-3.8.3-3]
 		}
@@ -149,6 +140,45 @@ func (s *Server) route(m *Message, from *conn) {
 	clear(subs)
 	*bp = subs[:0]
 	matches.Put(bp)
+}
+
+// mergeOverlaps folds the subscriptions of one session whose filters
+// overlap into the first of them (the highest QoS, Retain As Published if
+// any asks, No Local only if all do), setting the others' Value to nil.
+// A quadratic scan for the few matches of most topics; an index for the
+// many of a fleet-wide topic, where it would cost a publish n² steps.
+func mergeOverlaps(subs []topictree.Subscriber[*session]) []topictree.Subscriber[*session] {
+	const scan = 16
+	if len(subs) <= scan {
+		for i := range subs {
+			for j := i + 1; j < len(subs); j++ {
+				if subs[i].Value != nil && subs[j].Value == subs[i].Value {
+					subs[i].Opts = mergeOpts(subs[i].Opts, subs[j].Opts)
+					subs[j].Value = nil
+				}
+			}
+		}
+		return subs
+	}
+	first := make(map[*session]int, len(subs))
+	for j := range subs {
+		if i, ok := first[subs[j].Value]; ok {
+			subs[i].Opts = mergeOpts(subs[i].Opts, subs[j].Opts)
+			subs[j].Value = nil
+			continue
+		}
+		first[subs[j].Value] = j
+	}
+	return subs
+}
+
+// mergeOpts combines the options of two subscriptions of one session that
+// match one topic [MQTT-3.3.4-2].
+func mergeOpts(a, b byte) byte {
+	x, y := subOpts(a), subOpts(b)
+	m := packet.Subscription{QoS: max(x.qos, y.qos), RetainAsPublished: x.retainAsPublished || y.retainAsPublished,
+		NoLocal: x.noLocal && y.noLocal}
+	return optsOf(&m)
 }
 
 // deliver sends m to one session: MayDeliver decides for its live

@@ -2,6 +2,7 @@ package mqttserver
 
 import (
 	"crypto/tls"
+	"errors"
 	"net"
 	"sync"
 	"syscall"
@@ -95,8 +96,8 @@ func (r *RecordConn) fill() error {
 func (r *RecordConn) Buffered() int { return r.w - r.r }
 
 func isTimeout(err error) bool {
-	ne, ok := err.(net.Error)
-	return ok && ne.Timeout()
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }
 
 // readiness returns what lets the engine wait for nc to become readable

@@ -3,9 +3,11 @@ package mqttserver
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
+	"github.com/iotcore/iotcore/internal/iottest"
 	"github.com/iotcore/iotcore/internal/mqttserver/packet"
 )
 
@@ -38,11 +40,11 @@ func TestPublishSubscribe(t *testing.T) {
 		sub.nothingBefore()
 		pub.disconnect()
 		sub.disconnect()
-		waitFor(t, "both disconnected", func() bool { return len(s.hooks.disconnects("pub")) == 1 && len(s.hooks.disconnects("sub")) == 1 })
+		iottest.WaitFor(t, "both disconnected", func() bool { return len(s.hooks.disconnects("pub")) == 1 && len(s.hooks.disconnects("sub")) == 1 })
 		if err := s.hooks.disconnects("pub")[0]; err != nil {
 			t.Errorf("DISCONNECT reported as %v", err)
 		}
-		waitFor(t, "sessions gone", func() bool { st := s.Stats(); return st.Sessions == 0 && st.Subscriptions == 0 })
+		iottest.WaitFor(t, "sessions gone", func() bool { st := s.Stats(); return st.Sessions == 0 && st.Subscriptions == 0 })
 	})
 }
 
@@ -73,7 +75,7 @@ func TestRetained(t *testing.T) {
 			t.Fatalf("delete delivered as %+v", got)
 		}
 		sub.nothingBefore()
-		waitFor(t, "retained deleted", func() bool { return s.Stats().Retained == 0 })
+		iottest.WaitFor(t, "retained deleted", func() bool { return s.Stats().Retained == 0 })
 	})
 }
 
@@ -96,7 +98,7 @@ func TestPersistentSession(t *testing.T) {
 		pub.expectAck(packet.PUBACK, 1)
 		first := sub.receive()
 		_ = sub.nc.Close() // no PUBACK, no DISCONNECT
-		waitFor(t, "sub offline", func() bool { return len(s.hooks.disconnects("p")) == 1 })
+		iottest.WaitFor(t, "sub offline", func() bool { return len(s.hooks.disconnects("p")) == 1 })
 		pub.publish(packet.Publish{Topic: "q", QoS: 1, PacketID: 2, Payload: []byte("2")})
 		pub.expectAck(packet.PUBACK, 2)
 		pub.publish(packet.Publish{Topic: "q", QoS: 0, Payload: []byte("qos0 lost offline")})
@@ -120,7 +122,7 @@ func TestPersistentSession(t *testing.T) {
 
 		// A clean start ends the session [MQTT-3.1.2-4].
 		sub.disconnect()
-		waitFor(t, "sub offline", func() bool { return len(s.hooks.disconnects("p")) == 2 })
+		iottest.WaitFor(t, "sub offline", func() bool { return len(s.hooks.disconnects("p")) == 2 })
 		sub = s.dial(t, v)
 		if ack := sub.connect(packet.Connect{ClientID: "p", Clean: true}); ack.SessionPresent {
 			t.Fatal("clean start resumed the session")
@@ -169,7 +171,7 @@ func TestTakeover(t *testing.T) {
 		if v == packet.Version5 && (d == nil || d.Code != packet.SessionTakenOver) {
 			t.Errorf("DISCONNECT %+v, want 0x8E", d) // [MQTT-3.1.4-3]
 		}
-		waitFor(t, "OnDisconnect", func() bool { return len(s.hooks.disconnects("dup")) > 0 })
+		iottest.WaitFor(t, "OnDisconnect", func() bool { return len(s.hooks.disconnects("dup")) > 0 })
 		if errs := s.hooks.disconnects("dup"); len(errs) != 1 || !errors.Is(errs[0], errTakenOver) {
 			t.Errorf("OnDisconnect errors %v", errs)
 		}
@@ -196,7 +198,7 @@ func TestWill(t *testing.T) {
 		polite := s.dial(t, v)
 		polite.connect(packet.Connect{ClientID: "polite", Clean: true, Will: &packet.Will{Topic: "lwt/polite"}})
 		polite.disconnect()
-		waitFor(t, "polite gone", func() bool { return len(s.hooks.disconnects("polite")) == 1 })
+		iottest.WaitFor(t, "polite gone", func() bool { return len(s.hooks.disconnects("polite")) == 1 })
 		watcher.nothingBefore() // no will after DISCONNECT [MQTT-3.1.2-10]
 	})
 }
@@ -214,7 +216,7 @@ func TestWillDelayCancelledByReconnect(t *testing.T) {
 	d := s.dial(t, packet.Version5)
 	d.connect(c)
 	_ = d.nc.Close()
-	waitFor(t, "d offline", func() bool { return len(s.hooks.disconnects("d")) == 1 })
+	iottest.WaitFor(t, "d offline", func() bool { return len(s.hooks.disconnects("d")) == 1 })
 	d = s.dial(t, packet.Version5)
 	if ack := d.connect(c); !ack.SessionPresent {
 		t.Fatal("session not resumed")
@@ -324,7 +326,7 @@ func TestProtocolErrors(t *testing.T) {
 			case tc.code != 0 && (d == nil || d.Code != tc.code):
 				t.Errorf("DISCONNECT %+v, want code 0x%02X", d, tc.code)
 			}
-			waitFor(t, "counted", func() bool { return s.Stats().ProtocolErrors == 1 })
+			iottest.WaitFor(t, "counted", func() bool { return s.Stats().ProtocolErrors == 1 })
 		})
 	}
 }
@@ -348,7 +350,7 @@ func TestKeepAlive(t *testing.T) {
 	if d := time.Since(silent); d < 1500*time.Millisecond {
 		t.Errorf("closed %v after the last packet; 1.5 times the keep-alive is 1.5 s", d) // [MQTT-3.1.2-24]
 	}
-	waitFor(t, "OnDisconnect", func() bool { return len(s.hooks.disconnects("quiet")) > 0 })
+	iottest.WaitFor(t, "OnDisconnect", func() bool { return len(s.hooks.disconnects("quiet")) > 0 })
 	if errs := s.hooks.disconnects("quiet"); len(errs) != 1 || !errors.Is(errs[0], errKeepAlive) {
 		t.Errorf("OnDisconnect errors %v", errs)
 	}
@@ -427,11 +429,11 @@ func TestHookPanicEndsTheConnectionOnly(t *testing.T) {
 	c.connect(packet.Connect{ClientID: "victim", Clean: true})
 	c.publish(packet.Publish{Topic: "boom"})
 	c.expectClosed()
-	waitFor(t, "OnDisconnect", func() bool { return len(s.hooks.disconnects("victim")) == 1 })
+	iottest.WaitFor(t, "OnDisconnect", func() bool { return len(s.hooks.disconnects("victim")) == 1 })
 	if err := s.hooks.disconnects("victim")[0]; !errors.Is(err, ErrPanic) {
 		t.Errorf("OnDisconnect error %v, want ErrPanic", err)
 	}
-	waitFor(t, "the session gone", func() bool { return s.Stats().Sessions == 0 })
+	iottest.WaitFor(t, "the session gone", func() bool { return s.Stats().Sessions == 0 })
 
 	b := s.dial(t, packet.Version311)
 	b.write((&packet.Connect{Version: packet.Version311, ClientID: "boom", Clean: true}).Append(nil))
@@ -446,5 +448,44 @@ func TestHookPanicEndsTheConnectionOnly(t *testing.T) {
 	ok := s.dial(t, packet.Version311)
 	if ack := ok.connect(packet.Connect{ClientID: "next", Clean: true}); ack.Code != 0 {
 		t.Fatalf("CONNACK %+v after the panics", ack)
+	}
+}
+
+// A session whose filters overlap gets one delivery at the highest QoS,
+// however many filters match, alongside many other sessions (where route
+// folds overlaps through an index rather than a scan).
+func TestOverlappingFiltersOneDelivery(t *testing.T) {
+	s := startServer(t, Options{}, nil)
+	c := s.dial(t, packet.Version311)
+	c.connect(packet.Connect{ClientID: "many", Clean: true})
+	filters := []string{"a/b/c", "a/b/+", "a/+/c", "+/b/c", "a/#", "#", "+/+/+", "a/+/+", "+/b/+", "+/+/c", "a/b/#", "+/#", "a/b/c/#"}
+	for i, f := range filters {
+		qos := byte(0)
+		if f == "+/+/c" {
+			qos = 1
+		}
+		c.subscribe(uint16(i+1), packet.Subscription{Filter: f, QoS: qos})
+	}
+	others := make([]*rawClient, 8)
+	for i := range others {
+		others[i] = s.dial(t, packet.Version311)
+		others[i].connect(packet.Connect{ClientID: fmt.Sprintf("other-%d", i), Clean: true})
+		others[i].subscribe(1, packet.Subscription{Filter: "a/b/c"})
+	}
+	if n := len(filters) + len(others); n <= 16 {
+		t.Fatalf("%d matches: the test needs more than route's scan limit", n)
+	}
+	if err := s.Publish("a/b/c", []byte("x"), 1, false); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.receive(); got.QoS != 1 {
+		t.Fatalf("delivered at QoS %d, want the highest, 1", got.QoS)
+	}
+	c.nothingBefore() // once [MQTT-3.3.4-2]
+	for _, o := range others {
+		if got := o.receive(); got.Topic != "a/b/c" {
+			t.Fatalf("other got %+v", got)
+		}
+		o.nothingBefore()
 	}
 }

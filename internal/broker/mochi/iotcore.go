@@ -266,13 +266,17 @@ func (h iotcoreHooks) OnSubscribe(cl *mqttserver.Client, pk *packet.Subscribe, c
 			continue // invalid: the engine refuses it (0x8F)
 		}
 		f := pk.Subscriptions[i].Filter
+		why := ""
+		if !tooMany {
+			why = cfg.topicLimitExceeded(f)
+		}
 		switch {
 		case tooMany:
 			codes[i] = packet.QuotaExceeded
-		case cfg.topicLimitExceeded(f) != "":
+		case why != "":
 			codes[i] = packet.TopicFilterInvalid
 			b.stats.filterRejected.Add(1)
-			b.deviceLog("mqtt subscribe refused: topic filter "+cfg.topicLimitExceeded(f), "client", cl.ID(), "filter", f)
+			b.deviceLog("mqtt subscribe refused: topic filter "+why, "client", cl.ID(), "filter", f)
 		case c == nil || c.dead.Load() || !c.authorize(broker.Subscribe, f):
 			codes[i] = packet.NotAuthorized
 			b.stats.subscribeDenied.Add(1)
